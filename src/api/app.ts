@@ -1,0 +1,62 @@
+// Builds the HTTP server: body parsing, the request pipeline, error mapping and the route plugins.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { FhirError, issue } from '../platform/errors.js';
+import { tokenRoutes } from './auth/token.js';
+import type { AppContext } from './context.js';
+import { instanceRoutes } from './fhir/instance.js';
+import { FHIR_JSON } from './fhir/respond.js';
+import { systemRoutes } from './fhir/system-level.js';
+import { typeRoutes } from './fhir/type-level.js';
+import { installPipeline } from './pipeline.js';
+
+export const VERSION = '0.1.0';
+
+export function buildApp(ctx: AppContext): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: ctx.config.bodyLimit, routerOptions: { caseSensitive: true, ignoreTrailingSlash: true } });
+
+  const parseJson = (_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) => {
+    if (body.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body));
+    } catch (err) {
+      done(new FhirError(400, issue('structure', `The body is not valid JSON: ${(err as Error).message}`)));
+    }
+  };
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/fhir+json', 'application/json-patch+json'], { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, [...new URLSearchParams(body as string).entries()]);
+  });
+  app.addContentTypeParser('*', (req, _payload, done) => {
+    done(new FhirError(415, issue('not-supported', `Unsupported Content-Type "${req.headers['content-type']}"; send application/fhir+json`)));
+  });
+
+  installPipeline(app, ctx);
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof FhirError) {
+      if (err.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="chartroom"');
+      return reply.code(err.status).type(FHIR_JSON).send(err.outcome);
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('too-costly', `The body is larger than the limit of ${ctx.config.bodyLimit} bytes`)] });
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.code(e.statusCode).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('invalid', e.message)] });
+    }
+    reply.log.error(err);
+    process.stderr.write(`internal error: ${(err as Error).stack}\n`);
+    return reply.code(500).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('exception', 'Internal server error; the request was not applied')] });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('not-found', `No route for ${req.method} ${req.url.split('?')[0]}`)] });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  tokenRoutes(app, ctx);
+  systemRoutes(app, ctx, VERSION);
+  typeRoutes(app, ctx);
+  instanceRoutes(app, ctx);
+  return app;
+}

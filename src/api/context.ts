@@ -1,0 +1,14 @@
+// What every API plugin is given: the configuration and the domain services.
+import type { Config } from '../platform/config.js';
+import type { Database } from '../platform/db/database.js';
+import type { TokenService } from '../security/oauth/tokens.js';
+import type { Repository } from '../store/repository.js';
+import type { AuditWriter } from './audit-writer.js';
+
+export interface AppContext {
+  config: Config;
+  db: Database;
+  repo: Repository;
+  tokens: TokenService;
+  audit: AuditWriter;
+}

@@ -1,0 +1,37 @@
+// Checks and parses the parts of FHIR URLs shared by the routes.
+import type { FastifyRequest } from 'fastify';
+import { isKnownResourceType } from '../../fhir/definitions.js';
+import { dateRange } from '../../fhir/index/values.js';
+import { badRequest, notFound } from '../../platform/errors.js';
+
+export const MAX_COUNT = 1000;
+export const DEFAULT_COUNT = 20;
+
+export function assertType(type: string): void {
+  if (!isKnownResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
+}
+
+export function countParam(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_COUNT;
+  if (!/^\d+$/.test(raw)) throw badRequest(`_count must be a non-negative integer, got "${raw}"`, '_count');
+  return Math.min(Number(raw), MAX_COUNT);
+}
+
+export function historyParams(req: FastifyRequest): { count: number; since?: string; at?: string; cursor?: string } {
+  const q = (req.query ?? {}) as Record<string, string | undefined>;
+  const instant = (name: string) => {
+    const v = q[name];
+    if (v === undefined) return undefined;
+    const r = dateRange(v);
+    if (!r) throw badRequest(`${name} must be a FHIR instant, got "${v}"`, name);
+    return r.lo;
+  };
+  return { count: countParam(q._count), since: instant('_since'), at: instant('_at'), cursor: q._cursor };
+}
+
+/** Patients named by a resource, for the audit trail: itself, or its subject/patient reference. */
+export function patientsOf(type: string, id: string, content: string): string[] {
+  if (type === 'Patient') return [id];
+  const m = /"(?:subject|patient)":\{"reference":"Patient\/([A-Za-z0-9\-.]+)"/.exec(content);
+  return m ? [m[1]] : [];
+}

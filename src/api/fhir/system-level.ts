@@ -1,0 +1,35 @@
+// System-level interactions: metadata, transaction/batch Bundles and system history.
+import type { FastifyInstance } from 'fastify';
+import { processBundle } from '../../store/bundle/process-bundle.js';
+import type { AppContext } from '../context.js';
+import { historyBundle } from './bundles.js';
+import { capabilityStatement } from './metadata.js';
+import { baseUrl, FHIR_JSON } from './respond.js';
+import { historyParams } from './route-params.js';
+
+export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: string): void {
+  let metadata: string | undefined;
+  app.get('/fhir/R4/metadata', async (req, reply) => {
+    req.audit = { action: 'R', interaction: 'capabilities', entities: [], patients: [] };
+    metadata ??= JSON.stringify(capabilityStatement(baseUrl(req, ctx.config.baseUrl), version));
+    return reply.type(FHIR_JSON).send(metadata);
+  });
+
+  app.post('/fhir/R4', async (req, reply) => {
+    const type = (req.body as { type?: string } | undefined)?.type;
+    req.audit = { action: 'E', interaction: type === 'batch' ? 'batch' : 'transaction', entities: [], patients: [] };
+    const out = await processBundle(ctx.repo, req.body);
+    req.audit.entities = (out.entry ?? []).map((e) => e.response?.location?.split('/_history')[0]).filter((x): x is string => !!x);
+    return reply.type(FHIR_JSON).send(out);
+  });
+
+  app.get('/fhir/R4/_history', async (req, reply) => {
+    req.audit = { action: 'R', interaction: 'history-system', entities: [], patients: [] };
+    const h = historyParams(req);
+    const page = await ctx.repo.history(h);
+    const base = baseUrl(req, ctx.config.baseUrl);
+    const self = `${base}/_history`;
+    const next = page.next ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}` : undefined;
+    return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
+  });
+}

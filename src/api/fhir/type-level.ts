@@ -1,0 +1,97 @@
+// Type-level interactions: create (with If-None-Exist), search (GET and POST _search), conditional
+// update and delete, and type history.
+import type { Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assertResourceShape } from '../../fhir/validate/validate-resource.js';
+import { badRequest } from '../../platform/errors.js';
+import { conditionalDelete, conditionalUpdate, createResource } from '../../store/interactions.js';
+import type { AppContext } from '../context.js';
+import { historyBundle, searchsetBundle } from './bundles.js';
+import { baseUrl, FHIR_JSON, queryPairs, rawQuery } from './respond.js';
+import { sendWrite } from './respond-write.js';
+import { assertType, countParam, historyParams } from './route-params.js';
+
+type P = { Params: { type: string } };
+
+export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<P>('/fhir/R4/:type', async (req, reply) => {
+    const { type } = req.params;
+    assertType(type);
+    assertResourceShape(req.body);
+    const resource = req.body as Resource;
+    if (resource.resourceType !== type) throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
+    const ifNoneExist = req.headers['if-none-exist'] as string | undefined;
+    req.audit = { action: 'C', interaction: 'create', entities: [], patients: [] };
+    const r = await createResource(ctx.repo, resource, ifNoneExist);
+    req.audit.entities = [`${type}/${r.id}`];
+    if (type === 'Patient') req.audit.patients = [r.id];
+    return sendWrite(req, reply, r, ctx.config.baseUrl);
+  });
+
+  const search = async (req: FastifyRequest<P>, reply: FastifyReply, pairs: [string, string][]) => {
+    const { type } = req.params;
+    assertType(type);
+    const count = countParam(pairs.find(([k]) => k === '_count')?.[1]);
+    const after = pairs.find(([k]) => k === '_cursor')?.[1];
+    if (after !== undefined && !/^\d+$/.test(after)) throw badRequest('Invalid _cursor', '_cursor');
+    const strict = /handling=strict/.test(String(req.headers.prefer ?? ''));
+    const page = await ctx.repo.search({ type, params: pairs, count, after });
+    if (page.ignored.length && strict) {
+      throw badRequest(`Unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`, page.ignored);
+    }
+    const base = baseUrl(req, ctx.config.baseUrl);
+    const kept = pairs.filter(([k]) => k !== '_cursor');
+    const qs = (extra: [string, string][]) => new URLSearchParams([...kept, ...extra]).toString();
+    const self = `${base}/${type}${kept.length ? `?${qs([])}` : ''}`;
+    const next = page.next ? `${base}/${type}?${qs([['_cursor', page.next]])}` : undefined;
+    const outcome = page.ignored.length
+      ? { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'not-supported', diagnostics: `Ignored unknown or unsupported search parameter(s): ${page.ignored.join(', ')}` }] }
+      : undefined;
+    req.audit = { action: 'E', interaction: 'search-type', entities: page.entries.map((e) => `${type}/${/"id":"([^"]+)"/.exec(e.content)?.[1]}`), patients: page.patients };
+    return reply.type(FHIR_JSON).send(searchsetBundle(base, self, page.entries, next, outcome));
+  };
+
+  app.get<P>('/fhir/R4/:type', (req, reply) => search(req, reply, queryPairs(req)));
+
+  app.post<P>('/fhir/R4/:type/_search', (req, reply) => {
+    const ct = String(req.headers['content-type'] ?? '');
+    if (!ct.startsWith('application/x-www-form-urlencoded')) throw badRequest('POST _search takes an application/x-www-form-urlencoded body', 'Content-Type');
+    const form = (req.body as [string, string][] | undefined) ?? [];
+    return search(req, reply, [...queryPairs(req), ...form]);
+  });
+
+  app.put<P>('/fhir/R4/:type', async (req, reply) => {
+    const { type } = req.params;
+    assertType(type);
+    const query = rawQuery(req);
+    if (!query) throw badRequest('A conditional update needs search parameters: PUT Type?param=value', 'url');
+    assertResourceShape(req.body);
+    req.audit = { action: 'U', interaction: 'update-conditional', entities: [], patients: [] };
+    const r = await conditionalUpdate(ctx.repo, type, query, req.body as Resource);
+    req.audit.entities = [`${type}/${r.id}`];
+    return sendWrite(req, reply, r, ctx.config.baseUrl);
+  });
+
+  app.delete<P>('/fhir/R4/:type', async (req, reply) => {
+    const { type } = req.params;
+    assertType(type);
+    const query = rawQuery(req);
+    if (!query) throw badRequest('A conditional delete needs search parameters: DELETE Type?param=value', 'url');
+    req.audit = { action: 'D', interaction: 'delete-conditional', entities: [], patients: [] };
+    const r = await conditionalDelete(ctx.repo, type, query);
+    if (r.id) req.audit.entities = [`${type}/${r.id}`];
+    return reply.code(204).send();
+  });
+
+  app.get<P>('/fhir/R4/:type/_history', async (req, reply) => {
+    const { type } = req.params;
+    assertType(type);
+    req.audit = { action: 'R', interaction: 'history-type', entities: [], patients: [] };
+    const h = historyParams(req);
+    const page = await ctx.repo.history({ type, ...h });
+    const base = baseUrl(req, ctx.config.baseUrl);
+    const self = `${base}/${type}/_history`;
+    const next = page.next ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}` : undefined;
+    return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
+  });
+}

@@ -1,0 +1,138 @@
+// The search parameters of each resource type, compiled once into typed accessors (fast path) or
+// HL7 fhirpath.js functions (fallback), ready for index extraction and for the search parser.
+import type { SearchParameter } from '@medplum/fhirtypes';
+import fhirpath from 'fhirpath';
+import r4Model from 'fhirpath/fhir-context/r4';
+import { allSearchParameters, loadDefinitions } from '../definitions.js';
+import { type Accessor, compilePart, compileSteps, parseSimplePath, splitUnion, type TypedValue } from './compile-path.js';
+import { inferType } from './infer-type.js';
+
+export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
+
+export interface CompiledParam {
+  /** The key under which index rows are stored: the base the definition names (e.g. Resource, Observation). */
+  base: string;
+  code: string;
+  type: SearchParamType;
+  definition: SearchParameter;
+  /** Evaluates the parameter's expression on a resource. */
+  evaluate: (resource: object) => TypedValue[];
+  /** Composite only: the components, evaluated relative to each value of `evaluate`. */
+  components?: { code: string; type: SearchParamType; evaluate: (node: TypedValue) => TypedValue[] }[];
+  /** True when the expression runs through fhirpath.js rather than the compiled walker. */
+  fallback: boolean;
+}
+
+const byType = new Map<string, CompiledParam[]>();
+let definitionsByUrl: Map<string, SearchParameter> | undefined;
+
+function fallbackEvaluator(expression: string, base: string): (resource: object) => TypedValue[] {
+  const fn = fhirpath.compile({ expression, base } as unknown as string, r4Model);
+  return (resource) => {
+    let values: unknown[];
+    try {
+      values = fn(resource) as unknown[];
+    } catch {
+      return []; // an expression the library cannot evaluate on this content indexes nothing
+    }
+    const out: TypedValue[] = [];
+    for (const v of values) {
+      if (v === null || v === undefined) continue;
+      out.push({ type: inferType(v), value: v });
+    }
+    return out;
+  };
+}
+
+function compileExpression(expression: string, resourceType: string): { evaluate: (r: object) => TypedValue[]; fallback: boolean } | null {
+  const parts = splitUnion(expression);
+  const accessors: Accessor[] = [];
+  let unsupported = false;
+  let applies = false;
+  for (const part of parts) {
+    const acc = compilePart(part, resourceType);
+    if (acc === null) continue;
+    applies = true;
+    if (acc === undefined) {
+      unsupported = true;
+      break;
+    }
+    accessors.push(acc);
+  }
+  if (!unsupported && !applies) {
+    // No part names this type: e.g. `name | alias` written without a root. Let fhirpath.js decide.
+    if (parts.every((p) => /^\(?[A-Z]/.test(p))) return null;
+    unsupported = true;
+  }
+  if (unsupported) return { evaluate: fallbackEvaluator(expression, resourceType), fallback: true };
+  return {
+    fallback: false,
+    evaluate: (resource) => {
+      const root: TypedValue = { type: resourceType, value: resource };
+      if (accessors.length === 1) return accessors[0](root);
+      const out: TypedValue[] = [];
+      for (const a of accessors) for (const v of a(root)) out.push(v);
+      return out;
+    },
+  };
+}
+
+function definitionByUrl(url: string): SearchParameter | undefined {
+  if (!definitionsByUrl) definitionsByUrl = new Map(allSearchParameters().map((p) => [p.url as string, p]));
+  return definitionsByUrl.get(url);
+}
+
+function compileComponents(sp: SearchParameter, rootType: string): CompiledParam['components'] {
+  const out: NonNullable<CompiledParam['components']> = [];
+  for (const c of sp.component ?? []) {
+    const def = definitionByUrl(c.definition ?? '');
+    const parsed = parseSimplePath(`X.${c.expression.replace(/^\./, '')}`.replace('X.(', '('));
+    let evaluate: ((node: TypedValue) => TypedValue[]) | undefined;
+    if (parsed) {
+      const acc = compileSteps(parsed.steps, rootType);
+      if (acc) evaluate = acc;
+    }
+    if (!evaluate) {
+      const fn = fallbackEvaluator(c.expression, rootType);
+      evaluate = (node) => fn(node.value as object);
+    }
+    out.push({ code: def?.code ?? c.expression, type: (def?.type ?? 'token') as SearchParamType, evaluate });
+  }
+  return out;
+}
+
+/** Every search parameter that applies to a resource type (its own and those of Resource/DomainResource). */
+export function paramsFor(resourceType: string): CompiledParam[] {
+  const cached = byType.get(resourceType);
+  if (cached) return cached;
+  loadDefinitions();
+  const out: CompiledParam[] = [];
+  for (const sp of allSearchParameters()) {
+    const bases = (sp.base ?? []) as string[];
+    const base = bases.includes(resourceType) ? resourceType : bases.find((b) => b === 'Resource' || b === 'DomainResource');
+    if (!base || !sp.expression) continue;
+    const compiled = compileExpression(sp.expression, resourceType);
+    if (!compiled) continue;
+    const param: CompiledParam = {
+      base: bases.length > 1 && base === resourceType ? resourceType : base,
+      code: sp.code as string,
+      type: sp.type as SearchParamType,
+      definition: sp,
+      evaluate: compiled.evaluate,
+      fallback: compiled.fallback,
+    };
+    if (sp.type === 'composite') {
+      // The composite root is usually the resource itself or a repeating element (e.g. component).
+      const parsed = parseSimplePath(splitUnion(sp.expression)[0]);
+      const rootTypes = parsed ? compileSteps(parsed.steps, resourceType)?.types : undefined;
+      param.components = compileComponents(sp, rootTypes?.[0] ?? resourceType);
+    }
+    out.push(param);
+  }
+  byType.set(resourceType, out);
+  return out;
+}
+
+export function findParam(resourceType: string, code: string): CompiledParam | undefined {
+  return paramsFor(resourceType).find((p) => p.code === code);
+}

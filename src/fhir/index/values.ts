@@ -1,0 +1,227 @@
+// Converts typed FHIR values into the normalized forms the index tables hold: token pairs, normalized
+// strings, date ranges, numeric ranges, references and URIs.
+import type { TypedValue } from './compile-path.js';
+
+export interface TokenValue { system: string | null; code: string }
+export interface StringValue { value: string; raw: string }
+export interface RangeValue { lo: string; hi: string }
+export interface QuantityValue { system: string | null; code: string | null; lo: string; hi: string }
+export interface ReferenceValue { targetType: string | null; targetId: string }
+
+const MAX_INDEXED = 512;
+
+/** Case- and accent-insensitive form used by string search. */
+export function normalizeString(s: string): string {
+  return s.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase().slice(0, MAX_INDEXED);
+}
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+export function toTokens(tv: TypedValue, out: TokenValue[]): void {
+  const v = tv.value;
+  switch (tv.type) {
+    case 'CodeableConcept': {
+      for (const c of ((v as Obj).coding as Obj[] | undefined) ?? []) pushCoding(c, out);
+      return;
+    }
+    case 'Coding':
+      pushCoding(v as Obj, out);
+      return;
+    case 'Identifier': {
+      const o = v as Obj;
+      const value = str(o.value);
+      if (value) out.push({ system: str(o.system) ?? null, code: value });
+      return;
+    }
+    case 'ContactPoint': {
+      const value = str((v as Obj).value);
+      if (value) out.push({ system: str((v as Obj).system) ?? null, code: value });
+      return;
+    }
+    case 'boolean':
+      out.push({ system: null, code: String(v) });
+      return;
+    case 'Reference': {
+      const id = (v as Obj).identifier as Obj | undefined;
+      if (id) toTokens({ type: 'Identifier', value: id }, out);
+      return;
+    }
+    default:
+      if (typeof v === 'string' || typeof v === 'number') out.push({ system: null, code: String(v) });
+  }
+}
+
+function pushCoding(c: Obj, out: TokenValue[]): void {
+  const code = str(c.code);
+  if (code) out.push({ system: str(c.system) ?? null, code });
+}
+
+export function toStrings(tv: TypedValue, out: StringValue[]): void {
+  const v = tv.value;
+  const add = (s: unknown) => {
+    if (typeof s === 'string' && s.length) out.push({ value: normalizeString(s), raw: s.slice(0, MAX_INDEXED) });
+  };
+  if (typeof v === 'string') return add(v);
+  if (typeof v !== 'object' || v === null) return;
+  const o = v as Obj;
+  if (tv.type === 'HumanName') {
+    add(o.family);
+    for (const g of (o.given as string[] | undefined) ?? []) add(g);
+    for (const g of (o.prefix as string[] | undefined) ?? []) add(g);
+    for (const g of (o.suffix as string[] | undefined) ?? []) add(g);
+    add(o.text);
+    return;
+  }
+  if (tv.type === 'Address') {
+    for (const l of (o.line as string[] | undefined) ?? []) add(l);
+    for (const k of ['city', 'district', 'state', 'postalCode', 'country', 'text']) add(o[k]);
+    return;
+  }
+  if (tv.type === 'CodeableConcept') {
+    add(o.text);
+    for (const c of (o.coding as Obj[] | undefined) ?? []) add(c.display);
+    return;
+  }
+  add(o.text ?? o.display ?? o.value);
+}
+
+// ---- dates ------------------------------------------------------------------------------------
+
+const DATE_RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/** The instant range a FHIR date, dateTime or instant covers at its precision (times without zone as UTC). */
+export function dateRange(s: string): RangeValue | undefined {
+  const m = DATE_RE.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, sec, frac, tz] = m;
+  const Y = Number(y);
+  let lo: number;
+  let hi: number;
+  if (!mo) {
+    lo = Date.UTC(Y, 0, 1);
+    hi = Date.UTC(Y + 1, 0, 1);
+  } else if (!d) {
+    lo = Date.UTC(Y, Number(mo) - 1, 1);
+    hi = Date.UTC(Y, Number(mo), 1);
+  } else if (!h) {
+    lo = Date.UTC(Y, Number(mo) - 1, Number(d));
+    hi = lo + 86_400_000;
+  } else {
+    const offset = !tz || tz === 'Z' ? 0 : (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
+    const base = Date.UTC(Y, Number(mo) - 1, Number(d), Number(h), Number(mi), sec ? Number(sec) : 0) - offset * 60_000;
+    if (!sec) {
+      lo = base;
+      hi = base + 60_000;
+    } else if (!frac) {
+      lo = base;
+      hi = base + 1000;
+    } else {
+      const ms = Number(`0.${frac}`) * 1000;
+      lo = base + Math.floor(ms);
+      hi = lo + 1;
+    }
+  }
+  if (Number.isNaN(lo) || Number.isNaN(hi)) return undefined;
+  return { lo: new Date(lo).toISOString(), hi: new Date(hi - 1).toISOString() };
+}
+
+export function toDateRanges(tv: TypedValue, out: RangeValue[]): void {
+  const v = tv.value;
+  if (typeof v === 'string') {
+    const r = dateRange(v);
+    if (r) out.push(r);
+    return;
+  }
+  if (typeof v !== 'object' || v === null) return;
+  const o = v as Obj;
+  if (tv.type === 'Period' || 'start' in o || 'end' in o) {
+    const s = typeof o.start === 'string' ? dateRange(o.start) : undefined;
+    const e = typeof o.end === 'string' ? dateRange(o.end) : undefined;
+    if (s || e) out.push({ lo: s?.lo ?? '-infinity', hi: e?.hi ?? 'infinity' });
+    return;
+  }
+  if (tv.type === 'Timing') {
+    for (const ev of (o.event as string[] | undefined) ?? []) {
+      const r = dateRange(ev);
+      if (r) out.push(r);
+    }
+  }
+}
+
+// ---- numbers and quantities --------------------------------------------------------------------
+
+/** The range a decimal covers at its stated precision: 100 -> [99.5, 100.5], 1.50 -> [1.495, 1.505]. */
+export function numberRange(n: number | string): RangeValue | undefined {
+  const s = String(n);
+  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s)) return undefined;
+  if (/[eE]/.test(s)) return { lo: s, hi: s };
+  const decimals = s.includes('.') ? s.length - s.indexOf('.') - 1 : 0;
+  const half = 0.5 * 10 ** -decimals;
+  const x = Number(s);
+  return { lo: (x - half).toFixed(decimals + 1), hi: (x + half).toFixed(decimals + 1) };
+}
+
+export function toNumberRanges(tv: TypedValue, out: RangeValue[]): void {
+  const v = tv.value;
+  if (typeof v === 'number' || typeof v === 'string') {
+    const r = numberRange(v);
+    if (r) out.push(r);
+  }
+}
+
+export function toQuantities(tv: TypedValue, out: QuantityValue[]): void {
+  const v = tv.value as Obj | null;
+  if (typeof v !== 'object' || v === null) return;
+  if (tv.type === 'Range' || 'low' in v || 'high' in v) {
+    const lo = v.low as Obj | undefined;
+    const hi = v.high as Obj | undefined;
+    const ref = lo ?? hi;
+    if (!ref) return;
+    out.push({
+      system: str(ref.system) ?? null,
+      code: str(ref.code) ?? str(ref.unit) ?? null,
+      lo: typeof lo?.value === 'number' ? String(lo.value) : '-Infinity',
+      hi: typeof hi?.value === 'number' ? String(hi.value) : 'Infinity',
+    });
+    return;
+  }
+  if (typeof v.value !== 'number') return;
+  const r = numberRange(v.value);
+  if (!r) return;
+  if (tv.type === 'Money') out.push({ system: 'urn:iso:std:iso:4217', code: str(v.currency) ?? null, ...r });
+  else out.push({ system: str(v.system) ?? null, code: str(v.code) ?? str(v.unit) ?? null, ...r });
+}
+
+// ---- references and uris ------------------------------------------------------------------------
+
+const REF_RE = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+/** Parses a reference string. `localBase` marks absolute URLs that point at this server. */
+export function parseReference(ref: string, localBase?: string): ReferenceValue | undefined {
+  if (ref.startsWith('#')) return undefined; // contained
+  const m = REF_RE.exec(ref);
+  if (m) {
+    const [, prefix, type, id] = m;
+    if (!prefix || (localBase && `${localBase}`.endsWith(prefix))) return { targetType: type, targetId: id };
+    return { targetType: type, targetId: ref };
+  }
+  return { targetType: null, targetId: ref.slice(0, MAX_INDEXED) };
+}
+
+export function toReferences(tv: TypedValue, out: ReferenceValue[]): void {
+  const v = tv.value;
+  if (typeof v === 'string') {
+    out.push({ targetType: null, targetId: v.slice(0, MAX_INDEXED) }); // canonical / uri
+    return;
+  }
+  const ref = (v as Obj | null)?.reference;
+  if (typeof ref === 'string') {
+    const r = parseReference(ref);
+    if (r) out.push(r);
+  }
+}
+
+export function toUris(tv: TypedValue, out: string[]): void {
+  if (typeof tv.value === 'string' && tv.value.length) out.push(tv.value.slice(0, MAX_INDEXED));
+}

@@ -1,0 +1,28 @@
+// `npm start`: runs the Chartroom server until SIGINT/SIGTERM.
+import { startServer } from './server.js';
+
+const running = await startServer().catch((err: Error) => {
+  process.stderr.write(`Chartroom could not start: ${err.message}\n`);
+  process.exit(1);
+});
+const { config, firstAdmin } = running.services;
+const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${config.dataDir}`;
+process.stdout.write(`Chartroom is listening on ${running.url} (FHIR R4 at ${running.url}/fhir/R4), data in ${where}\n`);
+if (firstAdmin?.generatedPassword) {
+  process.stdout.write(
+    `\nFirst start: the administrator account is "${firstAdmin.username}" with the password\n\n    ${firstAdmin.generatedPassword}\n\n` +
+      'It is shown only this once: keep it somewhere safe. Get an access token with:\n' +
+      `    curl -s -X POST ${running.url}/auth/token -d grant_type=password -d username=admin -d password='${firstAdmin.generatedPassword}'\n\n`,
+  );
+}
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,59 @@
+// The embedded database: PGlite (PostgreSQL compiled to WebAssembly), file-backed under the data folder.
+// One process owns the folder; a lock file says which, so a second process gets a clear error.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { Database, Queryable, QueryResult } from './database.js';
+
+function takeLock(dir: string): () => void {
+  const lock = path.join(dir, 'chartroom.lock');
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch {
+      const pid = Number(fs.readFileSync(lock, 'utf8'));
+      let alive = false;
+      try {
+        process.kill(pid, 0);
+        alive = pid !== process.pid;
+      } catch {
+        alive = false;
+      }
+      if (alive) {
+        throw new Error(
+          `The embedded database in ${dir} is in use by process ${pid}. Stop that process first, or use PostgreSQL (DATABASE_URL).`,
+        );
+      }
+      fs.rmSync(lock, { force: true }); // stale lock from a process that died
+    }
+  }
+}
+
+export async function openPglite(dataDir: string): Promise<Database> {
+  const dir = path.join(dataDir, 'pglite');
+  fs.mkdirSync(dir, { recursive: true });
+  const release = takeLock(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dir);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
+    const r = await q.query<T>(sql, params as unknown[]);
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  };
+  return {
+    kind: 'pglite',
+    query: <T>(sql: string, params?: unknown[]) => run<T>(db, sql, params),
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return db.transaction((tx) => fn({ query: <U>(sql: string, params?: unknown[]) => run<U>(tx, sql, params) }));
+    },
+    async close() {
+      await db.close();
+      release();
+    },
+  };
+}

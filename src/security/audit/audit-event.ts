@@ -1,0 +1,45 @@
+// Builds the FHIR AuditEvent (DICOM/HL7 codes) recorded for every request that touches the API.
+import { randomUUID } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
+
+export interface AccessRecord {
+  username?: string;
+  /** C create, R read, U update, D delete, E execute (search, operations). */
+  action: 'C' | 'R' | 'U' | 'D' | 'E';
+  /** A short name of the interaction, e.g. read, search-type, transaction, sign-in. */
+  interaction: string;
+  path: string;
+  status: number;
+  clientIp?: string;
+  entities: string[];
+  patients: string[];
+}
+
+export function toAuditEvent(a: AccessRecord, recorded: string): AuditEvent {
+  const success = a.status < 400;
+  const isLogin = a.interaction.startsWith('sign-in');
+  return {
+    resourceType: 'AuditEvent',
+    id: randomUUID(),
+    type: isLogin
+      ? { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110114', display: 'User Authentication' }
+      : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: a.interaction }],
+    action: a.action,
+    recorded,
+    outcome: success ? '0' : a.status >= 500 ? '8' : '4',
+    agent: [
+      {
+        who: a.username ? { identifier: { value: a.username }, display: a.username } : { display: 'anonymous' },
+        requestor: true,
+        network: a.clientIp ? { address: a.clientIp, type: '2' } : undefined,
+      },
+    ],
+    source: { observer: { display: 'Chartroom' } },
+    entity: [
+      ...a.entities.map((e) => ({ what: { reference: e } })),
+      ...a.patients.map((p) => ({ what: { reference: `Patient/${p}` }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } })),
+      { description: `${a.path} -> ${a.status}` },
+    ],
+  };
+}

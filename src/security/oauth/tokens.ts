@@ -1,0 +1,61 @@
+// Signed JWT access tokens (ES256) with key ids, so keys can rotate: new tokens use the newest key and
+// every active key still verifies.
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
+import type { Queryable } from '../../platform/db/database.js';
+import { unauthorized } from '../../platform/errors.js';
+import { activeKeys, insertKey } from '../../store/accounts.js';
+
+export interface Principal {
+  username: string;
+  roles: string[];
+  scope: string;
+}
+
+const ISSUER = 'chartroom';
+
+export class TokenService {
+  private constructor(
+    private readonly signing: { kid: string; key: CryptoKey | Uint8Array },
+    private readonly verifying: Map<string, CryptoKey | Uint8Array>,
+    readonly lifetime: number,
+  ) {}
+
+  static async load(db: Queryable, lifetime: number): Promise<TokenService> {
+    let keys = await activeKeys(db);
+    if (keys.length === 0) {
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const kid = randomUUID();
+      await insertKey(db, { kid, private_jwk: JSON.stringify(await exportJWK(privateKey)), public_jwk: JSON.stringify(await exportJWK(publicKey)) });
+      keys = await activeKeys(db);
+    }
+    const verifying = new Map<string, CryptoKey | Uint8Array>();
+    for (const k of keys) verifying.set(k.kid, await importJWK(JSON.parse(k.public_jwk) as JWK, 'ES256'));
+    const newest = keys[0];
+    return new TokenService({ kid: newest.kid, key: await importJWK(JSON.parse(newest.private_jwk) as JWK, 'ES256') }, verifying, lifetime);
+  }
+
+  async issue(p: Principal): Promise<string> {
+    return new SignJWT({ roles: p.roles, scope: p.scope })
+      .setProtectedHeader({ alg: 'ES256', kid: this.signing.kid })
+      .setIssuer(ISSUER)
+      .setSubject(p.username)
+      .setIssuedAt()
+      .setJti(randomUUID())
+      .setExpirationTime(`${this.lifetime}s`)
+      .sign(this.signing.key);
+  }
+
+  async verify(token: string): Promise<Principal> {
+    try {
+      const { payload } = await jwtVerify(token, async (header) => {
+        const key = this.verifying.get(header.kid ?? '');
+        if (!key) throw new Error('unknown key');
+        return key;
+      }, { issuer: ISSUER, algorithms: ['ES256'] });
+      return { username: String(payload.sub), roles: (payload.roles as string[]) ?? [], scope: String(payload.scope ?? '') };
+    } catch {
+      throw unauthorized('The access token is invalid or has expired');
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Starting Chartroom: configuration -> database -> migrations -> definitions -> services -> HTTP.
+import type { FastifyInstance } from 'fastify';
+import { AuditWriter } from './api/audit-writer.js';
+import { buildApp } from './api/app.js';
+import type { AppContext } from './api/context.js';
+import { loadDefinitions } from './fhir/definitions.js';
+import { type Config, loadConfig } from './platform/config.js';
+import { type Database, openDatabase } from './platform/db/database.js';
+import { migrate } from './platform/db/migrate.js';
+import { ensureAdministrator } from './security/identity/sign-in.js';
+import { TokenService } from './security/oauth/tokens.js';
+import { ParamRegistry } from './store/param-registry.js';
+import { Repository } from './store/repository.js';
+
+export interface Services {
+  config: Config;
+  db: Database;
+  repo: Repository;
+  /** Set when this start created the administrator with a generated password (to show once). */
+  firstAdmin?: { username: string; generatedPassword?: string };
+}
+
+/** Opens the database, applies migrations and loads the definitions: everything but HTTP. */
+export async function openServices(overrides: Partial<Config> = {}): Promise<Services> {
+  const config = loadConfig(overrides);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  try {
+    await migrate(db);
+    loadDefinitions();
+    const params = await ParamRegistry.load(db);
+    const firstAdmin = await ensureAdministrator(db, config.adminPassword);
+    return { config, db, repo: new Repository(db, params, db), firstAdmin };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+export interface Running {
+  app: FastifyInstance;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(overrides: Partial<Config> = {}): Promise<Running> {
+  const services = await openServices(overrides);
+  const { config, db, repo } = services;
+  const tokens = await TokenService.load(db, config.tokenLifetime);
+  const audit = new AuditWriter(db);
+  const ctx: AppContext = { config, db, repo, tokens, audit };
+  const app = buildApp(ctx);
+  const address = await app.listen({ host: config.host, port: config.port });
+  if (config.port === 0) {
+    const port = Number(new URL(address).port);
+    config.port = port;
+    config.baseUrl = `http://${config.host}:${port}`;
+  }
+  return {
+    app,
+    services,
+    url: config.baseUrl,
+    async close() {
+      await app.close();
+      await audit.flush();
+      await db.close();
+    },
+  };
+}

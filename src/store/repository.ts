@@ -1,0 +1,147 @@
+// The resource repository: reads, versioned writes (see write.ts), history and search, on one database
+// connection or inside one transaction. All SQL of the record store lives under src/store.
+import type { Resource } from '@medplum/fhirtypes';
+import { gone, notFound } from '../platform/errors.js';
+import type { Database, Queryable } from '../platform/db/database.js';
+import type { ParamRegistry } from './param-registry.js';
+import { compileSearch, type SearchRequest } from './search/compile.js';
+import { applyWrites, type WriteOp, type WriteResult } from './write.js';
+
+export interface StoredVersion {
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: string;
+  deleted: boolean;
+  method: string;
+  /** The resource as stored (JSON text), null for a delete. */
+  content: string | null;
+}
+
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  since?: string;
+  at?: string;
+  count: number;
+  /** Keyset cursor "lastUpdated|rid|version" from the previous page. */
+  cursor?: string;
+}
+
+export interface SearchPage {
+  entries: { rid: string; content: string }[];
+  /** Patients whose compartment holds a result (for the audit trail). */
+  patients: string[];
+  next?: string;
+  ignored: string[];
+}
+
+export class Repository {
+  constructor(
+    private readonly q: Queryable,
+    readonly params: ParamRegistry,
+    private readonly db?: Database,
+  ) {}
+
+  /** Runs fn with a repository bound to one database transaction (all or nothing). */
+  async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    if (!this.db) return fn(this); // already inside a transaction
+    return this.db.transaction((tx) => fn(new Repository(tx, this.params)));
+  }
+
+  async write(ops: WriteOp[]): Promise<WriteResult[]> {
+    if (this.db) return this.transaction((repo) => repo.write(ops));
+    return applyWrites(this.q, this.params, ops);
+  }
+
+  async read(type: string, id: string): Promise<StoredVersion> {
+    const r = await this.q.query<StoredVersion>(
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content
+         FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+        WHERE r.type = $1 AND r.id = $2`,
+      [type, id],
+    );
+    const row = r.rows[0];
+    if (!row) throw notFound(`${type}/${id} is not known`);
+    if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
+    return row;
+  }
+
+  async vread(type: string, id: string, version: number): Promise<StoredVersion> {
+    const r = await this.q.query<StoredVersion>(
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content
+         FROM resource r JOIN resource_version v ON v.rid = r.rid
+        WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
+      [type, id, version],
+    );
+    const row = r.rows[0];
+    if (!row) throw notFound(`${type}/${id} has no version ${version}`);
+    if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
+    return row;
+  }
+
+  /** The current version number, or undefined when the resource never existed. */
+  async currentVersion(type: string, id: string): Promise<{ version: number; deleted: boolean } | undefined> {
+    const r = await this.q.query<{ version: number; deleted: boolean }>('SELECT version, deleted FROM resource WHERE type = $1 AND id = $2', [type, id]);
+    return r.rows[0];
+  }
+
+  async history(h: HistoryQuery): Promise<{ versions: StoredVersion[]; next?: string; total?: number }> {
+    const values: unknown[] = [];
+    const add = (v: unknown) => {
+      values.push(v);
+      return `$${values.length}`;
+    };
+    const where: string[] = [];
+    if (h.id && h.type) where.push(`v.rid = (SELECT rid FROM resource WHERE type = ${add(h.type)} AND id = ${add(h.id)})`);
+    else if (h.type) where.push(`v.type = ${add(h.type)}`);
+    if (h.since) where.push(`v.last_updated >= ${add(h.since)}::timestamptz`);
+    if (h.at) where.push(`v.last_updated <= ${add(h.at)}::timestamptz`);
+    if (h.cursor) {
+      const [lu, rid, ver] = h.cursor.split('|');
+      where.push(`(v.last_updated, v.rid, v.version) < (${add(lu)}::timestamptz, ${add(rid)}::bigint, ${add(Number(ver))}::int)`);
+    }
+    const r = await this.q.query<StoredVersion & { rid: string }>(
+      `SELECT v.rid::text AS rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content
+         FROM resource_version v ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY v.last_updated DESC, v.rid DESC, v.version DESC LIMIT ${add(h.count + 1)}`,
+      values,
+    );
+    const rows = r.rows;
+    let next: string | undefined;
+    if (rows.length > h.count) {
+      rows.length = h.count;
+      const last = rows[rows.length - 1];
+      next = `${new Date(last.lastUpdated).toISOString()}|${last.rid}|${last.version}`;
+    }
+    return { versions: rows, next };
+  }
+
+  async search(req: SearchRequest): Promise<SearchPage> {
+    const c = compileSearch(req, this.params);
+    const r = await this.q.query<{ rid: string; content: string; patients: string[] }>(c.sql, c.values);
+    const entries = r.rows;
+    let next: string | undefined;
+    if (entries.length > req.count) {
+      entries.length = req.count;
+      next = entries[entries.length - 1].rid;
+    }
+    const patients = [...new Set(entries.flatMap((e) => e.patients))];
+    return { entries, next, ignored: c.ignored, patients };
+  }
+
+  /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */
+  async matchConditional(type: string, query: string): Promise<{ id: string; resource: Resource }[]> {
+    const params = [...new URLSearchParams(query).entries()];
+    const page = await this.search({ type, params, count: 2 });
+    return page.entries.map((e) => {
+      const resource = JSON.parse(e.content) as Resource;
+      return { id: resource.id as string, resource };
+    });
+  }
+
+  /** Serialises concurrent conditional writes on the same key until the transaction ends (PostgreSQL). */
+  async lockKey(key: string): Promise<void> {
+    await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+  }
+}
