@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
+import { demoCommand } from './demo.js';
+import { importCommand } from './import.js';
+
+const HELP = `chartroom <command>
+
+  import <files or folders>...   load FHIR Bundles / NDJSON (.json, .ndjson, optionally .gz)
+        --workers N              files in flight (default 3 on PostgreSQL, 1 embedded)
+        --force                  load files again even if the journal says they are done
+        --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
+  demo                           start on the embedded database with sample patients loaded
+  help                           this text
+
+Configuration comes from environment variables (docs/configuration.md): DATABASE_URL, CHARTROOM_DATA_DIR, ...`;
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+}
+
+function bool(args: string[], name: string): boolean {
+  const i = args.indexOf(name);
+  if (i < 0) return false;
+  args.splice(i, 1);
+  return true;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'import': {
+      const workers = flag(rest, '--workers');
+      const reportFile = flag(rest, '--report');
+      const force = bool(rest, '--force');
+      const quiet = bool(rest, '--quiet');
+      const report = await importCommand({ inputs: rest, workers: workers ? Number(workers) : undefined, force, quiet, reportFile });
+      return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
+    }
+    case 'demo':
+      await demoCommand();
+      return -1; // keeps running
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    default:
+      process.stderr.write(`Unknown command "${cmd}".\n\n${HELP}\n`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: Error) => {
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    process.exit(1);
+  },
+);

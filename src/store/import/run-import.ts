@@ -1,0 +1,219 @@
+// The importer: loads FHIR Bundles and NDJSON files through the same transaction code as the REST API,
+// with several files in flight, retries on write conflicts, a per-file error report, and a journal of
+// finished files so that a re-run (for example after a crash) skips what is done and resumes the rest.
+import path from 'node:path';
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { Database } from '../../platform/db/database.js';
+import { FhirError } from '../../platform/errors.js';
+import { processBundle } from '../bundle/process-bundle.js';
+import type { Repository } from '../repository.js';
+import { isImported, markImported } from './journal.js';
+import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
+
+export interface FileReport {
+  file: string;
+  status: 'imported' | 'skipped' | 'failed' | 'partial';
+  resources: number;
+  errors: { where: string; message: string }[];
+}
+
+export interface ImportProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  resources: number;
+  byType: Record<string, number>;
+  failedFiles: number;
+}
+
+export interface ImportOptions {
+  workers?: number;
+  /** Import files again even when the journal says they are done. */
+  force?: boolean;
+  ndjsonBatch?: number;
+  onProgress?: (p: ImportProgress) => void;
+  onFile?: (r: FileReport) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImportReport extends ImportProgress {
+  files: FileReport[];
+  seconds: number;
+}
+
+const RETRYABLE_PG = new Set(['40P01', '40001', '23505']);
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof FhirError) return err.status === 409 && /at the same time/.test(err.message);
+  return RETRYABLE_PG.has((err as { code?: string }).code ?? '');
+}
+
+function isMissingConditional(err: unknown): boolean {
+  return err instanceof FhirError && err.outcome.issue.some((i) => i.code === 'not-found' && /Conditional reference/.test(i.diagnostics ?? ''));
+}
+
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 6 || !isRetryable(err)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+}
+
+function countWritten(entries: BundleEntry[], response: Bundle, byType: Record<string, number>): number {
+  let n = 0;
+  (response.entry ?? []).forEach((r, i) => {
+    const status = r.response?.status ?? '';
+    if (!/^20[01]/.test(status)) return;
+    const type = entries[i]?.resource?.resourceType ?? r.response?.location?.split('/')[0];
+    if (!type) return;
+    byType[type] = (byType[type] ?? 0) + 1;
+    n++;
+  });
+  return n;
+}
+
+function errorsOf(err: unknown, prefix: string): { where: string; message: string }[] {
+  if (err instanceof FhirError) {
+    return err.outcome.issue.map((i) => ({ where: `${prefix}${i.expression?.length ? ` ${i.expression.join(', ')}` : ''}`, message: i.diagnostics ?? i.code }));
+  }
+  return [{ where: prefix, message: (err as Error).message }];
+}
+
+export async function runImport(repo: Repository, db: Database, files: ImportFile[], opts: ImportOptions = {}): Promise<ImportReport> {
+  const started = Date.now();
+  const progress: ImportProgress = {
+    filesDone: 0,
+    filesTotal: files.length,
+    bytesDone: 0,
+    bytesTotal: files.reduce((s, f) => s + f.size, 0),
+    resources: 0,
+    byType: {},
+    failedFiles: 0,
+  };
+  const reports: FileReport[] = [];
+  const deferred: ImportFile[] = [];
+  const emit = () => opts.onProgress?.({ ...progress, byType: { ...progress.byType } });
+
+  const importOne = async (f: ImportFile, lastRound: boolean): Promise<void> => {
+    const name = path.basename(f.path);
+    const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
+    const sha = await sha256File(f.path);
+    if (!opts.force && (await isImported(db, sha))) {
+      report.status = 'skipped';
+    } else if (f.kind === 'bundle') {
+      try {
+        await importBundleFile(repo, f, report, progress.byType);
+      } catch (err) {
+        if (!lastRound && isMissingConditional(err)) {
+          deferred.push(f); // its conditional references may resolve once the other files are in
+          return;
+        }
+        report.status = 'failed';
+        report.errors.push(...errorsOf(err, name));
+      }
+    } else {
+      await importNdjsonFile(repo, f, report, progress.byType, opts.ndjsonBatch ?? 500, opts.signal);
+    }
+    if (report.status === 'imported' && report.errors.length) report.status = report.resources ? 'partial' : 'failed';
+    if (report.status === 'imported') await markImported(db, sha, name, report.resources);
+    if (report.status === 'failed') progress.failedFiles++;
+    progress.filesDone++;
+    progress.bytesDone += f.size;
+    progress.resources += report.resources;
+    reports.push(report);
+    opts.onFile?.(report);
+    emit();
+  };
+
+  const runPool = async (queue: ImportFile[], lastRound: boolean) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length && !opts.signal?.aborted) await importOne(queue[next++], lastRound);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker));
+  };
+  emit();
+  await runPool(files, false);
+  if (deferred.length) await runPool(deferred.splice(0), true);
+  return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
+}
+
+async function importBundleFile(repo: Repository, f: ImportFile, report: FileReport, byType: Record<string, number>): Promise<void> {
+  const text = await readBundleText(f.path);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new FhirError(400, { severity: 'error', code: 'structure', diagnostics: `Not valid JSON: ${(err as Error).message}` });
+  }
+  let bundle = parsed as Bundle;
+  if (bundle?.resourceType !== 'Bundle') {
+    // A single resource: import it as a one-entry transaction.
+    bundle = { resourceType: 'Bundle', type: 'transaction', entry: [asEntry(parsed as Resource)] };
+  } else if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
+    bundle = { resourceType: 'Bundle', type: 'transaction', entry: (bundle.entry ?? []).filter((e) => e.resource).map((e) => asEntry(e.resource as Resource, e.fullUrl)) };
+  }
+  const response = await withRetry(() => processBundle(repo, bundle, { importMode: true }));
+  report.resources += countWritten(bundle.entry ?? [], response, byType);
+  (response.entry ?? []).forEach((e, i) => {
+    if (e.response?.outcome) report.errors.push(...errorsOf(new FhirError(Number(e.response.status) || 400, e.response.outcome.issue ?? []), `entry[${i}]`));
+  });
+}
+
+function asEntry(resource: Resource, fullUrl?: string): BundleEntry {
+  return resource?.id
+    ? { fullUrl, resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }
+    : { fullUrl, resource, request: { method: 'POST', url: resource?.resourceType ?? 'Unknown' } };
+}
+
+async function importNdjsonFile(
+  repo: Repository,
+  f: ImportFile,
+  report: FileReport,
+  byType: Record<string, number>,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const name = path.basename(f.path);
+  for await (const lines of ndjsonBatches(f.path, batchSize)) {
+    if (signal?.aborted) {
+      report.errors.push({ where: name, message: 'cancelled' });
+      return;
+    }
+    const entries: BundleEntry[] = [];
+    const lineOf: number[] = [];
+    for (const { line, text } of lines) {
+      let r: Resource;
+      try {
+        r = JSON.parse(text);
+      } catch (err) {
+        report.errors.push({ where: `${name} line ${line}`, message: `Not valid JSON: ${(err as Error).message}` });
+        continue;
+      }
+      if (!r || typeof r !== 'object' || typeof r.resourceType !== 'string') {
+        report.errors.push({ where: `${name} line ${line}`, message: 'Not a FHIR resource (no resourceType)' });
+        continue;
+      }
+      entries.push(asEntry(r));
+      lineOf.push(line);
+    }
+    if (!entries.length) continue;
+    try {
+      const response = await withRetry(() => processBundle(repo, { resourceType: 'Bundle', type: 'transaction', entry: entries }, { importMode: true }));
+      report.resources += countWritten(entries, response, byType);
+    } catch (err) {
+      if (!(err instanceof FhirError)) throw err;
+      // Some line is bad: load the batch entry by entry so the good ones land and each bad one is named.
+      const response = await withRetry(() => processBundle(repo, { resourceType: 'Bundle', type: 'batch', entry: entries }, { importMode: true }));
+      report.resources += countWritten(entries, response, byType);
+      (response.entry ?? []).forEach((e, i) => {
+        if (e.response?.outcome) report.errors.push(...errorsOf(new FhirError(400, e.response.outcome.issue ?? []), `${name} line ${lineOf[i]}`));
+      });
+    }
+  }
+}
