@@ -5,6 +5,7 @@ import { OperationOutcomeError, validateResource as medplumValidate } from '@med
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../platform/errors.js';
 import { isKnownResourceType, loadDefinitions } from '../definitions.js';
+import { checkRequiredBindings } from './required-bindings.js';
 
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -26,11 +27,13 @@ export function validateResource(resource: Resource): OperationOutcomeIssue[] {
     throw badRequest(`Invalid id "${String(resource.id)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`, `${resource.resourceType}.id`);
   }
   let issues: OperationOutcomeIssue[];
+  const bindingIssues = checkRequiredBindings(resource);
   try {
     issues = medplumValidate(resource) as OperationOutcomeIssue[];
+    if (bindingIssues.length) throw new FhirError(400, bindingIssues);
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      const found = (err.outcome.issue ?? []) as OperationOutcomeIssue[];
+      const found = [...((err.outcome.issue ?? []) as OperationOutcomeIssue[]), ...bindingIssues];
       throw new FhirError(
         400,
         found.map((i) => ({
