@@ -1,0 +1,196 @@
+// Benchmark of the terminology domain: load time, memory, search and code-detail latency, and search relevance
+// measured on an evaluation set built from the Alphabetic Index (term path -> code), plus coder-style abbreviations.
+// Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/terminology-search.js [--runs N]
+import { execSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTerminology, type SearchHit } from '../src/terminology/index.js';
+import { loadIndexCsv, type IndexEntry } from '../src/terminology/loaders/icd10cm-index-csv.js';
+import { abbreviationPhrases, abbreviationsFor } from '../src/terminology/search/abbreviations.js';
+import { defaultDataDir } from '../src/terminology/load-terminology.js';
+import { INDEX_FILES } from '../src/terminology/data-catalog.js';
+
+const CODER_QUERIES = [
+  'dm2 ckd', 'chf acute on chronic', 'fx neck femur r', 'copd exac', 'htn', 'essential hypertension', 'type 2 diabetes',
+  'uti', 'pneumonia', 'sepsis', 'afib', 'cad', 'nstemi', 'esrd', 'aki', 'gerd', 'osa', 'dvt lle', 'pe', 'cva',
+  'major depressive disorder recurrent severe', 'anxiety', 'obesity morbid', 'bmi 40', 'fall from ladder',
+  'history of breast cancer', 'encounter for screening colonoscopy', 'pregnancy 12 weeks', 'newborn born in hospital',
+  'sprain ankle l', 'lac scalp', 'migraine without aura', 'asthma mild intermittent', 'hypothyroidism', 'anemia iron',
+  'I10', 'E11.22', 'S72.001A', 'Z38', 'O09.51', 'j44',
+];
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function stats(times: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+  const s = [...times].sort((a, b) => a - b);
+  const r = (x: number): number => Math.round(x * 1000) / 1000;
+  return { p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)), max: r(s[s.length - 1]), n: s.length };
+}
+
+interface EvalCase {
+  query: string;
+  expected: string; // code as printed in the index ("S72.0-" = any code under S72.0)
+  form: 'path' | 'reordered' | 'abbreviated';
+}
+
+function hitMatches(h: SearchHit, expected: string): boolean {
+  return expected.endsWith('-') ? h.code.startsWith(expected.slice(0, -1)) : h.code === expected;
+}
+
+/** Query text for an index path: the main term without its alternate forms, then the subterms. */
+function pathQuery(e: IndexEntry): string {
+  return [e.path[0].split(',')[0], ...e.path.slice(1)].join(' ');
+}
+
+function buildEvalSet(entries: IndexEntry[], isCode: (c: string) => boolean, size: number): EvalCase[] {
+  const usable = entries.filter((e) => e.code && isCode(e.code));
+  const step = Math.max(1, Math.floor(usable.length / size));
+  const out: EvalCase[] = [];
+  for (let i = 0; i < usable.length && out.length < size * 2; i += step) {
+    const e = usable[i];
+    const q = pathQuery(e);
+    out.push({ query: q, expected: e.code as string, form: 'path' });
+    if (e.path.length > 1) out.push({ query: [...e.path.slice(1)].reverse().concat(e.path[0].split(',')[0]).join(' '), expected: e.code as string, form: 'reordered' });
+  }
+  // Abbreviated forms: every usable path that contains a phrase coders abbreviate.
+  const phrases = abbreviationPhrases().filter((p) => p.split(' ').length >= 1 && p.length >= 4);
+  let abbreviated = 0;
+  for (const e of usable) {
+    if (abbreviated >= size) break;
+    const q = pathQuery(e).toLowerCase();
+    for (const p of phrases) {
+      const re = new RegExp(`\\b${p}\\b`);
+      if (!re.test(q)) continue;
+      const abbr = abbreviationsFor(p)[0];
+      if (!abbr) continue;
+      out.push({ query: q.replace(re, abbr), expected: e.code as string, form: 'abbreviated' });
+      abbreviated++;
+      break;
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+  const rssBefore = process.memoryUsage().rss;
+  const loadTimes: number[] = [];
+  let t = await loadTerminology();
+  loadTimes.push(t.loadMs);
+  for (let i = 1; i < runs; i++) {
+    t = await loadTerminology();
+    loadTimes.push(t.loadMs);
+  }
+  const g = globalThis as { gc?: () => void };
+  g.gc?.();
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const vmRss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  const vmHwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+
+  const entries = await loadIndexCsv(join(defaultDataDir(), INDEX_FILES.alphabeticIndex));
+  const cm = t.versions().find((v) => v.system === 'icd10cm');
+  const isCode = (c: string): boolean => t.validateCode({ code: c.replace(/-$/, '') }).display !== undefined;
+  const evalSet = buildEvalSet(entries, isCode, 3000);
+
+  // Relevance
+  const relevance: Record<string, { n: number; top1: number; top5: number }> = {};
+  const misses: { query: string; expected: string; got: string[] }[] = [];
+  for (const c of evalSet) {
+    const r = t.search(c.query, { limit: 5 });
+    const rank = r.hits.findIndex((h) => hitMatches(h, c.expected));
+    const k = relevance[c.form] ?? { n: 0, top1: 0, top5: 0 };
+    k.n++;
+    if (rank === 0) k.top1++;
+    if (rank >= 0) k.top5++;
+    else if (misses.length < 25) misses.push({ query: c.query, expected: c.expected, got: r.hits.map((h) => h.code) });
+    relevance[c.form] = k;
+  }
+  const rel = Object.fromEntries(
+    Object.entries(relevance).map(([f, k]) => [f, { n: k.n, top1: Math.round((1000 * k.top1) / k.n) / 10, top5: Math.round((1000 * k.top5) / k.n) / 10 }]),
+  );
+  const all = Object.values(relevance).reduce((a, k) => ({ n: a.n + k.n, top1: a.top1 + k.top1, top5: a.top5 + k.top5 }), { n: 0, top1: 0, top5: 0 });
+
+  // Latency: the coder queries plus a fixed slice of the evaluation queries, repeated.
+  const queries = [...CODER_QUERIES, ...evalSet.filter((_, i) => i % 20 === 0).map((c) => c.query)];
+  for (let w = 0; w < 3; w++) for (const q of queries) t.search(q); // warm-up (JIT)
+  g.gc?.();
+  const searchTimes: number[] = [];
+  const hitCounts: number[] = [];
+  for (let rep = 0; rep < 5; rep++) {
+    for (const q of queries) {
+      const t0 = performance.now();
+      const r = t.search(q, { limit: 20 });
+      searchTimes.push(performance.now() - t0);
+      if (rep === 0) hitCounts.push(r.total);
+    }
+  }
+  // Baseline in the same run: a naive linear scan of the titles for all query words (what a flat lookup does).
+  const allCodes = (billableOnly: boolean): { code: string; display: string }[] => {
+    const out: { code: string; display: string }[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = t.expand({ billableOnly, offset, count: 1000 });
+      out.push(...page.contains);
+      if (page.contains.length < 1000) return out;
+    }
+  };
+  const flat = allCodes(false).map((c) => ({ code: c.code, text: c.display.toLowerCase() }));
+  const titles = flat.length;
+  const baselineTimes: number[] = [];
+  for (const q of queries.slice(0, 60)) {
+    const ws = q.toLowerCase().split(/\s+/);
+    const t0 = performance.now();
+    flat.filter((c) => ws.every((w) => c.text.includes(w))).slice(0, 20);
+    baselineTimes.push(performance.now() - t0);
+  }
+  const billable = allCodes(true);
+  const detailCodes = billable.filter((_, i) => i % 37 === 0).map((c) => c.code);
+  for (const c of detailCodes.slice(0, 200)) t.lookup({ code: c });
+  const detailTimes: number[] = [];
+  for (const code of detailCodes) {
+    const t0 = performance.now();
+    t.lookup({ code });
+    detailTimes.push(performance.now() - t0);
+  }
+  const tableTimes: number[] = [];
+  for (const [table, q] of [['neoplasm', 'breast upper outer quadrant'], ['neoplasm', 'lung'], ['drug', 'acetaminophen'], ['drug', 'warfarin'], ['neoplasm', 'colon sigmoid']] as const) {
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      t.searchTable(table, q);
+      tableTimes.push(performance.now() - t0);
+    }
+  }
+
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {}
+  const sortedLoad = [...loadTimes].sort((a, b) => a - b);
+  const result = {
+    benchmark: 'terminology-search',
+    date: new Date().toISOString(),
+    commit,
+    command: `node --expose-gc dist/bench/terminology-search.js --runs ${runs}`,
+    machine: { nproc: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    load: { runs, medianMs: sortedLoad[Math.floor(runs / 2)], minMs: sortedLoad[0], maxMs: sortedLoad[runs - 1], steps: t.loadTimings },
+    memory: { rssMiB: Math.round(vmRss), hwmMiB: Math.round(vmHwm), rssBeforeLoadMiB: Math.round(rssBefore / 2 ** 20), note: `${runs} loads in one process; RSS after the last load and a GC` },
+    codeSets: t.versions().map((v) => ({ system: v.system, version: v.version, codes: v.codes })),
+    search: { ...stats(searchTimes), queries: queries.length, medianHits: hitCounts.sort((a, b) => a - b)[Math.floor(hitCounts.length / 2)], zeroHitQueries: hitCounts.filter((h) => h === 0).length },
+    searchBaselineLinearScan: { ...stats(baselineTimes), titles: flat.length, note: 'substring scan of all FY2026 titles for every query word, same queries' },
+    detail: { ...stats(detailTimes), codes: detailCodes.length },
+    tableSearch: stats(tableTimes),
+    relevance: { evaluationCases: all.n, top1: Math.round((1000 * all.top1) / all.n) / 10, top5: Math.round((1000 * all.top5) / all.n) / 10, byForm: rel, sampleMisses: misses.slice(0, 10) },
+    notes: `icd10cm ${cm?.version}; ${titles} codes. The evaluation set is built from the FY2025 Alphabetic Index, which is also indexed for search: the "path" form measures whether the encoder returns what the index says for its own wording; "reordered" and "abbreviated" forms are coder-style variations.`,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const dir = join(fileURLToPath(new URL('../../bench/results/', import.meta.url)));
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `terminology-search-${result.date.slice(0, 10)}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.error(`written ${file}`);
+}
+
+await main();

@@ -1,0 +1,64 @@
+// Loader for the CMS ICD-10-CM and ICD-10-PCS order files (fixed width, per CMS icd10OrderFiles.pdf).
+import { CodeSystemVersion, type CodeEntry, type Provenance } from '../code-system.js';
+import { fiscalYearPeriod } from '../fiscal-year.js';
+import { canonicalCode } from '../systems.js';
+import { readDataBytes } from './read-data-file.js';
+
+/** Shares identical title strings between fiscal years (most titles do not change from one year to the next). */
+export type StringPool = Map<string, string>;
+
+function pooled(pool: StringPool | undefined, s: string): string {
+  if (!pool) return s;
+  const hit = pool.get(s);
+  if (hit !== undefined) return hit;
+  pool.set(s, s);
+  return s;
+}
+
+/**
+ * cols 1-5 order number, 7-13 code, 15 billable flag (1 valid / 0 header), 17-76 short title,
+ * 78-end long title. Throws on a line that does not fit, naming the line.
+ */
+export function parseOrderFile(bytes: Buffer, system: 'icd10cm' | 'icd10pcs', pool?: StringPool): CodeEntry[] {
+  const out: CodeEntry[] = [];
+  let start = 0;
+  let lineNo = 0;
+  // Fields are cut from the bytes, not from one big decoded string, so no title keeps the whole file alive.
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    let stop = end;
+    if (stop > start && bytes[stop - 1] === 0x0d) stop--;
+    lineNo++;
+    if (stop - start > 16) {
+      const flag = bytes[start + 14];
+      const order = bytes.toString('latin1', start, start + 5);
+      if (!/^\d{5}$/.test(order) || (flag !== 0x30 && flag !== 0x31)) {
+        throw new Error(`order file line ${lineNo} is not an order record: ${bytes.toString('latin1', start, Math.min(stop, start + 40))}`);
+      }
+      out.push({
+        code: canonicalCode(system, bytes.toString('latin1', start + 6, start + 13)),
+        billable: flag === 0x31,
+        shortDisplay: pooled(pool, bytes.toString('utf8', start + 16, Math.min(stop, start + 76)).trim()),
+        display: pooled(pool, bytes.toString('utf8', Math.min(stop, start + 77), stop).trim()),
+        order: out.length,
+      });
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+export async function loadOrderFile(
+  path: string,
+  system: 'icd10cm' | 'icd10pcs',
+  fiscalYear: number,
+  provenance: Omit<Provenance, 'file'>,
+  pool?: StringPool,
+): Promise<CodeSystemVersion> {
+  const entries = parseOrderFile(await readDataBytes(path), system, pool);
+  return new CodeSystemVersion(system, String(fiscalYear), fiscalYearPeriod(fiscalYear), entries, {
+    ...provenance,
+    file: path.split('/').pop() ?? path,
+  });
+}

@@ -1,0 +1,38 @@
+// Loader for the FY2025 Alphabetic Index flattened to CSV (derived from the CDC index XML): rebuilds each term's path.
+import { canonicalCode } from '../systems.js';
+import { parseCsvRecords } from './csv.js';
+import { readDataText } from './read-data-file.js';
+
+export interface IndexEntry {
+  /** Main term first, then each subterm; nonessential modifiers kept apart. */
+  path: string[];
+  nonEssential: string[];
+  /** Code as printed in the index; a trailing "-" means more characters are needed. */
+  code?: string;
+  see?: string;
+  seeAlso?: string;
+}
+
+/** Columns RowID, Letter, Level, Term, See, SeeAlso, NonEssModif, Code; rows in document order. */
+export function parseIndexCsv(text: string): IndexEntry[] {
+  const records = parseCsvRecords(text, ['Level', 'Term', 'See', 'SeeAlso', 'NonEssModif', 'Code']);
+  const stack: { term: string; nemod: string }[] = [];
+  const out: IndexEntry[] = [];
+  for (const r of records) {
+    const level = Number(r.Level);
+    if (!Number.isInteger(level) || level < 0) continue;
+    stack.length = level;
+    stack.push({ term: r.Term.trim(), nemod: r.NonEssModif.trim() });
+    const e: IndexEntry = { path: stack.map((s) => s.term), nonEssential: stack.map((s) => s.nemod).filter(Boolean) };
+    const code = r.Code.trim();
+    if (code) e.code = code.endsWith('-') ? `${canonicalCode('icd10cm', code.slice(0, -1))}-` : canonicalCode('icd10cm', code);
+    if (r.See.trim()) e.see = r.See.trim();
+    if (r.SeeAlso.trim()) e.seeAlso = r.SeeAlso.trim();
+    out.push(e);
+  }
+  return out;
+}
+
+export async function loadIndexCsv(path: string): Promise<IndexEntry[]> {
+  return parseIndexCsv(await readDataText(path));
+}

@@ -1,0 +1,275 @@
+// The encoder's search: Alphabetic Index paths, tabular titles and inclusion terms in one ranked index per code system.
+import type { CodeEntry, CodeSystemVersion } from '../code-system.js';
+import type { IndexEntry } from '../loaders/icd10cm-index-csv.js';
+import type { SystemKey } from '../systems.js';
+import { expandAbbreviation, type Slot } from './abbreviations.js';
+import { TextIndex, WEAK } from './text-index.js';
+import { TopK } from './top-k.js';
+import { isStopword, tokenize, words } from './tokenize.js';
+
+export type MatchKind = 'code' | 'index' | 'title' | 'inclusion-term';
+
+export interface SearchHit {
+  system: SystemKey;
+  code: string;
+  display: string;
+  billable: boolean;
+  score: number;
+  matchedBy: MatchKind;
+  /** The text that matched: a title, an inclusion term, or the index path joined with " > ". */
+  matchedText: string;
+  /** Alphabetic Index path (main term, then subterms) that leads to this code, when one matched. */
+  indexPath?: string[];
+  /** The code as the index prints it; a trailing "-" means the index sends the coder to the tabular for more characters. */
+  indexCode?: string;
+}
+
+export interface CrossReference {
+  path: string[];
+  see?: string;
+  seeAlso?: string;
+}
+
+export interface SearchOptions {
+  limit?: number;
+  /** Only billable (valid for HIPAA transactions) codes. */
+  billableOnly?: boolean;
+}
+
+export interface SearchResponse {
+  query: string;
+  system: SystemKey;
+  version: string;
+  total: number;
+  hits: SearchHit[];
+  crossReferences: CrossReference[];
+}
+
+interface InclusionTerm {
+  code: string;
+  text: string;
+}
+
+/** Index connectives: they count, but little, and never as a fragment of a longer word ("with" is not "without"). */
+const FUNCTION_WORDS = new Set(['with', 'without', 'due', 'unspecified', 'other', 'not', 'no', 'type']);
+
+const KIND_INDEX = 0;
+const KIND_TITLE = 1;
+const KIND_INCLUSION = 2;
+const KIND_SEE = 3;
+const KIND_BONUS = [1.2, 0.6, 0.3, 0];
+
+const CODE_LIKE: Record<SystemKey, RegExp> = {
+  icd10cm: /^[a-z](?:\d[0-9a-z]|[a-z]\d)(\.?[0-9a-z]{0,4})?$/,
+  icd10pcs: /^(?=.*\d)[0-9bcdfghx][0-9a-hj-np-z]{2,6}$/,
+  hcpcs: /^[a-v]\d{1,4}$/,
+  cpt: /^\d{3,4}[0-9ftu]?$/,
+};
+
+/** Path words at full strength; nonessential modifiers as weak qualifier tokens (they may be present or absent). */
+function indexTokens(e: IndexEntry): string[] {
+  const strong = tokenize(e.path.join(' '));
+  const have = new Set(strong);
+  const weak = tokenize(e.nonEssential.join(' ')).filter((t) => !have.has(t)).map((t) => WEAK + t);
+  return strong.concat(weak);
+}
+
+/** Words an index path says: nonessential modifiers and a main term's alternate forms ("Diabetes, diabetic") do not count. */
+function pathLength(path: string[]): number {
+  const main = path[0]?.split(',')[0] ?? '';
+  return new Set(tokenize([main, ...path.slice(1)].join(' '))).size;
+}
+
+export class EncoderSearch {
+  private readonly index = new TextIndex();
+  private readonly kinds: number[] = [];
+  private readonly codes: string[] = []; // the code a document leads to ("S72.0-" for an incomplete index code)
+  private readonly texts: (string | string[])[] = [];
+  private readonly entries = new Map<number, IndexEntry>();
+  /** The code-set entry each document leads to (undefined for cross-references), resolved once at build time. */
+  private readonly docEntries: (CodeEntry | undefined)[] = [];
+
+  constructor(
+    readonly version: CodeSystemVersion,
+    indexEntries: IndexEntry[] = [],
+    inclusionTerms: InclusionTerm[] = [],
+  ) {
+    for (const e of indexEntries) {
+      if (e.code) {
+        const bare = e.code.endsWith('-') ? e.code.slice(0, -1) : e.code;
+        if (!version.has(bare) && version.withPrefix(bare, 1).length === 0) continue;
+        this.addDoc(KIND_INDEX, e.code, e.path, indexTokens(e), e, pathLength(e.path));
+      } else if (e.see || e.seeAlso) {
+        this.addDoc(KIND_SEE, '', e.path, indexTokens(e), e, pathLength(e.path));
+      }
+    }
+    for (const c of version.entries) this.addDoc(KIND_TITLE, c.code, c.display, tokenize(c.display), undefined, this.titleLength(c));
+    for (const t of inclusionTerms) {
+      if (version.has(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
+    }
+    this.index.seal();
+  }
+
+  /**
+   * A 7-character code's title is its base title plus the 7th-character meaning; ranking by the base
+   * keeps "initial encounter" (A) from losing to a shorter "sequela" (S) title when the query names neither.
+   */
+  private titleLength(c: CodeEntry): number | undefined {
+    if (this.version.system !== 'icd10cm' || c.code.length !== 8) return undefined;
+    const base = this.version.get(c.code.slice(0, 7));
+    if (!base || !c.display.startsWith(base.display)) return undefined;
+    return new Set(tokenize(base.display)).size;
+  }
+
+  private addDoc(kind: number, code: string, text: string | string[], tokens: string[], entry?: IndexEntry, length?: number): void {
+    const id = this.index.add(tokens, length);
+    this.docEntries.push(kind === KIND_SEE ? undefined : this.version.get(code.endsWith('-') ? code.slice(0, -1) : code));
+    this.kinds.push(kind);
+    this.codes.push(code);
+    this.texts.push(text);
+    if (entry) this.entries.set(id, entry);
+  }
+
+  get documentCount(): number {
+    return this.index.size;
+  }
+
+  search(query: string, options: SearchOptions = {}): SearchResponse {
+    const limit = Math.max(1, Math.min(options.limit ?? 20, 500));
+    const system = this.version.system;
+    const raw = words(query.replace(/(\w)\.(\w)/g, '$1$2'));
+    const response: SearchResponse = { query, system, version: this.version.version, total: 0, hits: [], crossReferences: [] };
+    if (raw.length === 0) return response;
+    const codeTokens = raw.filter((w) => CODE_LIKE[system].test(w) && this.version.withPrefix(this.canonicalPrefix(w), 1).length > 0);
+    const wordTokens = raw.filter((w) => !codeTokens.includes(w));
+    const codePrefix = codeTokens.length > 0 ? this.canonicalPrefix(codeTokens[0]) : undefined;
+    if (wordTokens.length === 0 && codePrefix !== undefined) return this.searchByCode(response, codePrefix, limit, options);
+    return this.searchByWords(response, wordTokens, codePrefix, limit, options);
+  }
+
+  private canonicalPrefix(token: string): string {
+    const c = token.toUpperCase().replace('.', '');
+    return this.version.system === 'icd10cm' && c.length > 3 ? `${c.slice(0, 3)}.${c.slice(3)}` : c;
+  }
+
+  private hitOf(e: CodeEntry, score: number, matchedBy: MatchKind, matchedText: string): SearchHit {
+    return { system: this.version.system, code: e.code, display: e.display, billable: e.billable, score, matchedBy, matchedText };
+  }
+
+  private searchByCode(response: SearchResponse, prefix: string, limit: number, options: SearchOptions): SearchResponse {
+    const all = this.version.withPrefix(prefix).filter((e) => !options.billableOnly || e.billable);
+    all.sort((a, b) => (a.code === prefix ? -1 : b.code === prefix ? 1 : a.order - b.order));
+    response.total = all.length;
+    response.hits = all.slice(0, limit).map((e) => this.hitOf(e, e.code === prefix ? 100 : 50, 'code', e.code));
+    return response;
+  }
+
+  /** Query words -> slots: abbreviations expand, letter-digit compounds split ("ckd3" -> ckd, 3). */
+  private slotsOf(tokens: string[]): { alts: Slot; prefix: boolean; weight: number }[] {
+    const slots: { alts: Slot; prefix: boolean; weight: number }[] = [];
+    const push = (w: string): void => {
+      if (isStopword(w)) return;
+      const exp = expandAbbreviation(w);
+      if (exp) {
+        exp.forEach((alts, i) => slots.push({ alts: i === 0 && w.length >= 3 ? [...alts, w] : alts, prefix: false, weight: 1 }));
+        return;
+      }
+      const parts = w.match(/[a-z]+|\d+/g) ?? [];
+      if (parts.length > 1) {
+        for (const p of parts) push(p);
+        return;
+      }
+      const low = FUNCTION_WORDS.has(w);
+      slots.push({ alts: [w], prefix: !low && /[a-z]/.test(w), weight: low ? 0.3 : 1 });
+    };
+    for (const w of tokens) push(w);
+    return slots;
+  }
+
+  private searchByWords(
+    response: SearchResponse,
+    tokens: string[],
+    codePrefix: string | undefined,
+    limit: number,
+    options: SearchOptions,
+  ): SearchResponse {
+    const slots = this.slotsOf(tokens);
+    if (slots.length === 0) return response;
+    const m = this.index.match(slots);
+    let useFilter = false;
+    if (codePrefix !== undefined) {
+      // "R20" in "limb-girdle R20" is a word of the term, not a code filter, when nothing under R20 matches
+      for (let i = 0; i < m.count && !useFilter; i++) useFilter = this.codes[m.docs[i]].startsWith(codePrefix);
+    }
+    let maxMatched = 0;
+    for (let i = 0; i < m.count; i++) {
+      if (m.matched[i] > maxMatched && (!useFilter || this.codes[m.docs[i]].startsWith(codePrefix as string))) maxMatched = m.matched[i];
+    }
+    const floor = slots.length >= 3 ? maxMatched - 1 : maxMatched;
+    const n = slots.length;
+    const top = new TopK<{ doc: number; billable: boolean; order: number }>(Math.max(200, limit * 10), (a, b) =>
+      a.billable !== b.billable ? a.billable : a.order < b.order,
+    );
+    for (let i = 0; i < m.count; i++) {
+      const matched = m.matched[i];
+      if (matched < floor) continue;
+      const doc = m.docs[i];
+      if (useFilter && !this.codes[doc].startsWith(codePrefix as string)) continue;
+      const kind = this.kinds[doc];
+      const entry = this.docEntries[doc];
+      if (kind !== KIND_SEE && !entry) continue;
+      const billable = !!entry?.billable && kind !== KIND_SEE && !this.codes[doc].endsWith('-');
+      if (options.billableOnly && !billable && kind !== KIND_SEE) continue;
+      const coverage = matched / n;
+      const len = Math.max(1, this.index.docLength(doc));
+      const precision = Math.min(1, m.strong[i] / len);
+      const score = m.weight[i] * coverage * coverage + 4 * precision * coverage + KIND_BONUS[kind] + (billable ? 0.8 : 0) - 0.01 * len;
+      top.push({ doc, billable, order: entry?.order ?? 0 }, score);
+    }
+    const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
+    const byCode = new Map<string, SearchHit>();
+    const indexHits: { code: string; path: string[]; score: number }[] = [];
+    for (const s of scored) {
+      const kind = this.kinds[s.doc];
+      const entry = this.entries.get(s.doc);
+      if (kind === KIND_SEE) {
+        if (entry && response.crossReferences.length < 5) {
+          const ref: CrossReference = { path: entry.path };
+          if (entry.see) ref.see = entry.see;
+          if (entry.seeAlso) ref.seeAlso = entry.seeAlso;
+          response.crossReferences.push(ref);
+        }
+        continue;
+      }
+      const printed = this.codes[s.doc];
+      const code = printed.endsWith('-') ? printed.slice(0, -1) : printed;
+      if (kind === KIND_INDEX && entry && indexHits.length < 30) indexHits.push({ code: printed, path: entry.path, score: s.score });
+      if (byCode.has(code)) continue;
+      const ce = this.version.get(code);
+      if (!ce) continue;
+      const text = this.texts[s.doc];
+      const hit = this.hitOf(ce, s.score, kind === KIND_INDEX ? 'index' : kind === KIND_TITLE ? 'title' : 'inclusion-term', Array.isArray(text) ? text.join(' > ') : text);
+      if (kind === KIND_INDEX && entry) {
+        hit.indexPath = entry.path;
+        hit.indexCode = printed;
+      }
+      byCode.set(code, hit);
+    }
+    // A title hit under an incomplete index code ("S72.0-") inherits that path: the index led the coder there.
+    for (const hit of byCode.values()) {
+      if (hit.indexPath) continue;
+      const via = indexHits.find((h) => h.code.endsWith('-') && hit.code.startsWith(h.code.slice(0, -1)));
+      if (via) {
+        hit.indexPath = via.path;
+        hit.indexCode = via.code;
+        hit.score += 0.5 * (via.score / (indexHits[0]?.score || 1));
+      }
+    }
+    const hits = [...byCode.values()];
+    const order = (h: SearchHit): number => this.version.get(h.code)?.order ?? 0;
+    hits.sort((a, b) => b.score - a.score || Number(b.billable) - Number(a.billable) || order(a) - order(b));
+    response.total = hits.length;
+    response.hits = hits.slice(0, limit).map((h) => ({ ...h, score: Math.round(h.score * 1000) / 1000 }));
+    return response;
+  }
+}

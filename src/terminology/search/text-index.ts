@@ -1,0 +1,161 @@
+// An inverted index over short texts (titles, index paths) with exact, prefix and alternative-token matching.
+import { stem } from './tokenize.js';
+import type { Slot } from './abbreviations.js';
+
+/** Marks a qualifier token (a nonessential modifier): it matches, but weakly and without making the document "about" it. */
+export const WEAK = '~';
+
+/**
+ * Documents that matched at least one slot, as parallel arrays (no object per document: a common
+ * word touches tens of thousands). Valid until the next call to match().
+ */
+export interface MatchResult {
+  count: number;
+  docs: Int32Array;
+  /** Sum over query slots of the best idf-weighted match. */
+  weight: Float32Array;
+  /** Number of query slots the document satisfies. */
+  matched: Uint8Array;
+  /** Slots satisfied by a full-strength (not qualifier) word. */
+  strong: Uint8Array;
+}
+
+export class TextIndex {
+  private readonly postingsBuild = new Map<string, number[]>();
+  private postings = new Map<string, Int32Array>();
+  private vocabulary: string[] = [];
+  private docLengths: number[] = [];
+  private idf = new Map<string, number>();
+  private scratchBest = new Float32Array(0);
+  private scratchWeight = new Float32Array(0);
+  private scratchMatched = new Uint8Array(0);
+  private scratchStrong = new Uint8Array(0);
+  private scratchSlotStrong = new Uint8Array(0);
+  private scratchTouched = new Int32Array(0);
+  private result: MatchResult = { count: 0, docs: new Int32Array(0), weight: new Float32Array(0), matched: new Uint8Array(0), strong: new Uint8Array(0) };
+
+  /**
+   * Adds a document's tokens (already tokenized) and returns its id. `length` is how many words
+   * the document "says" for ranking, when some indexed words are only qualifiers.
+   */
+  add(tokens: string[], length?: number): number {
+    const id = this.docLengths.length;
+    const distinct = new Set(tokens);
+    this.docLengths.push(length ?? distinct.size);
+    for (const t of distinct) {
+      let list = this.postingsBuild.get(t);
+      if (!list) {
+        list = [];
+        this.postingsBuild.set(t, list);
+      }
+      list.push(id);
+    }
+    return id;
+  }
+
+  /** Freezes the index: typed posting arrays, a sorted vocabulary for prefix search, idf per term. */
+  seal(): void {
+    const n = this.docLengths.length;
+    for (const [t, list] of this.postingsBuild) {
+      this.postings.set(t, Int32Array.from(list));
+      this.idf.set(t, Math.log(1 + n / list.length));
+    }
+    this.postingsBuild.clear();
+    this.vocabulary = [...this.postings.keys()].sort();
+    this.scratchBest = new Float32Array(n);
+    this.scratchWeight = new Float32Array(n);
+    this.scratchMatched = new Uint8Array(n);
+    this.scratchStrong = new Uint8Array(n);
+    this.scratchSlotStrong = new Uint8Array(n);
+    this.scratchTouched = new Int32Array(n);
+    this.result = { count: 0, docs: new Int32Array(n), weight: new Float32Array(n), matched: new Uint8Array(n), strong: new Uint8Array(n) };
+  }
+
+  get size(): number {
+    return this.docLengths.length;
+  }
+
+  docLength(doc: number): number {
+    return this.docLengths[doc];
+  }
+
+  /** Terms to try for one alternative: the exact term, and, for fragments of 3+ letters, every term it begins. */
+  private termsFor(alt: string, allowPrefix: boolean): [string, number][] {
+    const strong = this.termsForPlain(alt, allowPrefix);
+    const weak = this.termsForPlain(WEAK + alt, allowPrefix, WEAK + stem(alt));
+    return strong.concat(weak.map(([t, w]) => [t, w * 0.4]));
+  }
+
+  private termsForPlain(alt: string, allowPrefix: boolean, stemmed?: string): [string, number][] {
+    const exact = stemmed ?? stem(alt);
+    const out: [string, number][] = [];
+    if (this.postings.has(exact)) out.push([exact, 1]);
+    if (exact !== alt && this.postings.has(alt)) out.push([alt, 1]);
+    if (!allowPrefix || alt.replace(WEAK, '').length < 3) return out;
+    const v = this.vocabulary;
+    let lo = 0;
+    let hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid] < alt) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < v.length && v[i].startsWith(alt); i++) {
+      if (v[i] !== exact && v[i] !== alt) out.push([v[i], 0.75]);
+    }
+    return out;
+  }
+
+  /**
+   * Scores every document that matches at least one slot. Each slot contributes its best-matching
+   * alternative once (so "r" expanded to "right" cannot count twice). Returns touched documents.
+   */
+  match(slots: { alts: Slot; prefix: boolean; weight: number }[]): MatchResult {
+    const best = this.scratchBest;
+    const weight = this.scratchWeight;
+    const matched = this.scratchMatched;
+    const strong = this.scratchStrong;
+    const slotStrong = this.scratchSlotStrong;
+    const touched = this.scratchTouched;
+    const all = this.result.docs;
+    let nAll = 0;
+    for (const slot of slots) {
+      let nTouched = 0;
+      for (const alt of slot.alts) {
+        for (const [term, w] of this.termsFor(alt, slot.prefix)) {
+          const list = this.postings.get(term);
+          if (!list) continue;
+          const isStrong = term[0] !== WEAK ? 1 : 0;
+          const s = w * (this.idf.get(term) ?? 0) * slot.weight;
+          for (let i = 0; i < list.length; i++) {
+            const d = list[i];
+            if (best[d] === 0) touched[nTouched++] = d;
+            if (s > best[d]) best[d] = s;
+            slotStrong[d] |= isStrong;
+          }
+        }
+      }
+      for (let i = 0; i < nTouched; i++) {
+        const d = touched[i];
+        if (matched[d] === 0) all[nAll++] = d;
+        weight[d] += best[d];
+        matched[d]++;
+        strong[d] += slotStrong[d];
+        slotStrong[d] = 0;
+        best[d] = 0;
+      }
+    }
+    const r = this.result;
+    for (let i = 0; i < nAll; i++) {
+      const d = all[i];
+      r.weight[i] = weight[d];
+      r.matched[i] = matched[d];
+      r.strong[i] = strong[d];
+      weight[d] = 0;
+      matched[d] = 0;
+      strong[d] = 0;
+    }
+    r.count = nAll;
+    return r;
+  }
+}
