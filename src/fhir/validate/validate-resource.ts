@@ -5,6 +5,7 @@ import { OperationOutcomeError, validateResource as medplumValidate } from '@med
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../platform/errors.js';
 import { isKnownResourceType, loadDefinitions } from '../definitions.js';
+import { confirmIssues } from './confirm-issues.js';
 import { checkRequiredBindings } from './required-bindings.js';
 
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -33,7 +34,8 @@ export function validateResource(resource: Resource): OperationOutcomeIssue[] {
     if (bindingIssues.length) throw new FhirError(400, bindingIssues);
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      const found = [...((err.outcome.issue ?? []) as OperationOutcomeIssue[]), ...bindingIssues];
+      const found = [...confirmIssues(resource, (err.outcome.issue ?? []) as OperationOutcomeIssue[]), ...bindingIssues];
+      if (found.length === 0) return [];
       throw new FhirError(
         400,
         found.map((i) => ({

@@ -1,0 +1,65 @@
+// Round trip of the official R4 example resources (npm hl7.fhir.r4.examples): every example a client
+// can create is read back equal apart from id and meta; the spec's invalid examples are refused with
+// OperationOutcomes that point at the failing element.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+const require = createRequire(import.meta.url);
+const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+// Conformance and terminology artefacts are definitions, not records; the record store round-trips the rest.
+const DEFINITIONAL = new Set([
+  'StructureDefinition', 'SearchParameter', 'ValueSet', 'CodeSystem', 'ConceptMap', 'OperationDefinition', 'CapabilityStatement',
+  'ImplementationGuide', 'CompartmentDefinition', 'NamingSystem', 'StructureMap', 'GraphDefinition', 'TerminologyCapabilities',
+  'MessageDefinition', 'ExampleScenario',
+]);
+// Examples that break R4 rules, with the rule each breaks; each must be refused, and no other.
+const INVALID: Record<string, RegExp> = {
+  'Bundle-dataelements.json': /bdl-7/, // duplicate fullUrls
+  'Bundle-v2-valuesets.json': /Invalid code format/, // codes with spaces
+  'Questionnaire-qs1.json': /linkId/, // item.linkId is required
+};
+
+type Json = Record<string, unknown>;
+const examples: { file: string; resource: Json }[] = [];
+for (const file of fs.readdirSync(dir).sort()) {
+  if (!file.endsWith('.json') || file === 'package.json') continue;
+  const resource = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Json;
+  if (typeof resource.resourceType === 'string' && !DEFINITIONAL.has(resource.resourceType)) examples.push({ file, resource });
+}
+
+function comparable(r: Json): Json {
+  const { id: _id, meta, ...rest } = r;
+  const { versionId: _v, lastUpdated: _l, ...m } = (meta ?? {}) as Json;
+  return Object.keys(m).length ? { ...rest, meta: m } : rest;
+}
+
+let s: TestServer;
+before(async () => {
+  s = await startTestServer({ label: 'examples', bodyLimit: 64 * 1024 * 1024 }); // Bundle-resources.json is 35 MB
+});
+after(() => s.stop());
+
+test(`all ${examples.length} official R4 example resources round-trip, and the invalid ones are refused with a reason`, async () => {
+  assert.ok(examples.length >= 700, `expected 700+ examples, found ${examples.length}`);
+  const refused: string[] = [];
+  for (const { file, resource } of examples) {
+    const created = await s.request('POST', `/${resource.resourceType}`, resource);
+    if (INVALID[file]) {
+      assert.equal(created.status, 400, `${file} should be refused`);
+      const text = created.body.issue.map((i: { diagnostics?: string }) => i.diagnostics).join(' ');
+      assert.match(text, INVALID[file], `${file}: the outcome says why`);
+      assert.ok(created.body.issue.every((i: { expression?: string[] }) => i.expression?.length), `${file}: every issue points somewhere`);
+      refused.push(file);
+      continue;
+    }
+    assert.equal(created.status, 201, `${file}: ${created.text.slice(0, 500)}`);
+    const read = await s.request('GET', `/${resource.resourceType}/${created.body.id}`);
+    assert.equal(read.status, 200);
+    assert.deepEqual(comparable(read.body), comparable(resource), `${file} reads back as it was sent`);
+  }
+  assert.deepEqual(refused.sort(), Object.keys(INVALID).sort());
+});
