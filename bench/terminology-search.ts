@@ -2,23 +2,58 @@
 // measured on an evaluation set built from the Alphabetic Index (term path -> code), plus coder-style abbreviations.
 // Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/terminology-search.js [--runs N]
 import { execSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTerminology, type SearchHit } from '../src/terminology/index.js';
-import { loadIndexCsv, type IndexEntry } from '../src/terminology/loaders/icd10cm-index-csv.js';
-import { abbreviationPhrases, abbreviationsFor } from '../src/terminology/search/abbreviations.js';
-import { defaultDataDir } from '../src/terminology/load-terminology.js';
 import { INDEX_FILES } from '../src/terminology/data-catalog.js';
+import { loadTerminology, type SearchHit } from '../src/terminology/index.js';
+import { defaultDataDir } from '../src/terminology/load-terminology.js';
+import { type IndexEntry, loadIndexCsv } from '../src/terminology/loaders/icd10cm-index-csv.js';
+import { abbreviationPhrases, abbreviationsFor } from '../src/terminology/search/abbreviations.js';
 
 const CODER_QUERIES = [
-  'dm2 ckd', 'chf acute on chronic', 'fx neck femur r', 'copd exac', 'htn', 'essential hypertension', 'type 2 diabetes',
-  'uti', 'pneumonia', 'sepsis', 'afib', 'cad', 'nstemi', 'esrd', 'aki', 'gerd', 'osa', 'dvt lle', 'pe', 'cva',
-  'major depressive disorder recurrent severe', 'anxiety', 'obesity morbid', 'bmi 40', 'fall from ladder',
-  'history of breast cancer', 'encounter for screening colonoscopy', 'pregnancy 12 weeks', 'newborn born in hospital',
-  'sprain ankle l', 'lac scalp', 'migraine without aura', 'asthma mild intermittent', 'hypothyroidism', 'anemia iron',
-  'I10', 'E11.22', 'S72.001A', 'Z38', 'O09.51', 'j44',
+  'dm2 ckd',
+  'chf acute on chronic',
+  'fx neck femur r',
+  'copd exac',
+  'htn',
+  'essential hypertension',
+  'type 2 diabetes',
+  'uti',
+  'pneumonia',
+  'sepsis',
+  'afib',
+  'cad',
+  'nstemi',
+  'esrd',
+  'aki',
+  'gerd',
+  'osa',
+  'dvt lle',
+  'pe',
+  'cva',
+  'major depressive disorder recurrent severe',
+  'anxiety',
+  'obesity morbid',
+  'bmi 40',
+  'fall from ladder',
+  'history of breast cancer',
+  'encounter for screening colonoscopy',
+  'pregnancy 12 weeks',
+  'newborn born in hospital',
+  'sprain ankle l',
+  'lac scalp',
+  'migraine without aura',
+  'asthma mild intermittent',
+  'hypothyroidism',
+  'anemia iron',
+  'I10',
+  'E11.22',
+  'S72.001A',
+  'Z38',
+  'O09.51',
+  'j44',
 ];
 
 function percentile(sorted: number[], p: number): number {
@@ -28,7 +63,13 @@ function percentile(sorted: number[], p: number): number {
 function stats(times: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
   const s = [...times].sort((a, b) => a - b);
   const r = (x: number): number => Math.round(x * 1000) / 1000;
-  return { p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)), max: r(s[s.length - 1]), n: s.length };
+  return {
+    p50: r(percentile(s, 50)),
+    p95: r(percentile(s, 95)),
+    p99: r(percentile(s, 99)),
+    max: r(s[s.length - 1]),
+    n: s.length,
+  };
 }
 
 interface EvalCase {
@@ -54,7 +95,12 @@ function buildEvalSet(entries: IndexEntry[], isCode: (c: string) => boolean, siz
     const e = usable[i];
     const q = pathQuery(e);
     out.push({ query: q, expected: e.code as string, form: 'path' });
-    if (e.path.length > 1) out.push({ query: [...e.path.slice(1)].reverse().concat(e.path[0].split(',')[0]).join(' '), expected: e.code as string, form: 'reordered' });
+    if (e.path.length > 1)
+      out.push({
+        query: [...e.path.slice(1)].reverse().concat(e.path[0].split(',')[0]).join(' '),
+        expected: e.code as string,
+        form: 'reordered',
+      });
   }
   // Abbreviated forms: every usable path that contains a phrase coders abbreviate.
   const phrases = abbreviationPhrases().filter((p) => p.split(' ').length >= 1 && p.length >= 4);
@@ -106,13 +152,20 @@ async function main(): Promise<void> {
     k.n++;
     if (rank === 0) k.top1++;
     if (rank >= 0) k.top5++;
-    else if (misses.length < 25) misses.push({ query: c.query, expected: c.expected, got: r.hits.map((h) => h.code) });
+    else if (misses.length < 25)
+      misses.push({ query: c.query, expected: c.expected, got: r.hits.map((h) => h.code) });
     relevance[c.form] = k;
   }
   const rel = Object.fromEntries(
-    Object.entries(relevance).map(([f, k]) => [f, { n: k.n, top1: Math.round((1000 * k.top1) / k.n) / 10, top5: Math.round((1000 * k.top5) / k.n) / 10 }]),
+    Object.entries(relevance).map(([f, k]) => [
+      f,
+      { n: k.n, top1: Math.round((1000 * k.top1) / k.n) / 10, top5: Math.round((1000 * k.top5) / k.n) / 10 },
+    ]),
   );
-  const all = Object.values(relevance).reduce((a, k) => ({ n: a.n + k.n, top1: a.top1 + k.top1, top5: a.top5 + k.top5 }), { n: 0, top1: 0, top5: 0 });
+  const all = Object.values(relevance).reduce(
+    (a, k) => ({ n: a.n + k.n, top1: a.top1 + k.top1, top5: a.top5 + k.top5 }),
+    { n: 0, top1: 0, top5: 0 },
+  );
 
   // Latency: the coder queries plus a fixed slice of the evaluation queries, repeated.
   const queries = [...CODER_QUERIES, ...evalSet.filter((_, i) => i % 20 === 0).map((c) => c.query)];
@@ -156,7 +209,13 @@ async function main(): Promise<void> {
     detailTimes.push(performance.now() - t0);
   }
   const tableTimes: number[] = [];
-  for (const [table, q] of [['neoplasm', 'breast upper outer quadrant'], ['neoplasm', 'lung'], ['drug', 'acetaminophen'], ['drug', 'warfarin'], ['neoplasm', 'colon sigmoid']] as const) {
+  for (const [table, q] of [
+    ['neoplasm', 'breast upper outer quadrant'],
+    ['neoplasm', 'lung'],
+    ['drug', 'acetaminophen'],
+    ['drug', 'warfarin'],
+    ['neoplasm', 'colon sigmoid'],
+  ] as const) {
     for (let i = 0; i < 20; i++) {
       const t0 = performance.now();
       t.searchTable(table, q);
@@ -175,14 +234,40 @@ async function main(): Promise<void> {
     commit,
     command: `node --expose-gc dist/bench/terminology-search.js --runs ${runs}`,
     machine: { nproc: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    load: { runs, medianMs: sortedLoad[Math.floor(runs / 2)], minMs: sortedLoad[0], maxMs: sortedLoad[runs - 1], steps: t.loadTimings },
-    memory: { rssMiB: Math.round(vmRss), hwmMiB: Math.round(vmHwm), rssBeforeLoadMiB: Math.round(rssBefore / 2 ** 20), note: `${runs} loads in one process; RSS after the last load and a GC` },
+    load: {
+      runs,
+      medianMs: sortedLoad[Math.floor(runs / 2)],
+      minMs: sortedLoad[0],
+      maxMs: sortedLoad[runs - 1],
+      steps: t.loadTimings,
+    },
+    memory: {
+      rssMiB: Math.round(vmRss),
+      hwmMiB: Math.round(vmHwm),
+      rssBeforeLoadMiB: Math.round(rssBefore / 2 ** 20),
+      note: `${runs} loads in one process; RSS after the last load and a GC`,
+    },
     codeSets: t.versions().map((v) => ({ system: v.system, version: v.version, codes: v.codes })),
-    search: { ...stats(searchTimes), queries: queries.length, medianHits: hitCounts.sort((a, b) => a - b)[Math.floor(hitCounts.length / 2)], zeroHitQueries: hitCounts.filter((h) => h === 0).length },
-    searchBaselineLinearScan: { ...stats(baselineTimes), titles: flat.length, note: 'substring scan of all FY2026 titles for every query word, same queries' },
+    search: {
+      ...stats(searchTimes),
+      queries: queries.length,
+      medianHits: hitCounts.sort((a, b) => a - b)[Math.floor(hitCounts.length / 2)],
+      zeroHitQueries: hitCounts.filter((h) => h === 0).length,
+    },
+    searchBaselineLinearScan: {
+      ...stats(baselineTimes),
+      titles: flat.length,
+      note: 'substring scan of all FY2026 titles for every query word, same queries',
+    },
     detail: { ...stats(detailTimes), codes: detailCodes.length },
     tableSearch: stats(tableTimes),
-    relevance: { evaluationCases: all.n, top1: Math.round((1000 * all.top1) / all.n) / 10, top5: Math.round((1000 * all.top5) / all.n) / 10, byForm: rel, sampleMisses: misses.slice(0, 10) },
+    relevance: {
+      evaluationCases: all.n,
+      top1: Math.round((1000 * all.top1) / all.n) / 10,
+      top5: Math.round((1000 * all.top5) / all.n) / 10,
+      byForm: rel,
+      sampleMisses: misses.slice(0, 10),
+    },
     notes: `icd10cm ${cm?.version}; ${titles} codes. The evaluation set is built from the FY2025 Alphabetic Index, which is also indexed for search: the "path" form measures whether the encoder returns what the index says for its own wording; "reordered" and "abbreviated" forms are coder-style variations.`,
   };
   console.log(JSON.stringify(result, null, 2));

@@ -30,12 +30,19 @@ export const ICD_YEARS: IcdYearFiles[] = [
   },
 ];
 
-export const CONVERSION_TABLE = { fiscalYear: 2026, file: 'icd10cm/2026/ICD-10-CM-CONVERSION-TABLE-FY2026.xlsx.gz' };
+export const CONVERSION_TABLE = {
+  fiscalYear: 2026,
+  file: 'icd10cm/2026/ICD-10-CM-CONVERSION-TABLE-FY2026.xlsx.gz',
+};
 
 /** Tabular List XML used for structure and notes. Later entries override earlier ones for the chapters they hold. */
 export const TABULAR_FILES: { year: number; file: string; scope: string }[] = [
   { year: 2017, file: 'icd10cm/xml/2017/icd10cm_tabular_2017.xml.gz', scope: 'all chapters' },
-  { year: 2025, file: 'icd10cm/xml/2025/icd-10-cm-tabular-2025_ch2.xml.gz', scope: 'chapter 2 (Neoplasms, C00-D49) only' },
+  {
+    year: 2025,
+    file: 'icd10cm/xml/2025/icd-10-cm-tabular-2025_ch2.xml.gz',
+    scope: 'chapter 2 (Neoplasms, C00-D49) only',
+  },
 ];
 
 export const INDEX_FILES = {
@@ -59,7 +66,10 @@ export const HCPCS_FILES: HcpcsFiles[] = [
     version: '2024-07',
     effective: { start: '2024-07-01', end: '2024-09-30' },
     kind: 'derived-csv',
-    files: ['hcpcs/2024/HCPCS_2024_JUL_level2_descriptions.csv.gz', 'hcpcs/2024/HCPCS_2024_JUL_level2_attributes.csv.gz'],
+    files: [
+      'hcpcs/2024/HCPCS_2024_JUL_level2_descriptions.csv.gz',
+      'hcpcs/2024/HCPCS_2024_JUL_level2_attributes.csv.gz',
+    ],
   },
   {
     version: '2020',
@@ -71,7 +81,11 @@ export const HCPCS_FILES: HcpcsFiles[] = [
 
 export const MCE_FILES = {
   current: { version: 'FY2026 (v43)', effective: fiscalYearPeriod(2026), file: 'mce/2026/mce_edits.json.gz' },
-  withSex: { version: 'v41.1', effective: { start: '2024-04-01', end: '2024-09-30' }, file: 'mce/2024/MCE_v41_1_age_sex_manifestation.csv.gz' },
+  withSex: {
+    version: 'v41.1',
+    effective: { start: '2024-04-01', end: '2024-09-30' },
+    file: 'mce/2024/MCE_v41_1_age_sex_manifestation.csv.gz',
+  },
 };
 
 export const NCCI_FILES = {

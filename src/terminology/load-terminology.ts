@@ -2,7 +2,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONVERSION_TABLE, HCPCS_FILES, ICD_YEARS, INDEX_FILES, MCE_FILES, NCCI_FILES, TABULAR_FILES } from './data-catalog.js';
+import {
+  CONVERSION_TABLE,
+  HCPCS_FILES,
+  ICD_YEARS,
+  INDEX_FILES,
+  MCE_FILES,
+  NCCI_FILES,
+  TABULAR_FILES,
+} from './data-catalog.js';
 import { indexPtp } from './edits/ncci.js';
 import { loadAnweb } from './loaders/hcpcs-anweb.js';
 import { loadHcpcsDerived } from './loaders/hcpcs-derived-csv.js';
@@ -51,60 +59,112 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
   const cmPool = new Map<string, string>();
   const pcsPool = new Map<string, string>();
   for (const y of ICD_YEARS) {
-    steps.push([`ICD-10-CM FY${y.fiscalYear} order file`, async () => {
-      registry.add(await loadOrderFile(path(y.cmOrder), 'icd10cm', y.fiscalYear, { publisher: 'CMS / CDC NCHS', official: true }, cmPool));
-      addenda.set(`icd10cm|${y.fiscalYear}`, await loadOrderAddenda(path(y.cmAddenda), 'icd10cm'));
-      poaExempt.set(y.fiscalYear, await loadPoaExempt(path(y.poaExempt)));
-    }]);
-    steps.push([`ICD-10-PCS FY${y.fiscalYear} order file`, async () => {
-      registry.add(await loadOrderFile(path(y.pcsOrder), 'icd10pcs', y.fiscalYear, { publisher: 'CMS', official: true }, pcsPool));
-      addenda.set(`icd10pcs|${y.fiscalYear}`, await loadOrderAddenda(path(y.pcsAddenda), 'icd10pcs'));
-    }]);
+    steps.push([
+      `ICD-10-CM FY${y.fiscalYear} order file`,
+      async () => {
+        registry.add(
+          await loadOrderFile(
+            path(y.cmOrder),
+            'icd10cm',
+            y.fiscalYear,
+            { publisher: 'CMS / CDC NCHS', official: true },
+            cmPool,
+          ),
+        );
+        addenda.set(`icd10cm|${y.fiscalYear}`, await loadOrderAddenda(path(y.cmAddenda), 'icd10cm'));
+        poaExempt.set(y.fiscalYear, await loadPoaExempt(path(y.poaExempt)));
+      },
+    ]);
+    steps.push([
+      `ICD-10-PCS FY${y.fiscalYear} order file`,
+      async () => {
+        registry.add(
+          await loadOrderFile(
+            path(y.pcsOrder),
+            'icd10pcs',
+            y.fiscalYear,
+            { publisher: 'CMS', official: true },
+            pcsPool,
+          ),
+        );
+        addenda.set(`icd10pcs|${y.fiscalYear}`, await loadOrderAddenda(path(y.pcsAddenda), 'icd10pcs'));
+      },
+    ]);
   }
-  steps.push(['ICD-10-CM Tabular List XML (notes)', async () => {
-    const lists = [];
-    for (const t of TABULAR_FILES) lists.push(await loadTabularXml(path(t.file)));
-    parts.structure = {
-      notes: new TabularNotes(lists),
-      chapters: await loadChapters(path(INDEX_FILES.chapters)),
-      blocks: await loadSections(path(INDEX_FILES.sections)),
-    };
-  }]);
-  steps.push(['ICD-10-CM Alphabetic Index FY2025', async () => {
-    parts.index = await loadIndexCsv(path(INDEX_FILES.alphabeticIndex));
-  }]);
-  steps.push(['Neoplasm Table and Table of Drugs FY2025', async () => {
-    parts.neoplasm = await loadCodeTableXml(path(INDEX_FILES.neoplasm));
-    parts.drug = await loadCodeTableXml(path(INDEX_FILES.drug));
-  }]);
-  steps.push(['ICD-10-CM conversion table FY2026', async () => {
-    parts.replacements = new ReplacementIndex(await loadConversionTable(path(CONVERSION_TABLE.file)));
-  }]);
-  steps.push(['HCPCS Level II', async () => {
-    for (const h of HCPCS_FILES) {
-      if (h.kind === 'derived-csv') registry.add(await loadHcpcsDerived(path(h.files[0]), path(h.files[1]), h.version, h.effective));
-      else registry.add((await loadAnweb(path(h.files[0]), h.version, h.effective)).version);
-    }
-  }]);
-  steps.push(['Medicare Code Editor lists', async () => {
-    parts.mce = await loadMceJson(path(MCE_FILES.current.file), MCE_FILES.current.version);
-    parts.mceSex = await loadMceCsv(path(MCE_FILES.withSex.file), MCE_FILES.withSex.version);
-  }]);
-  steps.push(['NCCI MUE, add-on code and PTP edits', async () => {
-    const aoc = await loadAocJson(path(NCCI_FILES.aoc.file));
-    const aocByAddOn = new Map<string, AocEdit[]>();
-    for (const e of aoc) aocByAddOn.set(e.addOn, [...(aocByAddOn.get(e.addOn) ?? []), e]);
-    parts.ncci = {
-      ptp: indexPtp(await loadPtpCsv(path(NCCI_FILES.ptpSample.file))),
-      ptpSource: `NCCI PTP practitioner edits effective ${NCCI_FILES.ptpSample.effective} (first 5,000 pairs only: a sample)`,
-      mue: [
-        await loadMueJson(path(NCCI_FILES.muePractitioner.file), 'practitioner', NCCI_FILES.muePractitioner.effective),
-        await loadMueCsv(path(NCCI_FILES.mueOutpatient.file), 'outpatient-hospital', NCCI_FILES.mueOutpatient.effective),
-      ],
-      aocByAddOn,
-      aocSource: 'NCCI add-on code edits 2026 Q3 (AOC_V2026Q3-F-MCR)',
-    };
-  }]);
+  steps.push([
+    'ICD-10-CM Tabular List XML (notes)',
+    async () => {
+      const lists = [];
+      for (const t of TABULAR_FILES) lists.push(await loadTabularXml(path(t.file)));
+      parts.structure = {
+        notes: new TabularNotes(lists),
+        chapters: await loadChapters(path(INDEX_FILES.chapters)),
+        blocks: await loadSections(path(INDEX_FILES.sections)),
+      };
+    },
+  ]);
+  steps.push([
+    'ICD-10-CM Alphabetic Index FY2025',
+    async () => {
+      parts.index = await loadIndexCsv(path(INDEX_FILES.alphabeticIndex));
+    },
+  ]);
+  steps.push([
+    'Neoplasm Table and Table of Drugs FY2025',
+    async () => {
+      parts.neoplasm = await loadCodeTableXml(path(INDEX_FILES.neoplasm));
+      parts.drug = await loadCodeTableXml(path(INDEX_FILES.drug));
+    },
+  ]);
+  steps.push([
+    'ICD-10-CM conversion table FY2026',
+    async () => {
+      parts.replacements = new ReplacementIndex(await loadConversionTable(path(CONVERSION_TABLE.file)));
+    },
+  ]);
+  steps.push([
+    'HCPCS Level II',
+    async () => {
+      for (const h of HCPCS_FILES) {
+        if (h.kind === 'derived-csv')
+          registry.add(await loadHcpcsDerived(path(h.files[0]), path(h.files[1]), h.version, h.effective));
+        else registry.add((await loadAnweb(path(h.files[0]), h.version, h.effective)).version);
+      }
+    },
+  ]);
+  steps.push([
+    'Medicare Code Editor lists',
+    async () => {
+      parts.mce = await loadMceJson(path(MCE_FILES.current.file), MCE_FILES.current.version);
+      parts.mceSex = await loadMceCsv(path(MCE_FILES.withSex.file), MCE_FILES.withSex.version);
+    },
+  ]);
+  steps.push([
+    'NCCI MUE, add-on code and PTP edits',
+    async () => {
+      const aoc = await loadAocJson(path(NCCI_FILES.aoc.file));
+      const aocByAddOn = new Map<string, AocEdit[]>();
+      for (const e of aoc) aocByAddOn.set(e.addOn, [...(aocByAddOn.get(e.addOn) ?? []), e]);
+      parts.ncci = {
+        ptp: indexPtp(await loadPtpCsv(path(NCCI_FILES.ptpSample.file))),
+        ptpSource: `NCCI PTP practitioner edits effective ${NCCI_FILES.ptpSample.effective} (first 5,000 pairs only: a sample)`,
+        mue: [
+          await loadMueJson(
+            path(NCCI_FILES.muePractitioner.file),
+            'practitioner',
+            NCCI_FILES.muePractitioner.effective,
+          ),
+          await loadMueCsv(
+            path(NCCI_FILES.mueOutpatient.file),
+            'outpatient-hospital',
+            NCCI_FILES.mueOutpatient.effective,
+          ),
+        ],
+        aocByAddOn,
+        aocSource: 'NCCI add-on code edits 2026 Q3 (AOC_V2026Q3-F-MCR)',
+      };
+    },
+  ]);
   const total = steps.length + 1;
   for (let i = 0; i < steps.length; i++) {
     const [step, run] = steps[i];

@@ -1,17 +1,19 @@
 // The terminology service: one object holding every loaded code set, offering search, detail, validation, expansion, edits and updates.
+
+import { badRequest, notFound } from '../platform/errors.js';
 import type { CodeSystemVersion } from './code-system.js';
+import { type CodeValidity, checkCode } from './edits/code-validity.js';
 import type { EncounterCodes, EncounterProcedure } from './edits/encounter.js';
 import type { EditFinding } from './edits/finding.js';
-import { type CodeValidity, checkCode } from './edits/code-validity.js';
 import { mceFindings } from './edits/mce.js';
 import { type NcciData, ncciFindings } from './edits/ncci.js';
 import { codeFirstFindings, excludes1Findings, useAdditionalCodeFindings } from './edits/tabular-rules.js';
-import { fiscalYearOf, type EffectivePeriod } from './fiscal-year.js';
+import { type EffectivePeriod, fiscalYearOf } from './fiscal-year.js';
+import { loadCptFile } from './loaders/cpt-ama.js';
 import type { AddendaRecord } from './loaders/icd10-addenda.js';
+import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { IndexEntry } from './loaders/icd10cm-index-csv.js';
 import type { CodeTable } from './loaders/icd10cm-table-xml.js';
-import { loadCptFile } from './loaders/cpt-ama.js';
-import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { MceTables } from './loaders/mce-lists.js';
 import {
   type AppliedNote,
@@ -26,9 +28,14 @@ import { CodeTableSearch, type TableSearchResponse } from './search/code-table-s
 import { EncoderSearch, type SearchResponse } from './search/encoder-search.js';
 import { canonicalCode, SYSTEM_NAMES, SYSTEM_URIS, type SystemKey } from './systems.js';
 import { diffVersions, type VersionDiff } from './update/diff.js';
-import { type ImpactReport, impactOf, type Replacement, type ReplacementIndex, type StoredCode } from './update/impact.js';
-import { type VersionInfo, VersionRegistry } from './version-registry.js';
-import { badRequest, notFound } from '../platform/errors.js';
+import {
+  type ImpactReport,
+  impactOf,
+  type Replacement,
+  type ReplacementIndex,
+  type StoredCode,
+} from './update/impact.js';
+import type { VersionInfo, VersionRegistry } from './version-registry.js';
 
 export interface TerminologyParts {
   registry: VersionRegistry;
@@ -141,7 +148,8 @@ export class Terminology {
       const inclusion: { code: string; text: string }[] = [];
       if (cm) {
         for (const d of this.parts.structure.notes.allDiags()) {
-          for (const n of d.node.notes) if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
+          for (const n of d.node.notes)
+            if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
         }
       }
       s = new EncoderSearch(v, cm ? this.parts.index : [], inclusion);
@@ -151,15 +159,29 @@ export class Terminology {
   }
 
   /** Encoder search by words, fragments, abbreviations, a code or a code prefix. */
-  search(query: string, options: { system?: string; version?: string; date?: string; limit?: number; billableOnly?: boolean } = {}): SearchResponse {
+  search(
+    query: string,
+    options: {
+      system?: string;
+      version?: string;
+      date?: string;
+      limit?: number;
+      billableOnly?: boolean;
+    } = {},
+  ): SearchResponse {
     if (typeof query !== 'string') throw badRequest('query must be a string', 'query');
     const v = this.parts.registry.pick(this.parts.registry.systemOf(options.system), options);
     return this.searchIndexFor(v).search(query, options);
   }
 
   /** Neoplasm Table (site x behavior) or Table of Drugs and Chemicals (substance x intent). */
-  searchTable(table: 'neoplasm' | 'drug', query: string, options: { column?: string; limit?: number } = {}): TableSearchResponse {
-    if (table !== 'neoplasm' && table !== 'drug') throw badRequest(`table must be "neoplasm" or "drug"`, 'table');
+  searchTable(
+    table: 'neoplasm' | 'drug',
+    query: string,
+    options: { column?: string; limit?: number } = {},
+  ): TableSearchResponse {
+    if (table !== 'neoplasm' && table !== 'drug')
+      throw badRequest(`table must be "neoplasm" or "drug"`, 'table');
     return this.tableSearchers()[table].search(query, options);
   }
 
@@ -167,7 +189,10 @@ export class Terminology {
   tableSearchers(): { neoplasm: CodeTableSearch; drug: CodeTableSearch } {
     if (!this.tables) {
       const cm = this.parts.registry.pick('icd10cm');
-      this.tables = { neoplasm: new CodeTableSearch('neoplasm', this.parts.neoplasm, cm), drug: new CodeTableSearch('drug', this.parts.drug, cm) };
+      this.tables = {
+        neoplasm: new CodeTableSearch('neoplasm', this.parts.neoplasm, cm),
+        drug: new CodeTableSearch('drug', this.parts.drug, cm),
+      };
     }
     return this.tables;
   }
@@ -202,12 +227,22 @@ export class Terminology {
     const poa = this.parts.poaExempt.get(fy);
     if (poa) detail.poaExempt = poa.has(code);
     const lists: string[] = [];
-    for (const [name, set] of Object.entries(this.parts.mce.lists)) if (set?.has(code)) lists.push(`${name} (MCE ${this.parts.mce.version})`);
-    for (const name of ['male', 'female'] as const) if (this.parts.mceSex.lists[name]?.has(code)) lists.push(`${name} only (MCE ${this.parts.mceSex.version}; sex edit deactivated by CMS from 2024-10-01)`);
+    for (const [name, set] of Object.entries(this.parts.mce.lists))
+      if (set?.has(code)) lists.push(`${name} (MCE ${this.parts.mce.version})`);
+    for (const name of ['male', 'female'] as const)
+      if (this.parts.mceSex.lists[name]?.has(code))
+        lists.push(
+          `${name} only (MCE ${this.parts.mceSex.version}; sex edit deactivated by CMS from 2024-10-01)`,
+        );
     if (lists.length) detail.mceLists = lists;
     const introduced = this.parts.replacements.rowOf(code);
-    if (introduced) detail.introduced = { effectiveDate: introduced.effectiveDate, previous: introduced.previous };
-    const years = [...new Set(detail.notes.map((n) => n.tabularYear).concat(seventh?.tabularYear ? [seventh.tabularYear] : []))].sort();
+    if (introduced)
+      detail.introduced = { effectiveDate: introduced.effectiveDate, previous: introduced.previous };
+    const years = [
+      ...new Set(
+        detail.notes.map((n) => n.tabularYear).concat(seventh?.tabularYear ? [seventh.tabularYear] : []),
+      ),
+    ].sort();
     detail.notesSource = years.length
       ? `Instructional notes from the ICD-10-CM Tabular List XML FY${years.join(' and FY')} (the newest complete XML available is FY2017; chapter 2 is FY2025). Notes added after that year are not shown.`
       : 'No instructional notes found in the available Tabular List XML (FY2017, chapter 2 FY2025).';
@@ -241,7 +276,10 @@ export class Terminology {
     const uri = SYSTEM_URIS[system];
     let codes: { code: string; display: string; billable: boolean }[];
     if (req.filter?.trim()) {
-      const res = this.searchIndexFor(v).search(req.filter, { limit: 500, billableOnly: req.billableOnly ?? false });
+      const res = this.searchIndexFor(v).search(req.filter, {
+        limit: 500,
+        billableOnly: req.billableOnly ?? false,
+      });
       codes = res.hits.filter((h) => !req.parent || h.code.startsWith(canonicalCode(system, req.parent)));
     } else {
       const parent = req.parent ? canonicalCode(system, req.parent) : '';
@@ -253,14 +291,17 @@ export class Terminology {
       version: v.version,
       total: codes.length,
       offset,
-      contains: codes.slice(offset, offset + count).map((c) => ({ system: uri, code: c.code, display: c.display, billable: c.billable })),
+      contains: codes
+        .slice(offset, offset + count)
+        .map((c) => ({ system: uri, code: c.code, display: c.display, billable: c.billable })),
     };
   }
 
   /** Coding edits for one encounter: validity, 7th character, notes, MCE, POA, NCCI. */
   edits(enc: EncounterCodes): EditsResult {
     if (!enc || !Array.isArray(enc.diagnoses)) throw badRequest('diagnoses must be an array', 'diagnoses');
-    if (!enc.date || !/^\d{4}-\d{2}-\d{2}$/.test(enc.date)) throw badRequest('date must be an ISO date (yyyy-mm-dd)', 'date');
+    if (!enc.date || !/^\d{4}-\d{2}-\d{2}$/.test(enc.date))
+      throw badRequest('date must be an ISO date (yyyy-mm-dd)', 'date');
     const fy = fiscalYearOf(enc.date);
     const cm = this.parts.registry.pick('icd10cm', { date: enc.date });
     const s = this.parts.structure;
@@ -270,11 +311,32 @@ export class Terminology {
     for (const code of codes) {
       const r = checkCode(cm, code, s);
       if (r.valid) continue;
-      findings.push({ severity: 'error', rule: `icd10cm.${r.problem}`, ruleSource: r.problem?.startsWith('seventh') || r.problem === 'placeholder-missing' ? `ICD-10-CM Tabular List 7th-character rule; ${source}` : source, message: r.message, codes: [code], suggestions: r.suggestions });
+      findings.push({
+        severity: 'error',
+        rule: `icd10cm.${r.problem}`,
+        ruleSource:
+          r.problem?.startsWith('seventh') || r.problem === 'placeholder-missing'
+            ? `ICD-10-CM Tabular List 7th-character rule; ${source}`
+            : source,
+        message: r.message,
+        codes: [code],
+        suggestions: r.suggestions,
+      });
     }
     const known = codes.filter((c) => cm.has(c));
-    findings.push(...excludes1Findings(known, s), ...codeFirstFindings(known, s), ...useAdditionalCodeFindings(known, s));
-    findings.push(...mceFindings(enc, codes, { current: this.parts.mce, sex: this.parts.mceSex, poaExempt: this.parts.poaExempt.get(fy), poaYear: fy }));
+    findings.push(
+      ...excludes1Findings(known, s),
+      ...codeFirstFindings(known, s),
+      ...useAdditionalCodeFindings(known, s),
+    );
+    findings.push(
+      ...mceFindings(enc, codes, {
+        current: this.parts.mce,
+        sex: this.parts.mceSex,
+        poaExempt: this.parts.poaExempt.get(fy),
+        poaYear: fy,
+      }),
+    );
     const versions: Record<string, string> = { icd10cm: cm.version };
     const procs = enc.procedures ?? [];
     for (const p of procs) {
@@ -287,11 +349,22 @@ export class Terminology {
       const v = this.parts.registry.pick(sys, sys === 'icd10pcs' ? { date: enc.date } : {});
       versions[sys] = v.version;
       const r = checkCode(v, p.code);
-      if (!r.valid) findings.push({ severity: 'error', rule: `${sys}.${r.problem}`, ruleSource: `${SYSTEM_NAMES[sys]} ${v.version}`, message: r.message, codes: [r.code], suggestions: r.suggestions });
+      if (!r.valid)
+        findings.push({
+          severity: 'error',
+          rule: `${sys}.${r.problem}`,
+          ruleSource: `${SYSTEM_NAMES[sys]} ${v.version}`,
+          message: r.message,
+          codes: [r.code],
+          suggestions: r.suggestions,
+        });
     }
     const lines = procs.filter((p) => hcpcsOrCpt(p) !== 'icd10pcs');
     if (lines.length > 0) {
-      const service = enc.encounterType === 'outpatient' || enc.encounterType === 'emergency' ? 'outpatient-hospital' : 'practitioner';
+      const service =
+        enc.encounterType === 'outpatient' || enc.encounterType === 'emergency'
+          ? 'outpatient-hospital'
+          : 'practitioner';
       findings.push(...ncciFindings(lines, enc.date, service, this.parts.ncci));
     }
     const counts = { error: 0, warning: 0, information: 0 };
@@ -304,7 +377,10 @@ export class Terminology {
   /** Added, deleted and retitled codes between two loaded versions of one system. */
   diff(system: string, fromVersion: string, toVersion: string): VersionDiff {
     const key = this.parts.registry.systemOf(system);
-    return diffVersions(this.parts.registry.pick(key, { version: fromVersion }), this.parts.registry.pick(key, { version: toVersion }));
+    return diffVersions(
+      this.parts.registry.pick(key, { version: fromVersion }),
+      this.parts.registry.pick(key, { version: toVersion }),
+    );
   }
 
   /** The official addenda (add / delete / revise records) published with an ICD-10 fiscal year. */
@@ -322,11 +398,19 @@ export class Terminology {
       .rowsFor(canonicalCode('icd10cm', code))
       .map((r) => ({ row: r, e: v.get(r.current) }))
       .filter((x) => x.e)
-      .map((x) => ({ code: x.row.current, display: x.e?.display ?? '', billable: x.e?.billable ?? false, effectiveDate: x.row.effectiveDate }));
+      .map((x) => ({
+        code: x.row.current,
+        display: x.e?.display ?? '',
+        billable: x.e?.billable ?? false,
+        effectiveDate: x.row.effectiveDate,
+      }));
   }
 
   /** Which stored codes are not valid (billable) in the target version, with replacements. */
-  impact(codes: StoredCode[], options: { icd10cmVersion?: string; icd10pcsVersion?: string } = {}): ImpactReport {
+  impact(
+    codes: StoredCode[],
+    options: { icd10cmVersion?: string; icd10pcsVersion?: string } = {},
+  ): ImpactReport {
     const r = this.parts.registry;
     const target: Partial<Record<SystemKey, CodeSystemVersion>> = {
       icd10cm: r.pick('icd10cm', options.icd10cmVersion ? { version: options.icd10cmVersion } : {}),
@@ -335,7 +419,9 @@ export class Terminology {
     if (r.all('hcpcs').length) target.hcpcs = r.pick('hcpcs');
     if (r.all('cpt').length) target.cpt = r.pick('cpt');
     const older: Partial<Record<SystemKey, CodeSystemVersion[]>> = {};
-    for (const [k, v] of Object.entries(target) as [SystemKey, CodeSystemVersion][]) older[k] = r.all(k).filter((x) => x !== v);
+    // only earlier versions explain a "deleted" code; a code of a later year is unknown to the target year
+    for (const [k, v] of Object.entries(target) as [SystemKey, CodeSystemVersion][])
+      older[k] = r.all(k).filter((x) => x.effective.start < v.effective.start);
     return impactOf(codes, target, older, this.parts.replacements);
   }
 
@@ -347,8 +433,15 @@ export class Terminology {
   }
 
   /** Installs an official CMS order file of another fiscal year (next year's release) beside the loaded ones. */
-  async installOrderFile(path: string, system: 'icd10cm' | 'icd10pcs', fiscalYear: number): Promise<VersionInfo> {
-    const v = await loadOrderFile(path, system, fiscalYear, { publisher: system === 'icd10cm' ? 'CMS / CDC NCHS' : 'CMS', official: true });
+  async installOrderFile(
+    path: string,
+    system: 'icd10cm' | 'icd10pcs',
+    fiscalYear: number,
+  ): Promise<VersionInfo> {
+    const v = await loadOrderFile(path, system, fiscalYear, {
+      publisher: system === 'icd10cm' ? 'CMS / CDC NCHS' : 'CMS',
+      official: true,
+    });
     this.parts.registry.add(v);
     return this.parts.registry.info(v);
   }

@@ -1,8 +1,9 @@
 // All loaded versions of every code system, and the choice of version for a date of service.
+
+import { badRequest, notFound } from '../platform/errors.js';
 import type { CodeSystemVersion } from './code-system.js';
 import { isWithin } from './fiscal-year.js';
 import { SYSTEM_NAMES, SYSTEM_URIS, type SystemKey, systemKeyOf } from './systems.js';
-import { badRequest, notFound } from '../platform/errors.js';
 
 export interface VersionInfo {
   system: SystemKey;
@@ -36,7 +37,11 @@ export class VersionRegistry {
   systemOf(system: string | undefined, fallback: SystemKey = 'icd10cm'): SystemKey {
     if (system === undefined || system === '') return fallback;
     const key = systemKeyOf(system);
-    if (!key) throw badRequest(`Unknown code system "${system}". Known: ${Object.values(SYSTEM_URIS).join(', ')}`, 'system');
+    if (!key)
+      throw badRequest(
+        `Unknown code system "${system}". Known: ${Object.values(SYSTEM_URIS).join(', ')}`,
+        'system',
+      );
     return key;
   }
 
@@ -46,10 +51,16 @@ export class VersionRegistry {
    */
   pick(system: SystemKey, opts: { version?: string; date?: string } = {}): CodeSystemVersion {
     const list = this.all(system);
-    if (list.length === 0) throw notFound(`${SYSTEM_NAMES[system]} is not loaded${system === 'cpt' ? ' (CPT needs a licensed AMA file: loadCpt)' : ''}.`);
+    if (list.length === 0)
+      throw notFound(
+        `${SYSTEM_NAMES[system]} is not loaded${system === 'cpt' ? ' (CPT needs a licensed AMA file: loadCpt)' : ''}.`,
+      );
     if (opts.version) {
       const v = list.find((x) => x.version === opts.version || `FY${x.version}` === opts.version);
-      if (!v) throw notFound(`${SYSTEM_NAMES[system]} version "${opts.version}" is not loaded (loaded: ${list.map((x) => x.version).join(', ')}).`);
+      if (!v)
+        throw notFound(
+          `${SYSTEM_NAMES[system]} version "${opts.version}" is not loaded (loaded: ${list.map((x) => x.version).join(', ')}).`,
+        );
       return v;
     }
     if (opts.date) {
@@ -57,7 +68,9 @@ export class VersionRegistry {
       const inEffect = list.find((x) => isWithin(opts.date as string, x.effective));
       if (inEffect) return inEffect;
       if (system === 'icd10cm' || system === 'icd10pcs') {
-        throw notFound(`No ${SYSTEM_NAMES[system]} fiscal year covering ${opts.date} is loaded (loaded: ${list.map((x) => `FY${x.version} ${x.effective.start}..${x.effective.end}`).join(', ')}).`);
+        throw notFound(
+          `No ${SYSTEM_NAMES[system]} fiscal year covering ${opts.date} is loaded (loaded: ${list.map((x) => `FY${x.version} ${x.effective.start}..${x.effective.end}`).join(', ')}).`,
+        );
       }
       return list.find((x) => x.effective.start <= (opts.date as string)) ?? list[list.length - 1];
     }

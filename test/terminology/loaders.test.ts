@@ -1,26 +1,28 @@
 // The loaders read the shipped official files as published: counts and records checked against the files themselves.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import { defaultDataDir, loadTerminology } from '../../src/terminology/index.js';
+import { loadCptFile, parseCptFile } from '../../src/terminology/loaders/cpt-ama.js';
 import { loadAnweb } from '../../src/terminology/loaders/hcpcs-anweb.js';
 import { loadOrderAddenda } from '../../src/terminology/loaders/icd10-addenda.js';
 import { loadOrderFile, parseOrderFile } from '../../src/terminology/loaders/icd10-order-file.js';
 import { loadConversionTable } from '../../src/terminology/loaders/icd10cm-conversion-table.js';
 import { loadIndexCsv } from '../../src/terminology/loaders/icd10cm-index-csv.js';
 import { loadTabularXml } from '../../src/terminology/loaders/icd10cm-tabular-xml.js';
-import { loadCptFile, parseCptFile } from '../../src/terminology/loaders/cpt-ama.js';
 
 const dir = defaultDataDir();
 const text = (rel: string): string => gunzipSync(readFileSync(join(dir, rel))).toString('latin1');
 
 test('the FY2026 ICD-10-CM order file loads every record with its billable flag', async () => {
   const raw = text('icd10cm/2026/icd10cm_order_2026.txt.gz').split('\r\n').filter(Boolean);
-  const v = await loadOrderFile(join(dir, 'icd10cm/2026/icd10cm_order_2026.txt.gz'), 'icd10cm', 2026, { publisher: 'CMS', official: true });
+  const v = await loadOrderFile(join(dir, 'icd10cm/2026/icd10cm_order_2026.txt.gz'), 'icd10cm', 2026, {
+    publisher: 'CMS',
+    official: true,
+  });
   assert.equal(v.size, raw.length);
   assert.equal(v.entries.filter((e) => e.billable).length, raw.filter((l) => l[14] === '1').length);
   const e = v.get('E1122');
@@ -33,11 +35,17 @@ test('the FY2026 ICD-10-CM order file loads every record with its billable flag'
 });
 
 test('a malformed order record is rejected with its line number', () => {
-  assert.throws(() => parseOrderFile(Buffer.from('00001 A00     0 Cholera\r\nnot an order record at all\r\n'), 'icd10cm'), /line 2/);
+  assert.throws(
+    () => parseOrderFile(Buffer.from('00001 A00     0 Cholera\r\nnot an order record at all\r\n'), 'icd10cm'),
+    /line 2/,
+  );
 });
 
 test('ICD-10-PCS order file: 7-character codes, table headers are not valid codes', async () => {
-  const v = await loadOrderFile(join(dir, 'icd10pcs/2026/icd10pcs_order_2026.txt.gz'), 'icd10pcs', 2026, { publisher: 'CMS', official: true });
+  const v = await loadOrderFile(join(dir, 'icd10pcs/2026/icd10pcs_order_2026.txt.gz'), 'icd10pcs', 2026, {
+    publisher: 'CMS',
+    official: true,
+  });
   const appendectomy = v.get('0DTJ4ZZ');
   assert.ok(appendectomy?.billable);
   assert.match(appendectomy.display, /Resection of Appendix, Percutaneous Endoscopic Approach/);
@@ -48,8 +56,14 @@ test('order addenda list the FY2026 additions and deletions with their flags', a
   const recs = await loadOrderAddenda(join(dir, 'icd10cm/2026/icd10cm_order_addenda_2026.txt.gz'), 'icd10cm');
   const raw = text('icd10cm/2026/icd10cm_order_addenda_2026.txt.gz').split('\r\n');
   assert.equal(recs.filter((r) => r.action === 'add').length, raw.filter((l) => l.startsWith('Add:')).length);
-  assert.equal(recs.filter((r) => r.action === 'delete').length, raw.filter((l) => l.startsWith('Delete:')).length);
-  assert.equal(recs.filter((r) => r.action === 'revise-from').length, recs.filter((r) => r.action === 'revise-to').length);
+  assert.equal(
+    recs.filter((r) => r.action === 'delete').length,
+    raw.filter((l) => l.startsWith('Delete:')).length,
+  );
+  assert.equal(
+    recs.filter((r) => r.action === 'revise-from').length,
+    recs.filter((r) => r.action === 'revise-to').length,
+  );
   assert.ok(recs.every((r) => /^[A-Z](?:\d[0-9A-Z]|[A-Z]\d)(\.[0-9A-Z]{1,4})?$/.test(r.code)));
 });
 
@@ -60,7 +74,10 @@ test('tabular XML: E11 carries its Excludes1 list and S72 its 7th characters', a
   const e11 = t.diags.get('E11');
   assert.ok(e11?.notes.some((n) => n.kind === 'excludes1' && n.text === 'type 1 diabetes mellitus (E10.-)'));
   const s72 = t.diags.get('S72');
-  assert.equal(s72?.sevenChr?.find((c) => c.char === 'A')?.description, 'initial encounter for closed fracture');
+  assert.equal(
+    s72?.sevenChr?.find((c) => c.char === 'A')?.description,
+    'initial encounter for closed fracture',
+  );
   assert.equal(t.diags.get('E11.22')?.parent, 'E11.2');
 });
 
@@ -68,13 +85,19 @@ test('alphabetic index CSV rebuilds term paths: Diabetes, type 2, with, chronic 
   const idx = await loadIndexCsv(join(dir, 'icd10cm/derived/2025/ICD10CM_2025_Index.csv.gz'));
   const e = idx.find((x) => x.path.join('|') === 'Diabetes, diabetic|type 2|with|chronic kidney disease');
   assert.equal(e?.code, 'E11.22');
-  assert.ok(idx.some((x) => x.code?.endsWith('-')), 'incomplete index codes keep their dash');
+  assert.ok(
+    idx.some((x) => x.code?.endsWith('-')),
+    'incomplete index codes keep their dash',
+  );
 });
 
 test('the conversion table (xlsx) is read with node zlib: new codes point at the codes they replaced', async () => {
   const rows = await loadConversionTable(join(dir, 'icd10cm/2026/ICD-10-CM-CONVERSION-TABLE-FY2026.xlsx.gz'));
   assert.ok(rows.length > 5000);
-  const addenda = await loadOrderAddenda(join(dir, 'icd10cm/2026/icd10cm_order_addenda_2026.txt.gz'), 'icd10cm');
+  const addenda = await loadOrderAddenda(
+    join(dir, 'icd10cm/2026/icd10cm_order_addenda_2026.txt.gz'),
+    'icd10cm',
+  );
   const added = addenda.filter((r) => r.action === 'add' && r.billable).map((r) => r.code);
   const inTable = rows.filter((r) => r.effectiveDate === '2025-10-01').map((r) => r.current);
   // every FY2026 billable addition is in the FY2026 conversion table with an effective date of 2025-10-01
@@ -83,7 +106,11 @@ test('the conversion table (xlsx) is read with node zlib: new codes point at the
 });
 
 test('HCPCS ANWEB 2020 (official, Windows-1252 fixed width): long descriptions joined across continuation records', async () => {
-  const { version, modifiers } = await loadAnweb(join(dir, 'hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt.gz'), '2020', { start: '2020-01-01', end: '2020-03-31' });
+  const { version, modifiers } = await loadAnweb(
+    join(dir, 'hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt.gz'),
+    '2020',
+    { start: '2020-01-01', end: '2020-03-31' },
+  );
   assert.equal(version.get('G0008')?.display, 'Administration of influenza virus vaccine');
   assert.equal(version.get('J1100')?.display, 'Injection, dexamethasone sodium phosphate, 1 mg');
   assert.ok(modifiers.length > 300);
@@ -94,7 +121,10 @@ test('HCPCS ANWEB 2020 (official, Windows-1252 fixed width): long descriptions j
 test('CPT loader reads a licensed AMA-style file (synthetic here: no CPT text is shipped)', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'cpt-'));
   const file = join(tmp, 'LONGULT.txt');
-  writeFileSync(file, 'Synthetic CPT test file\r\n90001 Synthetic descriptor for a test service\r\n9000T\tSynthetic category III descriptor\r\n0001A Synthetic vaccine administration descriptor\r\n');
+  writeFileSync(
+    file,
+    'Synthetic CPT test file\r\n90001 Synthetic descriptor for a test service\r\n9000T\tSynthetic category III descriptor\r\n0001A Synthetic vaccine administration descriptor\r\n',
+  );
   assert.equal(parseCptFile('no codes here').length, 0);
   const v = await loadCptFile(file, '2026', { start: '2026-01-01', end: '2026-12-31' });
   assert.equal(v.size, 3);
@@ -112,11 +142,21 @@ test('loadTerminology reports progress and loads every code set', async () => {
   assert.ok(seen.length > 5);
   assert.match(seen[seen.length - 1], /^(\d+)\/\1 done$/);
   const versions = t.versions().map((v) => `${v.system} ${v.version}`);
-  for (const v of ['icd10cm 2026', 'icd10cm 2025', 'icd10pcs 2026', 'icd10pcs 2025', 'hcpcs 2024-07', 'hcpcs 2020']) assert.ok(versions.includes(v), v);
+  for (const v of [
+    'icd10cm 2026',
+    'icd10cm 2025',
+    'icd10pcs 2026',
+    'icd10pcs 2025',
+    'hcpcs 2024-07',
+    'hcpcs 2020',
+  ])
+    assert.ok(versions.includes(v), v);
 });
 
 const official = '/work/shared/data/icd10cm/2025/icd10cm_order_2025.txt.gz';
-test('installing an official release file beside the shipped years (the yearly-update path)', { skip: !existsSync(official) }, async () => {
+test('installing an official release file beside the shipped years (the yearly-update path)', {
+  skip: !existsSync(official),
+}, async () => {
   const t = await loadTerminology();
   const info = await t.installOrderFile(official, 'icd10cm', 2024);
   assert.equal(info.version, '2024');

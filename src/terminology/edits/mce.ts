@@ -95,13 +95,22 @@ export function mceFindings(enc: EncounterCodes, codes: string[], mce: MceData):
       const exempt = mce.poaExempt?.has(code);
       const poaSrc = `CDC/CMS POA exempt list FY${mce.poaYear}; POA reporting guidelines (Y, N, U, W; blank or 1 when exempt)`;
       if (exempt && poa !== '' && poa !== '1') {
-        out.push({ severity: 'warning', rule: 'poa.exempt', ruleSource: poaSrc, message: `${code} is exempt from POA reporting: leave the indicator blank (or 1), not "${poa}".`, codes: [code] });
+        out.push({
+          severity: 'warning',
+          rule: 'poa.exempt',
+          ruleSource: poaSrc,
+          message: `${code} is exempt from POA reporting: leave the indicator blank (or 1), not "${poa}".`,
+          codes: [code],
+        });
       } else if (!exempt && !['Y', 'N', 'U', 'W'].includes(poa)) {
         out.push({
           severity: 'error',
           rule: 'poa.required',
           ruleSource: poaSrc,
-          message: poa === '' ? `${code} requires a present-on-admission indicator (Y, N, U or W).` : `"${poa}" is not a valid POA indicator for ${code} (Y, N, U or W).`,
+          message:
+            poa === ''
+              ? `${code} requires a present-on-admission indicator (Y, N, U or W).`
+              : `"${poa}" is not a valid POA indicator for ${code} (Y, N, U or W).`,
           codes: [code],
         });
       }

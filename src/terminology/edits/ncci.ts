@@ -13,9 +13,50 @@ export interface NcciData {
 
 /** Modifiers that may bypass a PTP edit whose modifier indicator is 1 (NCCI Policy Manual, ch. I). */
 export const PTP_MODIFIERS = new Set([
-  '59', 'XE', 'XS', 'XP', 'XU', '24', '25', '57', '58', '78', '79', '27', '91',
-  'E1', 'E2', 'E3', 'E4', 'FA', 'F1', 'F2', 'F3', 'F4', 'F5', 'F6', 'F7', 'F8', 'F9',
-  'TA', 'T1', 'T2', 'T3', 'T4', 'T5', 'T6', 'T7', 'T8', 'T9', 'LT', 'RT', 'LC', 'LD', 'RC', 'LM', 'RI',
+  '59',
+  'XE',
+  'XS',
+  'XP',
+  'XU',
+  '24',
+  '25',
+  '57',
+  '58',
+  '78',
+  '79',
+  '27',
+  '91',
+  'E1',
+  'E2',
+  'E3',
+  'E4',
+  'FA',
+  'F1',
+  'F2',
+  'F3',
+  'F4',
+  'F5',
+  'F6',
+  'F7',
+  'F8',
+  'F9',
+  'TA',
+  'T1',
+  'T2',
+  'T3',
+  'T4',
+  'T5',
+  'T6',
+  'T7',
+  'T8',
+  'T9',
+  'LT',
+  'RT',
+  'LC',
+  'LD',
+  'RC',
+  'LM',
+  'RI',
 ]);
 
 export function indexPtp(edits: PtpEdit[]): Map<string, PtpEdit[]> {
@@ -27,7 +68,12 @@ export function indexPtp(edits: PtpEdit[]): Map<string, PtpEdit[]> {
   return m;
 }
 
-export function ncciFindings(lines: EncounterProcedure[], date: string, service: MueTable['service'], data: NcciData): EditFinding[] {
+export function ncciFindings(
+  lines: EncounterProcedure[],
+  date: string,
+  service: MueTable['service'],
+  data: NcciData,
+): EditFinding[] {
   const out: EditFinding[] = [];
   const codes = lines.map((l) => l.code.toUpperCase());
   for (let i = 0; i < lines.length; i++) {
@@ -55,12 +101,18 @@ export function ncciFindings(lines: EncounterProcedure[], date: string, service:
   const mue = data.mue.find((t) => t.service === service) ?? data.mue[0];
   if (mue) {
     const units = new Map<string, number>();
-    lines.forEach((l, i) => units.set(codes[i], (units.get(codes[i]) ?? 0) + (l.units ?? 1)));
+    lines.forEach((l, i) => {
+      units.set(codes[i], (units.get(codes[i]) ?? 0) + (l.units ?? 1));
+    });
     lines.forEach((l, i) => {
       const edit = mue.edits.get(codes[i]);
       if (!edit) return;
       const n = edit.mai === 1 ? (l.units ?? 1) : (units.get(codes[i]) ?? 0);
-      if (n <= edit.maxUnits || (edit.mai !== 1 && lines.findIndex((x) => x.code.toUpperCase() === codes[i]) !== i)) return;
+      if (
+        n <= edit.maxUnits ||
+        (edit.mai !== 1 && lines.findIndex((x) => x.code.toUpperCase() === codes[i]) !== i)
+      )
+        return;
       out.push({
         severity: 'error',
         rule: 'ncci.mue',
@@ -71,7 +123,9 @@ export function ncciFindings(lines: EncounterProcedure[], date: string, service:
     });
   }
   for (const code of new Set(codes)) {
-    const aoc = (data.aocByAddOn.get(code) ?? []).filter((e) => (!e.effective || e.effective <= date) && (!e.end || e.end >= date));
+    const aoc = (data.aocByAddOn.get(code) ?? []).filter(
+      (e) => (!e.effective || e.effective <= date) && (!e.end || e.end >= date),
+    );
     if (aoc.length === 0) continue;
     const listed = aoc.filter((e) => e.primary !== 'CCCCC').map((e) => e.primary);
     if (listed.length === 0 || codes.some((c) => listed.includes(c))) continue;

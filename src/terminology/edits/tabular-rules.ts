@@ -41,7 +41,8 @@ export function excludes1Findings(codes: string[], s: Structure): EditFinding[] 
 /** Notes of one kind that apply to a code, one group per place they are printed (a list split over several lines is one instruction). */
 function groupedNotes(code: string, kind: AppliedNote['kind'], s: Structure): AppliedNote[][] {
   const bySource = new Map<string, AppliedNote[]>();
-  for (const n of notesFor(code, s)) if (n.kind === kind) bySource.set(n.source, [...(bySource.get(n.source) ?? []), n]);
+  for (const n of notesFor(code, s))
+    if (n.kind === kind) bySource.set(n.source, [...(bySource.get(n.source) ?? []), n]);
   return [...bySource.values()];
 }
 
@@ -73,7 +74,10 @@ export function codeFirstFindings(codes: string[], s: Structure): EditFinding[] 
           ruleSource: source(group[0], 'Code first'),
           message: `${code} is listed first, but ${group[0].source} says "code first ${group[0].text}": code the underlying condition and sequence it first.`,
           codes: [code],
-          suggestions: refs.slice(0, 10).map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)),
+          suggestions: [...new Set(refs.map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)))].slice(
+            0,
+            10,
+          ),
         });
       }
     }
@@ -94,7 +98,10 @@ export function useAdditionalCodeFindings(codes: string[], s: Structure): EditFi
         ruleSource: source(group[0], 'Use additional code'),
         message: `${code}: use additional ${text.startsWith('code') ? '' : 'code '}${text}`,
         codes: [code],
-        suggestions: refs.slice(0, 8).map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)),
+        suggestions: [...new Set(refs.map((r) => (r.from === r.to ? r.from : `${r.from}-${r.to}`)))].slice(
+          0,
+          8,
+        ),
       });
     }
   }

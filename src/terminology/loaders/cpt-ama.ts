@@ -1,5 +1,5 @@
 // Loader for a licensed user's AMA CPT data file. Chartroom ships no CPT text; this reads the file the user points at.
-import { CodeSystemVersion, type CodeEntry } from '../code-system.js';
+import { type CodeEntry, CodeSystemVersion } from '../code-system.js';
 import type { EffectivePeriod } from '../fiscal-year.js';
 import { readDataText, splitLines } from './read-data-file.js';
 
@@ -18,14 +18,25 @@ export function parseCptFile(text: string): CodeEntry[] {
     const descriptor = rest.split('\t').filter(Boolean).pop() ?? rest;
     if (seen.has(code)) continue;
     seen.add(code);
-    out.push({ code, billable: true, display: descriptor, shortDisplay: descriptor.slice(0, 28), order: out.length });
+    out.push({
+      code,
+      billable: true,
+      display: descriptor,
+      shortDisplay: descriptor.slice(0, 28),
+      order: out.length,
+    });
   }
   return out;
 }
 
-export async function loadCptFile(path: string, version: string, effective: EffectivePeriod): Promise<CodeSystemVersion> {
+export async function loadCptFile(
+  path: string,
+  version: string,
+  effective: EffectivePeriod,
+): Promise<CodeSystemVersion> {
   const entries = parseCptFile(await readDataText(path));
-  if (entries.length === 0) throw new Error(`${path}: no CPT records found (expected lines "NNNNN descriptor")`);
+  if (entries.length === 0)
+    throw new Error(`${path}: no CPT records found (expected lines "NNNNN descriptor")`);
   return new CodeSystemVersion('cpt', version, effective, entries, {
     publisher: 'American Medical Association (licensed file supplied by the user)',
     file: path.split('/').pop() ?? path,

@@ -1,5 +1,5 @@
 // Loader for the official CMS HCPCS "ANWEB" alpha-numeric file (fixed-width 320-character records, Windows-1252).
-import { CodeSystemVersion, type CodeEntry } from '../code-system.js';
+import { type CodeEntry, CodeSystemVersion } from '../code-system.js';
 import type { EffectivePeriod } from '../fiscal-year.js';
 import { readDataText, splitLines } from './read-data-file.js';
 
@@ -15,7 +15,9 @@ export interface AnwebFile {
 }
 
 function isoDate(ccyymmdd: string): string | undefined {
-  return /^\d{8}$/.test(ccyymmdd) ? `${ccyymmdd.slice(0, 4)}-${ccyymmdd.slice(4, 6)}-${ccyymmdd.slice(6, 8)}` : undefined;
+  return /^\d{8}$/.test(ccyymmdd)
+    ? `${ccyymmdd.slice(0, 4)}-${ccyymmdd.slice(4, 6)}-${ccyymmdd.slice(6, 8)}`
+    : undefined;
 }
 
 /**
@@ -28,7 +30,12 @@ export function parseAnweb(text: string): AnwebFile {
   const modifiers: HcpcsModifier[] = [];
   let current: CodeEntry | HcpcsModifier | undefined;
   for (const line of splitLines(text)) {
-    if (line.length < 12 || !/^[ A-Z0-9]{5}\d{5}[3478]$/.test(line.slice(0, 11)) || line.slice(0, 5).trim() === '') continue;
+    if (
+      line.length < 12 ||
+      !/^[ A-Z0-9]{5}\d{5}[3478]$/.test(line.slice(0, 11)) ||
+      line.slice(0, 5).trim() === ''
+    )
+      continue;
     const kind = line[10];
     const long = line.slice(11, 91).trim();
     if (kind === '4' || kind === '8') {
@@ -41,7 +48,13 @@ export function parseAnweb(text: string): AnwebFile {
       modifiers.push(current);
       continue;
     }
-    const e: CodeEntry = { code, billable: true, display: long, shortDisplay: line.slice(91, 119).trim(), order: codes.length };
+    const e: CodeEntry = {
+      code,
+      billable: true,
+      display: long,
+      shortDisplay: line.slice(91, 119).trim(),
+      order: codes.length,
+    };
     const added = isoDate(line.slice(268, 276));
     const term = isoDate(line.slice(284, 292));
     if (added) e.added = added;
@@ -52,11 +65,19 @@ export function parseAnweb(text: string): AnwebFile {
   return { codes, modifiers };
 }
 
-export async function loadAnweb(path: string, version: string, effective: EffectivePeriod): Promise<{ version: CodeSystemVersion; modifiers: HcpcsModifier[] }> {
+export async function loadAnweb(
+  path: string,
+  version: string,
+  effective: EffectivePeriod,
+): Promise<{ version: CodeSystemVersion; modifiers: HcpcsModifier[] }> {
   const parsed = parseAnweb(await readDataText(path, 'latin1'));
   const file = path.split('/').pop() ?? path;
   return {
-    version: new CodeSystemVersion('hcpcs', version, effective, parsed.codes, { publisher: 'CMS', file, official: true }),
+    version: new CodeSystemVersion('hcpcs', version, effective, parsed.codes, {
+      publisher: 'CMS',
+      file,
+      official: true,
+    }),
     modifiers: parsed.modifiers,
   };
 }

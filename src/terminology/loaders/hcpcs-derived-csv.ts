@@ -1,5 +1,5 @@
 // Loader for the July 2024 HCPCS Level II tables (derived CSVs of CMS HCPC2024_JUL_ANWEB: descriptions + attributes).
-import { CodeSystemVersion, type CodeEntry } from '../code-system.js';
+import { type CodeEntry, CodeSystemVersion } from '../code-system.js';
 import type { EffectivePeriod } from '../fiscal-year.js';
 import { parseCsvRecords } from './csv.js';
 import { readDataText } from './read-data-file.js';
@@ -10,8 +10,16 @@ export async function loadHcpcsDerived(
   version: string,
   effective: EffectivePeriod,
 ): Promise<CodeSystemVersion> {
-  const desc = parseCsvRecords(await readDataText(descriptionsPath), ['hcpcs_code', 'hcpcs_desc_type', 'hcpcs_description']);
-  const attrs = parseCsvRecords(await readDataText(attributesPath), ['hcpcs_code', 'date_added', 'date_term']);
+  const desc = parseCsvRecords(await readDataText(descriptionsPath), [
+    'hcpcs_code',
+    'hcpcs_desc_type',
+    'hcpcs_description',
+  ]);
+  const attrs = parseCsvRecords(await readDataText(attributesPath), [
+    'hcpcs_code',
+    'date_added',
+    'date_term',
+  ]);
   const byCode = new Map<string, CodeEntry>();
   for (const r of desc) {
     const code = r.hcpcs_code.trim();

@@ -43,6 +43,9 @@ export function parseOrderAddenda(text: string, system: 'icd10cm' | 'icd10pcs'):
   return out;
 }
 
-export async function loadOrderAddenda(path: string, system: 'icd10cm' | 'icd10pcs'): Promise<AddendaRecord[]> {
+export async function loadOrderAddenda(
+  path: string,
+  system: 'icd10cm' | 'icd10pcs',
+): Promise<AddendaRecord[]> {
   return parseOrderAddenda(await readDataText(path), system);
 }

@@ -1,5 +1,5 @@
 // Loader for the CMS ICD-10-CM and ICD-10-PCS order files (fixed width, per CMS icd10OrderFiles.pdf).
-import { CodeSystemVersion, type CodeEntry, type Provenance } from '../code-system.js';
+import { type CodeEntry, CodeSystemVersion, type Provenance } from '../code-system.js';
 import { fiscalYearPeriod } from '../fiscal-year.js';
 import { canonicalCode } from '../systems.js';
 import { readDataBytes } from './read-data-file.js';
@@ -19,7 +19,11 @@ function pooled(pool: StringPool | undefined, s: string): string {
  * cols 1-5 order number, 7-13 code, 15 billable flag (1 valid / 0 header), 17-76 short title,
  * 78-end long title. Throws on a line that does not fit, naming the line.
  */
-export function parseOrderFile(bytes: Buffer, system: 'icd10cm' | 'icd10pcs', pool?: StringPool): CodeEntry[] {
+export function parseOrderFile(
+  bytes: Buffer,
+  system: 'icd10cm' | 'icd10pcs',
+  pool?: StringPool,
+): CodeEntry[] {
   const out: CodeEntry[] = [];
   let start = 0;
   let lineNo = 0;
@@ -34,7 +38,9 @@ export function parseOrderFile(bytes: Buffer, system: 'icd10cm' | 'icd10pcs', po
       const flag = bytes[start + 14];
       const order = bytes.toString('latin1', start, start + 5);
       if (!/^\d{5}$/.test(order) || (flag !== 0x30 && flag !== 0x31)) {
-        throw new Error(`order file line ${lineNo} is not an order record: ${bytes.toString('latin1', start, Math.min(stop, start + 40))}`);
+        throw new Error(
+          `order file line ${lineNo} is not an order record: ${bytes.toString('latin1', start, Math.min(stop, start + 40))}`,
+        );
       }
       out.push({
         code: canonicalCode(system, bytes.toString('latin1', start + 6, start + 13)),

@@ -10,21 +10,27 @@ export interface BlockRange {
 }
 
 function rangeOf(id: string, title: string): BlockRange | undefined {
-  const m = /^([A-Z](?:\d[0-9A-Z]|[A-Z]\d))(?:-([A-Z](?:\d[0-9A-Z]|[A-Z]\d)))?$/.exec(id) ?? /\(([A-Z](?:\d[0-9A-Z]|[A-Z]\d))(?:-([A-Z](?:\d[0-9A-Z]|[A-Z]\d)))?\)/.exec(title);
+  const m =
+    /^([A-Z](?:\d[0-9A-Z]|[A-Z]\d))(?:-([A-Z](?:\d[0-9A-Z]|[A-Z]\d)))?$/.exec(id) ??
+    /\(([A-Z](?:\d[0-9A-Z]|[A-Z]\d))(?:-([A-Z](?:\d[0-9A-Z]|[A-Z]\d)))?\)/.exec(title);
   if (!m) return undefined;
   return { id, title, first: m[1], last: m[2] ?? m[1] };
 }
 
 export async function loadSections(path: string): Promise<BlockRange[]> {
   const recs = parseCsvRecords(await readDataText(path), ['SectionID', 'SectionName']);
-  return recs.map((r) => rangeOf(r.SectionID.trim(), r.SectionName.trim())).filter((r): r is BlockRange => !!r);
+  return recs
+    .map((r) => rangeOf(r.SectionID.trim(), r.SectionName.trim()))
+    .filter((r): r is BlockRange => !!r);
 }
 
 export async function loadChapters(path: string): Promise<BlockRange[]> {
   const recs = parseCsvRecords(await readDataText(path), ['ChapterID', 'ChapterName']);
   return recs
     .map((r) => {
-      const m = /\(([A-Z](?:\d[0-9A-Z]|[A-Z]\d))-([A-Z](?:\d[0-9A-Z]|[A-Z]\d))\)\s*$/.exec(r.ChapterName.trim());
+      const m = /\(([A-Z](?:\d[0-9A-Z]|[A-Z]\d))-([A-Z](?:\d[0-9A-Z]|[A-Z]\d))\)\s*$/.exec(
+        r.ChapterName.trim(),
+      );
       return m ? { id: r.ChapterID.trim(), title: r.ChapterName.trim(), first: m[1], last: m[2] } : undefined;
     })
     .filter((r): r is BlockRange => !!r);

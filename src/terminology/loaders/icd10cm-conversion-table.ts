@@ -16,7 +16,8 @@ const CODE_RE = /\b[A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.[0-9A-Z]{1,4})?\b/g;
 function effectiveDateOf(cell: string): string {
   const n = Number(cell.trim());
   if (Number.isInteger(n) && n >= 1900 && n <= 2200) return `${n}-10-01`;
-  if (Number.isFinite(n) && n > 10_000) return new Date(Date.UTC(1899, 11, 30) + n * 86_400_000).toISOString().slice(0, 10);
+  if (Number.isFinite(n) && n > 10_000)
+    return new Date(Date.UTC(1899, 11, 30) + n * 86_400_000).toISOString().slice(0, 10);
   return '';
 }
 
@@ -28,8 +29,15 @@ export function parseConversionRows(rows: string[][]): ConversionRow[] {
     const current = (r[0] ?? '').trim();
     if (!/^[A-Z](?:\d[0-9A-Z]|[A-Z]\d)/.test(current)) continue;
     const previousText = (r[2] ?? '').trim();
-    const previous = /^none$/i.test(previousText) ? [] : [...new Set((previousText.match(CODE_RE) ?? []).map((c) => canonicalCode('icd10cm', c)))];
-    out.push({ current: canonicalCode('icd10cm', current), effectiveDate: effectiveDateOf(r[1] ?? ''), previous, previousText });
+    const previous = /^none$/i.test(previousText)
+      ? []
+      : [...new Set((previousText.match(CODE_RE) ?? []).map((c) => canonicalCode('icd10cm', c)))];
+    out.push({
+      current: canonicalCode('icd10cm', current),
+      effectiveDate: effectiveDateOf(r[1] ?? ''),
+      previous,
+      previousText,
+    });
   }
   return out;
 }

@@ -23,9 +23,15 @@ export function parseIndexCsv(text: string): IndexEntry[] {
     if (!Number.isInteger(level) || level < 0) continue;
     stack.length = level;
     stack.push({ term: r.Term.trim(), nemod: r.NonEssModif.trim() });
-    const e: IndexEntry = { path: stack.map((s) => s.term), nonEssential: stack.map((s) => s.nemod).filter(Boolean) };
+    const e: IndexEntry = {
+      path: stack.map((s) => s.term),
+      nonEssential: stack.map((s) => s.nemod).filter(Boolean),
+    };
     const code = r.Code.trim();
-    if (code) e.code = code.endsWith('-') ? `${canonicalCode('icd10cm', code.slice(0, -1))}-` : canonicalCode('icd10cm', code);
+    if (code)
+      e.code = code.endsWith('-')
+        ? `${canonicalCode('icd10cm', code.slice(0, -1))}-`
+        : canonicalCode('icd10cm', code);
     if (r.See.trim()) e.see = r.See.trim();
     if (r.SeeAlso.trim()) e.seeAlso = r.SeeAlso.trim();
     out.push(e);

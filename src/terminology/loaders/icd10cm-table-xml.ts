@@ -25,7 +25,8 @@ function textOf(v: unknown): { text: string; nemod: string[] } {
   if (v === undefined || v === null) return { text: '', nemod: [] };
   if (typeof v !== 'object') return { text: String(v).trim(), nemod: [] };
   const o = v as XmlNode;
-  const nem = o.nemod === undefined ? [] : (Array.isArray(o.nemod) ? o.nemod : [o.nemod]).map((x) => String(x).trim());
+  const nem =
+    o.nemod === undefined ? [] : (Array.isArray(o.nemod) ? o.nemod : [o.nemod]).map((x) => String(x).trim());
   return { text: String(o['#text'] ?? '').trim(), nemod: nem };
 }
 

@@ -4,7 +4,13 @@ import { parseCsvRecords } from './csv.js';
 import { readDataText } from './read-data-file.js';
 
 export type MceAgeCategory = 'newborn' | 'pediatric' | 'maternity' | 'adult';
-export type MceList = MceAgeCategory | 'male' | 'female' | 'manifestation' | 'unacceptablePdx' | 'unacceptablePdxUnlessSecondary';
+export type MceList =
+  | MceAgeCategory
+  | 'male'
+  | 'female'
+  | 'manifestation'
+  | 'unacceptablePdx'
+  | 'unacceptablePdxUnlessSecondary';
 
 export interface MceTables {
   version: string;

@@ -42,18 +42,31 @@ interface MueJsonRecord {
 }
 
 /** PO's JSON of MCR_MUE_PractitionerServices: description = "MAI text|rationale". */
-export async function loadMueJson(path: string, service: MueTable['service'], effective: string): Promise<MueTable> {
+export async function loadMueJson(
+  path: string,
+  service: MueTable['service'],
+  effective: string,
+): Promise<MueTable> {
   const recs = JSON.parse(await readDataText(path)) as MueJsonRecord[];
   const edits = new Map<string, MueEdit>();
   for (const r of recs) {
     const [maiText = '', rationale = ''] = r.description.split('|');
     const mai = Number(maiText.trim()[0]);
-    edits.set(r.code, { code: r.code, maxUnits: r.mue_value, mai: (mai === 1 || mai === 2 || mai === 3 ? mai : 1) as MueAdjudication, rationale });
+    edits.set(r.code, {
+      code: r.code,
+      maxUnits: r.mue_value,
+      mai: (mai === 1 || mai === 2 || mai === 3 ? mai : 1) as MueAdjudication,
+      rationale,
+    });
   }
-  return { service, effective, source: recs[0]?.source_file ?? (path.split('/').pop() ?? path), edits };
+  return { service, effective, source: recs[0]?.source_file ?? path.split('/').pop() ?? path, edits };
 }
 
-export async function loadMueCsv(path: string, service: MueTable['service'], effective: string): Promise<MueTable> {
+export async function loadMueCsv(
+  path: string,
+  service: MueTable['service'],
+  effective: string,
+): Promise<MueTable> {
   const recs = parseCsvRecords(await readDataText(path), ['hcpcs_code', 'mue_units', 'mue_mai']);
   const edits = new Map<string, MueEdit>();
   for (const r of recs) {
@@ -69,12 +82,19 @@ export async function loadMueCsv(path: string, service: MueTable['service'], eff
 }
 
 export async function loadPtpCsv(path: string): Promise<PtpEdit[]> {
-  const recs = parseCsvRecords(await readDataText(path), ['column1', 'column2', 'deletion_date', 'modifier_indicator']);
+  const recs = parseCsvRecords(await readDataText(path), [
+    'column1',
+    'column2',
+    'deletion_date',
+    'modifier_indicator',
+  ]);
   return recs.map((r) => {
     const e: PtpEdit = {
       column1: r.column1,
       column2: r.column2,
-      modifierIndicator: (['0', '1', '9'].includes(r.modifier_indicator) ? r.modifier_indicator : '9') as PtpEdit['modifierIndicator'],
+      modifierIndicator: (['0', '1', '9'].includes(r.modifier_indicator)
+        ? r.modifier_indicator
+        : '9') as PtpEdit['modifierIndicator'],
       rationale: r.rationale ?? '',
     };
     if (r.deletion_date && r.deletion_date !== '9999-12-31') e.deletionDate = r.deletion_date;
@@ -92,7 +112,14 @@ export async function loadPtpOfficialText(path: string): Promise<PtpEdit[]> {
     const f = line.split('\t');
     if (f.length < 6 || !/^[0-9A-Z]{5}$/.test(f[0]) || !/^[0-9A-Z]{5}$/.test(f[1])) continue;
     const del = f[4].trim();
-    const e: PtpEdit = { column1: f[0], column2: f[1], modifierIndicator: (['0', '1', '9'].includes(f[5].trim()) ? f[5].trim() : '9') as PtpEdit['modifierIndicator'], rationale: (f[6] ?? '').trim() };
+    const e: PtpEdit = {
+      column1: f[0],
+      column2: f[1],
+      modifierIndicator: (['0', '1', '9'].includes(f[5].trim())
+        ? f[5].trim()
+        : '9') as PtpEdit['modifierIndicator'],
+      rationale: (f[6] ?? '').trim(),
+    };
     if (/^\d{8}$/.test(del)) e.deletionDate = `${del.slice(0, 4)}-${del.slice(4, 6)}-${del.slice(6, 8)}`;
     out.push(e);
   }
@@ -110,7 +137,11 @@ interface AocJsonRecord {
 export async function loadAocJson(path: string): Promise<AocEdit[]> {
   const recs = JSON.parse(await readDataText(path)) as AocJsonRecord[];
   return recs.map((r) => {
-    const e: AocEdit = { addOn: r.code1, primary: r.code2, type: (['1', '2', '3'].includes(r.modifier) ? r.modifier : '1') as AocEdit['type'] };
+    const e: AocEdit = {
+      addOn: r.code1,
+      primary: r.code2,
+      type: (['1', '2', '3'].includes(r.modifier) ? r.modifier : '1') as AocEdit['type'],
+    };
     if (r.effective_date) e.effective = r.effective_date;
     if (r.end_date) e.end = r.end_date;
     return e;

@@ -55,7 +55,13 @@ function columnIndex(ref: string): number {
 
 export function readFirstSheet(xlsx: Buffer): string[][] {
   const entries = readZipEntries(xlsx);
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: false, isArray: (n) => ['si', 'r', 'row', 'c'].includes(n) });
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseTagValue: false,
+    trimValues: false,
+    isArray: (n) => ['si', 'r', 'row', 'c'].includes(n),
+  });
   const shared: string[] = [];
   const sst = entries.get('xl/sharedStrings.xml');
   if (sst) {
@@ -70,7 +76,8 @@ export function readFirstSheet(xlsx: Buffer): string[][] {
     const out: string[] = [];
     for (const c of (row.c as XmlNode[]) ?? []) {
       const v = c.v === undefined ? '' : cellText(c.v);
-      const text = c['@_t'] === 's' ? (shared[Number(v)] ?? '') : c['@_t'] === 'inlineStr' ? cellText(c.is) : v;
+      const text =
+        c['@_t'] === 's' ? (shared[Number(v)] ?? '') : c['@_t'] === 'inlineStr' ? cellText(c.is) : v;
       out[columnIndex(String(c['@_r']))] = text.trim();
     }
     return Array.from(out, (x) => x ?? '');

@@ -1,7 +1,7 @@
 // Code detail for ICD-10-CM: hierarchy, and every instructional note that applies, inherited from chapter, block and ancestors.
 import type { CodeSystemVersion } from '../code-system.js';
-import type { NoteKind, SeventhCharacter } from '../loaders/icd10cm-tabular-xml.js';
 import { type BlockRange, blockOf } from '../loaders/icd10cm-chapters-csv.js';
+import type { NoteKind, SeventhCharacter } from '../loaders/icd10cm-tabular-xml.js';
 import type { TabularNotes } from './tabular-notes.js';
 
 export type HierarchyLevel = 'chapter' | 'block' | 'category' | 'subcategory' | 'code';
@@ -44,13 +44,23 @@ export interface Structure {
   blocks: BlockRange[];
 }
 
-const INHERITED_KINDS: ReadonlySet<NoteKind> = new Set(['notes', 'includes', 'excludes1', 'excludes2', 'codeFirst', 'useAdditionalCode', 'codeAlso', 'sevenChrNote']);
+const INHERITED_KINDS: ReadonlySet<NoteKind> = new Set([
+  'notes',
+  'includes',
+  'excludes1',
+  'excludes2',
+  'codeFirst',
+  'useAdditionalCode',
+  'codeAlso',
+  'sevenChrNote',
+]);
 
 /** Ancestor codes from the 3-character category down to the code's parent, canonical with dot. */
 export function ancestorsOf(code: string): string[] {
   const bare = code.replace('.', '');
   const out: string[] = [];
-  for (let n = 3; n < bare.length; n++) out.push(n === 3 ? bare.slice(0, 3) : `${bare.slice(0, 3)}.${bare.slice(3, n)}`);
+  for (let n = 3; n < bare.length; n++)
+    out.push(n === 3 ? bare.slice(0, 3) : `${bare.slice(0, 3)}.${bare.slice(3, n)}`);
   return out;
 }
 
@@ -69,7 +79,12 @@ export function hierarchyOf(code: string, version: CodeSystemVersion, s: Structu
     const e = version.get(a);
     const t = s.notes.diag(a);
     if (!e && !t) continue;
-    out.push({ level: a.length === 3 ? 'category' : 'subcategory', code: a, display: e?.display ?? t?.node.desc ?? '', billable: e?.billable ?? false });
+    out.push({
+      level: a.length === 3 ? 'category' : 'subcategory',
+      code: a,
+      display: e?.display ?? t?.node.desc ?? '',
+      billable: e?.billable ?? false,
+    });
   }
   return out;
 }
@@ -81,12 +96,26 @@ export function notesFor(code: string, s: Structure): AppliedNote[] {
   const chapter = blockOf(s.chapters, category);
   const chapterNode = chapter ? s.notes.chapter(chapter.id) : undefined;
   if (chapterNode) {
-    for (const n of chapterNode.node.notes) out.push({ ...n, level: 'chapter', source: chapterNode.node.id, inherited: true, tabularYear: chapterNode.year });
+    for (const n of chapterNode.node.notes)
+      out.push({
+        ...n,
+        level: 'chapter',
+        source: chapterNode.node.id,
+        inherited: true,
+        tabularYear: chapterNode.year,
+      });
   }
   const block = blockOf(s.blocks, category);
   const sectionNode = (block ? s.notes.section(block.id) : undefined) ?? s.notes.sectionContaining(category);
   if (sectionNode) {
-    for (const n of sectionNode.node.notes) out.push({ ...n, level: 'block', source: sectionNode.node.id, inherited: true, tabularYear: sectionNode.year });
+    for (const n of sectionNode.node.notes)
+      out.push({
+        ...n,
+        level: 'block',
+        source: sectionNode.node.id,
+        inherited: true,
+        tabularYear: sectionNode.year,
+      });
   }
   const bare = code.replace('.', '');
   const base7 = bare.length === 7 ? `${bare.slice(0, 3)}.${bare.slice(3, 6)}` : undefined;
@@ -97,7 +126,13 @@ export function notesFor(code: string, s: Structure): AppliedNote[] {
     for (const n of d.node.notes) {
       if (n.kind === 'inclusionTerm' && !self && a !== base7) continue;
       if (!self && !INHERITED_KINDS.has(n.kind) && n.kind !== 'inclusionTerm') continue;
-      out.push({ ...n, level: self ? 'code' : a.length === 3 ? 'category' : 'subcategory', source: a, inherited: !self, tabularYear: d.year });
+      out.push({
+        ...n,
+        level: self ? 'code' : a.length === 3 ? 'category' : 'subcategory',
+        source: a,
+        inherited: !self,
+        tabularYear: d.year,
+      });
     }
   }
   return out;
@@ -120,8 +155,13 @@ function inferredSeventh(code: string, version: CodeSystemVersion): SeventhChara
   for (const e of billable) {
     const ch = e.code[e.code.length - 1];
     if (defs.has(ch)) continue;
-    const base = [e.code.slice(0, -1), ...ancestorsOf(e.code.slice(0, -1)).reverse()].map((a) => version.get(a)).find((x) => x);
-    const tail = base && e.display.startsWith(base.display) ? e.display.slice(base.display.length).replace(/^,\s*/, '') : '';
+    const base = [e.code.slice(0, -1), ...ancestorsOf(e.code.slice(0, -1)).reverse()]
+      .map((a) => version.get(a))
+      .find((x) => x);
+    const tail =
+      base && e.display.startsWith(base.display)
+        ? e.display.slice(base.display.length).replace(/^,\s*/, '')
+        : '';
     if (tail) defs.set(ch, tail);
   }
   if (defs.size === 0) return undefined;
@@ -129,7 +169,9 @@ function inferredSeventh(code: string, version: CodeSystemVersion): SeventhChara
   const rule: SeventhCharacterRule = {
     source: category,
     basis: 'order-file',
-    definitions: [...defs].sort(([a], [b]) => (a < b ? -1 : 1)).map(([char, description]) => ({ char, description })),
+    definitions: [...defs]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([char, description]) => ({ char, description })),
     placeholder: { usesPlaceholder: bare.length === 7 && /X/.test(bare.slice(3, 6)), rule: PLACEHOLDER_RULE },
   };
   const cur = bare.length === 7 ? rule.definitions.find((d) => d.char === bare[6]) : undefined;
@@ -138,7 +180,11 @@ function inferredSeventh(code: string, version: CodeSystemVersion): SeventhChara
 }
 
 /** The 7th-character list from the nearest ancestor that defines one, else as inferred from the order file. */
-export function seventhCharacterRule(code: string, s: Structure, version?: CodeSystemVersion): SeventhCharacterRule | undefined {
+export function seventhCharacterRule(
+  code: string,
+  s: Structure,
+  version?: CodeSystemVersion,
+): SeventhCharacterRule | undefined {
   const bare = code.replace('.', '');
   const chain = [...ancestorsOf(code), code].reverse();
   for (const a of chain) {
@@ -149,7 +195,10 @@ export function seventhCharacterRule(code: string, s: Structure, version?: CodeS
       tabularYear: d.year,
       basis: 'tabular',
       definitions: d.node.sevenChr,
-      placeholder: { usesPlaceholder: bare.length === 7 && /X/.test(bare.slice(3, 6)), rule: PLACEHOLDER_RULE },
+      placeholder: {
+        usesPlaceholder: bare.length === 7 && /X/.test(bare.slice(3, 6)),
+        rule: PLACEHOLDER_RULE,
+      },
     };
     if (bare.length === 7) {
       const cur = d.node.sevenChr.find((c) => c.char === bare[6]);

@@ -6,7 +6,8 @@ export interface CodeRef {
   to: string;
 }
 
-const REF_RE = /\b([A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.[0-9A-Z]{1,4})?)(?:\.?-)?(?:\s*-\s*([A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?/g;
+const REF_RE =
+  /\b([A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.[0-9A-Z]{1,4})?)(?:\.?-(?!\s*[A-Z](?:\d|[A-Z]\d)))?(?:\s*-\s*([A-Z](?:\d[0-9A-Z]|[A-Z]\d)(?:\.[0-9A-Z]{1,4})?)(?:\.?-)?)?/g;
 
 export function codeRefsOf(text: string): CodeRef[] {
   const out: CodeRef[] = [];

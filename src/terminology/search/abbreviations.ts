@@ -132,7 +132,7 @@ export function expandAbbreviation(word: string): Slot[] | undefined {
 /** The abbreviations whose expansion is exactly `phrase` (used by the benchmark to build coder-style queries). */
 export function abbreviationsFor(phrase: string): string[] {
   return Object.entries(A)
-    .filter(([k, v]) => v === phrase)
+    .filter(([, v]) => v === phrase)
     .map(([k]) => k);
 }
 

@@ -43,8 +43,10 @@ export class CodeTableSearch {
   ) {
     // The neoplasm table's single main term ("Neoplasm, neoplastic") says nothing about the site: leave it out.
     const skip = name === 'neoplasm' ? 1 : 0;
-    this.rowTokens = table.rows.map((r) => new Set(tokenize([...r.path.slice(skip), ...r.nonEssential].join(' '))));
-    this.rowPathLength = this.rowTokens.map((t) => t.size);
+    this.rowTokens = table.rows.map(
+      (r) => new Set(tokenize([...r.path.slice(skip), ...r.nonEssential].join(' '))),
+    );
+    this.rowPathLength = table.rows.map((r) => new Set(tokenize(r.path.slice(skip).join(' '))).size);
     this.rowTokenLists = this.rowTokens.map((t) => [...t]);
   }
 
@@ -65,7 +67,12 @@ export class CodeTableSearch {
       this.rowTokens.forEach((tokens, i) => {
         let matched = 0;
         for (const alts of slots) {
-          if (alts.some((a) => tokens.has(a) || (a.length >= 3 && this.rowTokenLists[i].some((t) => t.startsWith(a))))) matched++;
+          if (
+            alts.some(
+              (a) => tokens.has(a) || (a.length >= 3 && this.rowTokenLists[i].some((t) => t.startsWith(a))),
+            )
+          )
+            matched++;
         }
         if (matched === 0) return;
         const score = matched / slots.length + (0.5 * matched) / Math.max(1, this.rowPathLength[i]);
@@ -75,7 +82,9 @@ export class CodeTableSearch {
     const best = scored.reduce((m, s) => Math.max(m, s.score), 0);
     const top = scored.filter((s) => s.score >= best - 0.34).sort((a, b) => b.score - a.score || a.i - b.i);
     const column = options.column?.toLowerCase();
-    const columns = column ? this.table.columns.filter((c) => c.toLowerCase().includes(column)) : this.table.columns;
+    const columns = column
+      ? this.table.columns.filter((c) => c.toLowerCase().includes(column))
+      : this.table.columns;
     return {
       table: this.name,
       year: this.table.year,

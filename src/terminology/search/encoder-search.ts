@@ -4,8 +4,8 @@ import type { IndexEntry } from '../loaders/icd10cm-index-csv.js';
 import type { SystemKey } from '../systems.js';
 import { expandAbbreviation, type Slot } from './abbreviations.js';
 import { TextIndex, WEAK } from './text-index.js';
-import { TopK } from './top-k.js';
 import { isStopword, tokenize, words } from './tokenize.js';
+import { TopK } from './top-k.js';
 
 export type MatchKind = 'code' | 'index' | 'title' | 'inclusion-term';
 
@@ -70,7 +70,9 @@ const CODE_LIKE: Record<SystemKey, RegExp> = {
 function indexTokens(e: IndexEntry): string[] {
   const strong = tokenize(e.path.join(' '));
   const have = new Set(strong);
-  const weak = tokenize(e.nonEssential.join(' ')).filter((t) => !have.has(t)).map((t) => WEAK + t);
+  const weak = tokenize(e.nonEssential.join(' '))
+    .filter((t) => !have.has(t))
+    .map((t) => WEAK + t);
   return strong.concat(weak);
 }
 
@@ -103,7 +105,8 @@ export class EncoderSearch {
         this.addDoc(KIND_SEE, '', e.path, indexTokens(e), e, pathLength(e.path));
       }
     }
-    for (const c of version.entries) this.addDoc(KIND_TITLE, c.code, c.display, tokenize(c.display), undefined, this.titleLength(c));
+    for (const c of version.entries)
+      this.addDoc(KIND_TITLE, c.code, c.display, tokenize(c.display), undefined, this.titleLength(c));
     for (const t of inclusionTerms) {
       if (version.has(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
     }
@@ -121,9 +124,18 @@ export class EncoderSearch {
     return new Set(tokenize(base.display)).size;
   }
 
-  private addDoc(kind: number, code: string, text: string | string[], tokens: string[], entry?: IndexEntry, length?: number): void {
+  private addDoc(
+    kind: number,
+    code: string,
+    text: string | string[],
+    tokens: string[],
+    entry?: IndexEntry,
+    length?: number,
+  ): void {
     const id = this.index.add(tokens, length);
-    this.docEntries.push(kind === KIND_SEE ? undefined : this.version.get(code.endsWith('-') ? code.slice(0, -1) : code));
+    this.docEntries.push(
+      kind === KIND_SEE ? undefined : this.version.get(code.endsWith('-') ? code.slice(0, -1) : code),
+    );
     this.kinds.push(kind);
     this.codes.push(code);
     this.texts.push(text);
@@ -138,12 +150,22 @@ export class EncoderSearch {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 500));
     const system = this.version.system;
     const raw = words(query.replace(/(\w)\.(\w)/g, '$1$2'));
-    const response: SearchResponse = { query, system, version: this.version.version, total: 0, hits: [], crossReferences: [] };
+    const response: SearchResponse = {
+      query,
+      system,
+      version: this.version.version,
+      total: 0,
+      hits: [],
+      crossReferences: [],
+    };
     if (raw.length === 0) return response;
-    const codeTokens = raw.filter((w) => CODE_LIKE[system].test(w) && this.version.withPrefix(this.canonicalPrefix(w), 1).length > 0);
+    const codeTokens = raw.filter(
+      (w) => CODE_LIKE[system].test(w) && this.version.withPrefix(this.canonicalPrefix(w), 1).length > 0,
+    );
     const wordTokens = raw.filter((w) => !codeTokens.includes(w));
     const codePrefix = codeTokens.length > 0 ? this.canonicalPrefix(codeTokens[0]) : undefined;
-    if (wordTokens.length === 0 && codePrefix !== undefined) return this.searchByCode(response, codePrefix, limit, options);
+    if (wordTokens.length === 0 && codePrefix !== undefined)
+      return this.searchByCode(response, codePrefix, limit, options);
     return this.searchByWords(response, wordTokens, codePrefix, limit, options);
   }
 
@@ -153,14 +175,29 @@ export class EncoderSearch {
   }
 
   private hitOf(e: CodeEntry, score: number, matchedBy: MatchKind, matchedText: string): SearchHit {
-    return { system: this.version.system, code: e.code, display: e.display, billable: e.billable, score, matchedBy, matchedText };
+    return {
+      system: this.version.system,
+      code: e.code,
+      display: e.display,
+      billable: e.billable,
+      score,
+      matchedBy,
+      matchedText,
+    };
   }
 
-  private searchByCode(response: SearchResponse, prefix: string, limit: number, options: SearchOptions): SearchResponse {
+  private searchByCode(
+    response: SearchResponse,
+    prefix: string,
+    limit: number,
+    options: SearchOptions,
+  ): SearchResponse {
     const all = this.version.withPrefix(prefix).filter((e) => !options.billableOnly || e.billable);
     all.sort((a, b) => (a.code === prefix ? -1 : b.code === prefix ? 1 : a.order - b.order));
     response.total = all.length;
-    response.hits = all.slice(0, limit).map((e) => this.hitOf(e, e.code === prefix ? 100 : 50, 'code', e.code));
+    response.hits = all
+      .slice(0, limit)
+      .map((e) => this.hitOf(e, e.code === prefix ? 100 : 50, 'code', e.code));
     return response;
   }
 
@@ -171,7 +208,9 @@ export class EncoderSearch {
       if (isStopword(w)) return;
       const exp = expandAbbreviation(w);
       if (exp) {
-        exp.forEach((alts, i) => slots.push({ alts: i === 0 && w.length >= 3 ? [...alts, w] : alts, prefix: false, weight: 1 }));
+        exp.forEach((alts, i) => {
+          slots.push({ alts: i === 0 && w.length >= 3 ? [...alts, w] : alts, prefix: false, weight: 1 });
+        });
         return;
       }
       const parts = w.match(/[a-z]+|\d+/g) ?? [];
@@ -199,16 +238,19 @@ export class EncoderSearch {
     let useFilter = false;
     if (codePrefix !== undefined) {
       // "R20" in "limb-girdle R20" is a word of the term, not a code filter, when nothing under R20 matches
-      for (let i = 0; i < m.count && !useFilter; i++) useFilter = this.codes[m.docs[i]].startsWith(codePrefix);
+      for (let i = 0; i < m.count && !useFilter; i++)
+        useFilter = this.codes[m.docs[i]].startsWith(codePrefix);
     }
     let maxMatched = 0;
     for (let i = 0; i < m.count; i++) {
-      if (m.matched[i] > maxMatched && (!useFilter || this.codes[m.docs[i]].startsWith(codePrefix as string))) maxMatched = m.matched[i];
+      if (m.matched[i] > maxMatched && (!useFilter || this.codes[m.docs[i]].startsWith(codePrefix as string)))
+        maxMatched = m.matched[i];
     }
     const floor = slots.length >= 3 ? maxMatched - 1 : maxMatched;
     const n = slots.length;
-    const top = new TopK<{ doc: number; billable: boolean; order: number }>(Math.max(200, limit * 10), (a, b) =>
-      a.billable !== b.billable ? a.billable : a.order < b.order,
+    const top = new TopK<{ doc: number; billable: boolean; order: number }>(
+      Math.max(200, limit * 10),
+      (a, b) => (a.billable !== b.billable ? a.billable : a.order < b.order),
     );
     for (let i = 0; i < m.count; i++) {
       const matched = m.matched[i];
@@ -223,7 +265,12 @@ export class EncoderSearch {
       const coverage = matched / n;
       const len = Math.max(1, this.index.docLength(doc));
       const precision = Math.min(1, m.strong[i] / len);
-      const score = m.weight[i] * coverage * coverage + 4 * precision * coverage + KIND_BONUS[kind] + (billable ? 0.8 : 0) - 0.01 * len;
+      const score =
+        m.weight[i] * coverage * coverage +
+        4 * precision * coverage +
+        KIND_BONUS[kind] +
+        (billable ? 0.8 : 0) -
+        0.01 * len;
       top.push({ doc, billable, order: entry?.order ?? 0 }, score);
     }
     const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
@@ -243,12 +290,18 @@ export class EncoderSearch {
       }
       const printed = this.codes[s.doc];
       const code = printed.endsWith('-') ? printed.slice(0, -1) : printed;
-      if (kind === KIND_INDEX && entry && indexHits.length < 30) indexHits.push({ code: printed, path: entry.path, score: s.score });
+      if (kind === KIND_INDEX && entry && indexHits.length < 30)
+        indexHits.push({ code: printed, path: entry.path, score: s.score });
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
       const text = this.texts[s.doc];
-      const hit = this.hitOf(ce, s.score, kind === KIND_INDEX ? 'index' : kind === KIND_TITLE ? 'title' : 'inclusion-term', Array.isArray(text) ? text.join(' > ') : text);
+      const hit = this.hitOf(
+        ce,
+        s.score,
+        kind === KIND_INDEX ? 'index' : kind === KIND_TITLE ? 'title' : 'inclusion-term',
+        Array.isArray(text) ? text.join(' > ') : text,
+      );
       if (kind === KIND_INDEX && entry) {
         hit.indexPath = entry.path;
         hit.indexCode = printed;

@@ -1,6 +1,7 @@
 // An inverted index over short texts (titles, index paths) with exact, prefix and alternative-token matching.
-import { stem } from './tokenize.js';
+
 import type { Slot } from './abbreviations.js';
+import { stem } from './tokenize.js';
 
 /** Marks a qualifier token (a nonessential modifier): it matches, but weakly and without making the document "about" it. */
 export const WEAK = '~';
@@ -32,7 +33,13 @@ export class TextIndex {
   private scratchStrong = new Uint8Array(0);
   private scratchSlotStrong = new Uint8Array(0);
   private scratchTouched = new Int32Array(0);
-  private result: MatchResult = { count: 0, docs: new Int32Array(0), weight: new Float32Array(0), matched: new Uint8Array(0), strong: new Uint8Array(0) };
+  private result: MatchResult = {
+    count: 0,
+    docs: new Int32Array(0),
+    weight: new Float32Array(0),
+    matched: new Uint8Array(0),
+    strong: new Uint8Array(0),
+  };
 
   /**
    * Adds a document's tokens (already tokenized) and returns its id. `length` is how many words
@@ -68,7 +75,13 @@ export class TextIndex {
     this.scratchStrong = new Uint8Array(n);
     this.scratchSlotStrong = new Uint8Array(n);
     this.scratchTouched = new Int32Array(n);
-    this.result = { count: 0, docs: new Int32Array(n), weight: new Float32Array(n), matched: new Uint8Array(n), strong: new Uint8Array(n) };
+    this.result = {
+      count: 0,
+      docs: new Int32Array(n),
+      weight: new Float32Array(n),
+      matched: new Uint8Array(n),
+      strong: new Uint8Array(n),
+    };
   }
 
   get size(): number {

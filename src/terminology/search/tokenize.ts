@@ -1,5 +1,23 @@
 // Turns titles, index terms and what a coder types into comparable tokens: lower case, no accents, light plural stemming.
-const STOPWORDS = new Set(['of', 'the', 'a', 'an', 'and', 'or', 'to', 'in', 'for', 'by', 'as', 'at', 'from', 'on', 'is', 'be', 'its']);
+const STOPWORDS = new Set([
+  'of',
+  'the',
+  'a',
+  'an',
+  'and',
+  'or',
+  'to',
+  'in',
+  'for',
+  'by',
+  'as',
+  'at',
+  'from',
+  'on',
+  'is',
+  'be',
+  'its',
+]);
 
 export function stem(word: string): string {
   if (word.length > 4 && word.endsWith('ies')) return `${word.slice(0, -3)}y`;

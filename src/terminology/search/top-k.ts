@@ -53,6 +53,9 @@ export class TopK<T> {
   sorted(): { item: T; score: number }[] {
     return this.items
       .map((item, i) => ({ item, score: this.scores[i] }))
-      .sort((a, b) => b.score - a.score || (this.before(a.item, b.item) ? -1 : this.before(b.item, a.item) ? 1 : 0));
+      .sort(
+        (a, b) =>
+          b.score - a.score || (this.before(a.item, b.item) ? -1 : this.before(b.item, a.item) ? 1 : 0),
+      );
   }
 }

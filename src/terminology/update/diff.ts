@@ -33,10 +33,17 @@ export function diffVersions(a: CodeSystemVersion, b: CodeSystemVersion): Versio
     const old = a.get(e.code);
     if (!old) added.push({ code: e.code, display: e.display, billable: e.billable });
     else if (old.display !== e.display || old.billable !== e.billable) {
-      revised.push({ code: e.code, from: old.display, to: e.display, billableFrom: old.billable, billableTo: e.billable });
+      revised.push({
+        code: e.code,
+        from: old.display,
+        to: e.display,
+        billableFrom: old.billable,
+        billableTo: e.billable,
+      });
     }
   }
-  for (const e of a.entries) if (!b.has(e.code)) deleted.push({ code: e.code, display: e.display, billable: e.billable });
+  for (const e of a.entries)
+    if (!b.has(e.code)) deleted.push({ code: e.code, display: e.display, billable: e.billable });
   return {
     system: a.system,
     from: a.version,

@@ -64,7 +64,9 @@ export function impactOf(
   replacements: ReplacementIndex,
 ): ImpactReport {
   const affected: ImpactEntry[] = [];
-  const versionName = Object.values(target).map((v) => `${v?.system} ${v?.version}`).join(', ');
+  const versionName = Object.values(target)
+    .map((v) => `${v?.system} ${v?.version}`)
+    .join(', ');
   for (const s of codes) {
     const v = target[s.system];
     if (!v) continue;
@@ -87,12 +89,24 @@ export function impactOf(
     if (s.system === 'icd10cm') {
       for (const r of replacements.rowsFor(code)) {
         const ne = v.get(r.current);
-        if (ne) entry.replacements.push({ code: ne.code, display: ne.display, billable: ne.billable, effectiveDate: r.effectiveDate });
+        if (ne)
+          entry.replacements.push({
+            code: ne.code,
+            display: ne.display,
+            billable: ne.billable,
+            effectiveDate: r.effectiveDate,
+          });
       }
     }
     if (entry.replacements.length === 0 && e) {
       for (const c of v.withPrefix(code.length === 3 && s.system === 'icd10cm' ? `${code}.` : code, 50)) {
-        if (c.billable) entry.replacements.push({ code: c.code, display: c.display, billable: true, effectiveDate: v.effective.start });
+        if (c.billable)
+          entry.replacements.push({
+            code: c.code,
+            display: c.display,
+            billable: true,
+            effectiveDate: v.effective.start,
+          });
       }
     }
     entry.message =
