@@ -12,6 +12,8 @@ export interface ImportArgs {
   workers?: number;
   force?: boolean;
   quiet?: boolean;
+  /** Print a line per finished file (status, resources, name) to stdout. */
+  verbose?: boolean;
   reportFile?: string;
 }
 
@@ -34,6 +36,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       workers,
       force: args.force,
       signal: controller.signal,
+      onFile: args.verbose ? (f) => process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`) : undefined,
       onProgress: (p) => {
         if (args.quiet) return;
         const rate = p.resources / Math.max(0.001, (Date.now() - started) / 1000);

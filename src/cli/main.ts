@@ -8,6 +8,7 @@ const HELP = `chartroom <command>
   import <files or folders>...   load FHIR Bundles / NDJSON (.json, .ndjson, optionally .gz)
         --workers N              files in flight (default 3 on PostgreSQL, 1 embedded)
         --force                  load files again even if the journal says they are done
+        --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
   demo                           start on the embedded database with sample patients loaded
   help                           this text
@@ -37,7 +38,8 @@ async function main(argv: string[]): Promise<number> {
       const reportFile = flag(rest, '--report');
       const force = bool(rest, '--force');
       const quiet = bool(rest, '--quiet');
-      const report = await importCommand({ inputs: rest, workers: workers ? Number(workers) : undefined, force, quiet, reportFile });
+      const verbose = bool(rest, '--verbose');
+      const report = await importCommand({ inputs: rest, workers: workers ? Number(workers) : undefined, force, quiet, verbose, reportFile });
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
     }
     case 'demo':

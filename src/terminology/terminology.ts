@@ -122,6 +122,23 @@ function hcpcsOrCpt(p: EncounterProcedure): 'hcpcs' | 'cpt' | 'icd10pcs' {
   return p.system ?? (/^\d{4}[0-9A-Z]$/.test(p.code.toUpperCase()) ? 'cpt' : 'hcpcs');
 }
 
+/**
+ * Neoplasm and drug table cells as index paths (site or substance, then the column heading), so the
+ * encoder search reaches "liver, secondary" -> C78.7. A cell code that needs more characters keeps a dash.
+ */
+function tableEntries(table: CodeTable, v: CodeSystemVersion): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  for (const row of table.rows) {
+    for (const [column, code] of Object.entries(row.cells)) {
+      const bare = code.replace(/-$/, '');
+      const e = v.get(bare);
+      const incomplete = code.endsWith('-') || (e !== undefined && !e.billable);
+      out.push({ path: [...row.path, column], nonEssential: row.nonEssential, code: incomplete ? `${bare}-` : bare });
+    }
+  }
+  return out;
+}
+
 export class Terminology {
   /** Official FHIR system URIs by key. */
   readonly systems = SYSTEM_URIS;
@@ -152,7 +169,7 @@ export class Terminology {
             if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
         }
       }
-      s = new EncoderSearch(v, cm ? this.parts.index : [], inclusion);
+      s = new EncoderSearch(v, cm ? [...this.parts.index, ...tableEntries(this.parts.neoplasm, v), ...tableEntries(this.parts.drug, v)] : [], inclusion);
       this.searchers.set(v, s);
     }
     return s;

@@ -75,8 +75,9 @@ const A: Record<string, string> = {
   lbp: 'low back pain',
   cp: 'chest pain',
   abd: 'abdominal',
-  mets: 'secondary malignant',
-  ca: 'carcinoma|cancer|malignant|neoplasm',
+  mets: 'secondary|metastatic malignant|neoplasm',
+  ca: 'malignant|cancer|carcinoma neoplasm|cancer|carcinoma',
+  cancer: 'malignant|cancer|carcinoma neoplasm|cancer|carcinoma',
   ckd3: 'chronic kidney disease stage 3',
   // qualifiers
   fx: 'fracture',

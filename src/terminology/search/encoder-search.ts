@@ -66,6 +66,10 @@ const CODE_LIKE: Record<SystemKey, RegExp> = {
   cpt: /^\d{3,4}[0-9ftu]?$/,
 };
 
+function raw(text: string): string[] {
+  return words(text).filter((w) => !isStopword(w));
+}
+
 /** Path words at full strength; nonessential modifiers as weak qualifier tokens (they may be present or absent). */
 function indexTokens(e: IndexEntry): string[] {
   const strong = tokenize(e.path.join(' '));
@@ -90,6 +94,8 @@ export class EncoderSearch {
   private readonly entries = new Map<number, IndexEntry>();
   /** The code-set entry each document leads to (undefined for cross-references), resolved once at build time. */
   private readonly docEntries: (CodeEntry | undefined)[] = [];
+  /** The best "see" cross-reference of the last word search (single-threaded: read right after it). */
+  private bestSee: { entry: IndexEntry; score: number } | undefined;
 
   constructor(
     readonly version: CodeSystemVersion,
@@ -274,6 +280,15 @@ export class EncoderSearch {
       top.push({ doc, billable, order: entry?.order ?? 0 }, score);
     }
     const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
+    this.bestSee = undefined;
+    for (const x of scored) {
+      const entry = this.kinds[x.doc] === KIND_SEE ? this.entries.get(x.doc) : undefined;
+      if (entry?.see) {
+        // compare as if it were an index path to a billable code: a reference is as good as the code it leads to
+        this.bestSee = { entry, score: x.score + KIND_BONUS[KIND_INDEX] + 0.8 };
+        break;
+      }
+    }
     const byCode = new Map<string, SearchHit>();
     const indexHits: { code: string; path: string[]; score: number }[] = [];
     for (const s of scored) {

@@ -96,7 +96,7 @@ export class TextIndex {
   private termsFor(alt: string, allowPrefix: boolean): [string, number][] {
     const strong = this.termsForPlain(alt, allowPrefix);
     const weak = this.termsForPlain(WEAK + alt, allowPrefix, WEAK + stem(alt));
-    return strong.concat(weak.map(([t, w]) => [t, w * 0.4]));
+    return strong.concat(weak.map(([t, w]) => [t, w * 0.8]));
   }
 
   private termsForPlain(alt: string, allowPrefix: boolean, stemmed?: string): [string, number][] {
