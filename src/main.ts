@@ -7,7 +7,9 @@ const running = await startServer().catch((err: Error) => {
 });
 const { config, firstAdmin } = running.services;
 const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${config.dataDir}`;
-process.stdout.write(`Chartroom is listening on ${running.url} (FHIR R4 at ${running.url}/fhir/R4), data in ${where}\n`);
+process.stdout.write(
+  `Chartroom is listening on ${running.url} (FHIR R4 at ${running.url}/fhir/R4), data in ${where}\n`,
+);
 if (firstAdmin?.generatedPassword) {
   process.stdout.write(
     `\nFirst start: the administrator account is "${firstAdmin.username}" with the password\n\n    ${firstAdmin.generatedPassword}\n\n` +

@@ -1,7 +1,7 @@
 // Starting Chartroom: configuration -> database -> migrations -> definitions -> services -> HTTP.
 import type { FastifyInstance } from 'fastify';
-import { AuditWriter } from './api/audit-writer.js';
 import { buildApp } from './api/app.js';
+import { AuditWriter } from './api/audit-writer.js';
 import type { AppContext } from './api/context.js';
 import { loadDefinitions } from './fhir/definitions.js';
 import { type Config, loadConfig } from './platform/config.js';
@@ -23,7 +23,11 @@ export interface Services {
 /** Opens the database, applies migrations and loads the definitions: everything but HTTP. */
 export async function openServices(overrides: Partial<Config> = {}): Promise<Services> {
   const config = loadConfig(overrides);
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.poolSize });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+  });
   try {
     await migrate(db);
     loadDefinitions();

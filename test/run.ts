@@ -12,7 +12,13 @@ function find(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? find(path.join(dir, e.name)) : e.name.endsWith('.test.js') ? [path.join(dir, e.name)] : []))
+    .flatMap((e) =>
+      e.isDirectory()
+        ? find(path.join(dir, e.name))
+        : e.name.endsWith('.test.js')
+          ? [path.join(dir, e.name)]
+          : [],
+    )
     .sort();
 }
 

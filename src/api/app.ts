@@ -12,7 +12,11 @@ import { installPipeline } from './pipeline.js';
 export const VERSION = '0.1.0';
 
 export function buildApp(ctx: AppContext): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: ctx.config.bodyLimit, routerOptions: { caseSensitive: true, ignoreTrailingSlash: true } });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: ctx.config.bodyLimit,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true },
+  });
 
   const parseJson = (_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) => {
     if (body.length === 0) return done(null, undefined);
@@ -23,12 +27,24 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     }
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/fhir+json', 'application/json-patch+json'], { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser(
+    ['application/json', 'application/fhir+json', 'application/json-patch+json'],
+    { parseAs: 'string' },
+    parseJson,
+  );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, [...new URLSearchParams(body as string).entries()]);
   });
   app.addContentTypeParser('*', (req, _payload, done) => {
-    done(new FhirError(415, issue('not-supported', `Unsupported Content-Type "${req.headers['content-type']}"; send application/fhir+json`)));
+    done(
+      new FhirError(
+        415,
+        issue(
+          'not-supported',
+          `Unsupported Content-Type "${req.headers['content-type']}"; send application/fhir+json`,
+        ),
+      ),
+    );
   });
 
   installPipeline(app, ctx);
@@ -40,17 +56,38 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('too-costly', `The body is larger than the limit of ${ctx.config.bodyLimit} bytes`)] });
+      return reply
+        .code(413)
+        .type(FHIR_JSON)
+        .send({
+          resourceType: 'OperationOutcome',
+          issue: [issue('too-costly', `The body is larger than the limit of ${ctx.config.bodyLimit} bytes`)],
+        });
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.code(e.statusCode).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('invalid', e.message)] });
+      return reply
+        .code(e.statusCode)
+        .type(FHIR_JSON)
+        .send({ resourceType: 'OperationOutcome', issue: [issue('invalid', e.message)] });
     }
     reply.log.error(err);
     process.stderr.write(`internal error: ${(err as Error).stack}\n`);
-    return reply.code(500).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('exception', 'Internal server error; the request was not applied')] });
+    return reply
+      .code(500)
+      .type(FHIR_JSON)
+      .send({
+        resourceType: 'OperationOutcome',
+        issue: [issue('exception', 'Internal server error; the request was not applied')],
+      });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).type(FHIR_JSON).send({ resourceType: 'OperationOutcome', issue: [issue('not-found', `No route for ${req.method} ${req.url.split('?')[0]}`)] });
+    reply
+      .code(404)
+      .type(FHIR_JSON)
+      .send({
+        resourceType: 'OperationOutcome',
+        issue: [issue('not-found', `No route for ${req.method} ${req.url.split('?')[0]}`)],
+      });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -2,7 +2,7 @@
 // that auditing every read costs a fraction of a database round trip per request.
 import type { Database } from '../platform/db/database.js';
 import { type AccessRecord, toAuditEvent } from '../security/audit/audit-event.js';
-import { appendAudit, type AuditRow } from '../store/audit-log.js';
+import { type AuditRow, appendAudit } from '../store/audit-log.js';
 
 export class AuditWriter {
   private pending: AuditRow[] = [];
@@ -33,11 +33,13 @@ export class AuditWriter {
     this.timer = undefined;
     const rows = this.pending;
     this.pending = [];
-    this.flushing = this.flushing.then(() => (rows.length ? appendAudit(this.db, rows) : undefined)).catch((err) => {
-      // Never drop audit silently: put the rows back and report.
-      this.pending.unshift(...rows);
-      process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);
-    });
+    this.flushing = this.flushing
+      .then(() => (rows.length ? appendAudit(this.db, rows) : undefined))
+      .catch((err) => {
+        // Never drop audit silently: put the rows back and report.
+        this.pending.unshift(...rows);
+        process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);
+      });
     return this.flushing;
   }
 }

@@ -1,18 +1,30 @@
 // Every request passes here: authenticate -> (authorize) -> handle -> audit. Only sign-in, metadata,
 // .well-known and the health check are open; everything else needs a valid bearer token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../security/oauth/tokens.js';
 import { FhirError, unauthorized } from '../platform/errors.js';
+import type { Principal } from '../security/oauth/tokens.js';
 import type { AppContext } from './context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
-    audit?: { action: 'C' | 'R' | 'U' | 'D' | 'E'; interaction: string; entities: string[]; patients: string[] };
+    audit?: {
+      action: 'C' | 'R' | 'U' | 'D' | 'E';
+      interaction: string;
+      entities: string[];
+      patients: string[];
+    };
   }
 }
 
-const OPEN_ROUTES = new Set(['/fhir/R4/metadata', '/auth/token', '/healthz', '/.well-known/smart-configuration', '/fhir/R4/.well-known/smart-configuration', '/']);
+const OPEN_ROUTES = new Set([
+  '/fhir/R4/metadata',
+  '/auth/token',
+  '/healthz',
+  '/.well-known/smart-configuration',
+  '/fhir/R4/.well-known/smart-configuration',
+  '/',
+]);
 
 export function isOpen(url: string): boolean {
   const path = url.split('?')[0];
@@ -23,7 +35,8 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (isOpen(req.url)) return;
     const header = req.headers.authorization;
-    if (!header || !header.startsWith('Bearer ')) throw unauthorized('Sign in first: send "Authorization: Bearer <token>" (POST /auth/token gives one)');
+    if (!header?.startsWith('Bearer '))
+      throw unauthorized('Sign in first: send "Authorization: Bearer <token>" (POST /auth/token gives one)');
     req.principal = await ctx.tokens.verify(header.slice(7).trim());
     authorize(req);
   });
@@ -51,5 +64,10 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
 function authorize(req: FastifyRequest): void {
   const p = req.principal;
   if (!p) throw unauthorized('Not signed in');
-  if (!p.roles.includes('administrator')) throw new FhirError(403, { severity: 'error', code: 'forbidden', diagnostics: 'Your role does not allow this' });
+  if (!p.roles.includes('administrator'))
+    throw new FhirError(403, {
+      severity: 'error',
+      code: 'forbidden',
+      diagnostics: 'Your role does not allow this',
+    });
 }

@@ -2,9 +2,9 @@
 // counts and a per-file error report (also written as JSON next to the data).
 import fs from 'node:fs';
 import path from 'node:path';
+import { openServices } from '../server.js';
 import { findFiles } from '../store/import/read-files.js';
 import { type ImportReport, runImport } from '../store/import/run-import.js';
-import { openServices } from '../server.js';
 import { ProgressBar } from './progress-bar.js';
 
 export interface ImportArgs {
@@ -18,7 +18,8 @@ export interface ImportArgs {
 }
 
 export async function importCommand(args: ImportArgs): Promise<ImportReport> {
-  if (args.inputs.length === 0) throw new Error('usage: chartroom import <file or folder>... [--workers N] [--force] [--report FILE]');
+  if (args.inputs.length === 0)
+    throw new Error('usage: chartroom import <file or folder>... [--workers N] [--force] [--report FILE]');
   const files = findFiles(args.inputs);
   const services = await openServices();
   const { db, repo, config } = services;
@@ -36,11 +37,17 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       workers,
       force: args.force,
       signal: controller.signal,
-      onFile: args.verbose ? (f) => process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`) : undefined,
+      onFile: args.verbose
+        ? (f) => process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`)
+        : undefined,
       onProgress: (p) => {
         if (args.quiet) return;
         const rate = p.resources / Math.max(0.001, (Date.now() - started) / 1000);
-        bar.update(p.bytesDone, p.bytesTotal, `${p.filesDone}/${p.filesTotal} files, ${p.resources.toLocaleString('en-US')} resources, ${Math.round(rate).toLocaleString('en-US')}/s${p.failedFiles ? `, ${p.failedFiles} failed` : ''}`);
+        bar.update(
+          p.bytesDone,
+          p.bytesTotal,
+          `${p.filesDone}/${p.filesTotal} files, ${p.resources.toLocaleString('en-US')} resources, ${Math.round(rate).toLocaleString('en-US')}/s${p.failedFiles ? `, ${p.failedFiles} failed` : ''}`,
+        );
       },
     });
   } finally {
@@ -48,7 +55,12 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
     await db.close();
   }
   if (!args.quiet) {
-    bar.update(report.bytesTotal, report.bytesTotal, `${report.filesDone}/${report.filesTotal} files, ${report.resources.toLocaleString('en-US')} resources`, true);
+    bar.update(
+      report.bytesTotal,
+      report.bytesTotal,
+      `${report.filesDone}/${report.filesTotal} files, ${report.resources.toLocaleString('en-US')} resources`,
+      true,
+    );
     bar.done();
     printSummary(report);
   }
@@ -64,9 +76,12 @@ const started = Date.now();
 function printSummary(r: ImportReport): void {
   const out: string[] = [];
   const rate = r.resources / Math.max(0.001, r.seconds);
-  out.push(`Imported ${r.resources.toLocaleString('en-US')} resources from ${r.filesDone} files in ${r.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')}/s).`);
+  out.push(
+    `Imported ${r.resources.toLocaleString('en-US')} resources from ${r.filesDone} files in ${r.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')}/s).`,
+  );
   const skipped = r.files.filter((f) => f.status === 'skipped').length;
-  if (skipped) out.push(`${skipped} file(s) were already imported and skipped (use --force to load them again).`);
+  if (skipped)
+    out.push(`${skipped} file(s) were already imported and skipped (use --force to load them again).`);
   const types = Object.entries(r.byType).sort((a, b) => b[1] - a[1]);
   if (types.length) {
     out.push('', 'By resource type:');

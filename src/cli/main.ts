@@ -39,7 +39,14 @@ async function main(argv: string[]): Promise<number> {
       const force = bool(rest, '--force');
       const quiet = bool(rest, '--quiet');
       const verbose = bool(rest, '--verbose');
-      const report = await importCommand({ inputs: rest, workers: workers ? Number(workers) : undefined, force, quiet, verbose, reportFile });
+      const report = await importCommand({
+        inputs: rest,
+        workers: workers ? Number(workers) : undefined,
+        force,
+        quiet,
+        verbose,
+        reportFile,
+      });
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
     }
     case 'demo':

@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { getDataType, indexStructureDefinitionBundle, isResourceType, type InternalTypeSchema } from '@medplum/core';
+import {
+  getDataType,
+  type InternalTypeSchema,
+  indexStructureDefinitionBundle,
+  isResourceType,
+} from '@medplum/core';
 import type { Bundle, CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
 
 const require = createRequire(import.meta.url);
@@ -33,7 +38,9 @@ export function loadDefinitions(): void {
   const sp = readJson<Bundle<SearchParameter>>('search-parameters.json');
   searchParams = (sp.entry ?? []).map((e) => e.resource as SearchParameter);
   const cd = readJson<CompartmentDefinition>('compartmentdefinition-patient.json');
-  patientCompartment = new Map((cd.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param ?? []]));
+  patientCompartment = new Map(
+    (cd.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param ?? []]),
+  );
   loaded = true;
 }
 

@@ -15,13 +15,18 @@ export class FhirError extends Error {
   }
 }
 
-export function issue(code: IssueCode, diagnostics: string, expression?: string[] | string): OperationOutcomeIssue {
+export function issue(
+  code: IssueCode,
+  diagnostics: string,
+  expression?: string[] | string,
+): OperationOutcomeIssue {
   const out: OperationOutcomeIssue = { severity: 'error', code, diagnostics };
   if (expression !== undefined) out.expression = Array.isArray(expression) ? expression : [expression];
   return out;
 }
 
-export const badRequest = (msg: string, expr?: string | string[]) => new FhirError(400, issue('invalid', msg, expr));
+export const badRequest = (msg: string, expr?: string | string[]) =>
+  new FhirError(400, issue('invalid', msg, expr));
 export const notFound = (msg: string) => new FhirError(404, issue('not-found', msg));
 export const gone = (msg: string) => new FhirError(410, issue('deleted', msg));
 export const conflict = (msg: string) => new FhirError(409, issue('conflict', msg));
@@ -31,6 +36,10 @@ export const unauthorized = (msg: string) => new FhirError(401, issue('login', m
 export const forbidden = (msg: string) => new FhirError(403, issue('forbidden', msg));
 export const notSupported = (msg: string) => new FhirError(501, issue('not-supported', msg));
 
-export function outcomeOf(severity: 'information' | 'warning', code: IssueCode, diagnostics: string): OperationOutcome {
+export function outcomeOf(
+  severity: 'information' | 'warning',
+  code: IssueCode,
+  diagnostics: string,
+): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
 }

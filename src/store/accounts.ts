@@ -15,16 +15,23 @@ export async function countUsers(db: Queryable): Promise<number> {
 }
 
 export async function findUser(db: Queryable, username: string): Promise<UserRow | undefined> {
-  const r = await db.query<UserRow>('SELECT id::text, username, password_hash, roles, disabled FROM app_user WHERE username = $1', [username]);
+  const r = await db.query<UserRow>(
+    'SELECT id::text, username, password_hash, roles, disabled FROM app_user WHERE username = $1',
+    [username],
+  );
   return r.rows[0];
 }
 
-export async function insertUser(db: Queryable, username: string, passwordHash: string, roles: string[]): Promise<void> {
-  await db.query('INSERT INTO app_user (username, password_hash, roles) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING', [
-    username,
-    passwordHash,
-    roles,
-  ]);
+export async function insertUser(
+  db: Queryable,
+  username: string,
+  passwordHash: string,
+  roles: string[],
+): Promise<void> {
+  await db.query(
+    'INSERT INTO app_user (username, password_hash, roles) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING',
+    [username, passwordHash, roles],
+  );
 }
 
 export interface KeyRow {
@@ -34,10 +41,15 @@ export interface KeyRow {
 }
 
 export async function activeKeys(db: Queryable): Promise<KeyRow[]> {
-  const r = await db.query<KeyRow>('SELECT kid, private_jwk, public_jwk FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC');
+  const r = await db.query<KeyRow>(
+    'SELECT kid, private_jwk, public_jwk FROM signing_key WHERE retired_at IS NULL ORDER BY created_at DESC',
+  );
   return r.rows;
 }
 
 export async function insertKey(db: Queryable, k: KeyRow): Promise<void> {
-  await db.query('INSERT INTO signing_key (kid, private_jwk, public_jwk) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [k.kid, k.private_jwk, k.public_jwk]);
+  await db.query(
+    'INSERT INTO signing_key (kid, private_jwk, public_jwk) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [k.kid, k.private_jwk, k.public_jwk],
+  );
 }

@@ -13,16 +13,31 @@ export interface WriteOutcome extends WriteResult {
   matched?: boolean;
 }
 
-export async function createResource(repo: Repository, resource: Resource, ifNoneExist?: string): Promise<WriteOutcome> {
+export async function createResource(
+  repo: Repository,
+  resource: Resource,
+  ifNoneExist?: string,
+): Promise<WriteOutcome> {
   validateResource(resource);
   return repo.transaction(async (tx) => {
     if (ifNoneExist) {
       await tx.lockKey(`${resource.resourceType}?${ifNoneExist}`);
       const found = await tx.matchConditional(resource.resourceType, ifNoneExist);
-      if (found.length > 1) throw preconditionFailed(`If-None-Exist "${ifNoneExist}" matches more than one ${resource.resourceType}`);
+      if (found.length > 1)
+        throw preconditionFailed(
+          `If-None-Exist "${ifNoneExist}" matches more than one ${resource.resourceType}`,
+        );
       if (found.length === 1) {
         const cur = await tx.read(resource.resourceType, found[0].id);
-        return { type: cur.type, id: cur.id, version: cur.version, lastUpdated: cur.lastUpdated, status: 200, content: cur.content ?? undefined, matched: true };
+        return {
+          type: cur.type,
+          id: cur.id,
+          version: cur.version,
+          lastUpdated: cur.lastUpdated,
+          status: 200,
+          content: cur.content ?? undefined,
+          matched: true,
+        };
       }
     }
     const [r] = await tx.write([{ op: 'create', resource: { ...resource, id: undefined } as Resource }]);
@@ -30,28 +45,48 @@ export async function createResource(repo: Repository, resource: Resource, ifNon
   });
 }
 
-export async function updateResource(repo: Repository, type: string, id: string, resource: Resource, ifMatch?: number): Promise<WriteOutcome> {
+export async function updateResource(
+  repo: Repository,
+  type: string,
+  id: string,
+  resource: Resource,
+  ifMatch?: number,
+): Promise<WriteOutcome> {
   if (resource.resourceType !== type) {
     throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
   }
-  if (resource.id === undefined) throw badRequest(`The body must carry the id "${id}" given in the URL`, `${type}.id`);
-  if (resource.id !== id) throw badRequest(`The body's id "${resource.id}" does not match the URL's id "${id}"`, `${type}.id`);
+  if (resource.id === undefined)
+    throw badRequest(`The body must carry the id "${id}" given in the URL`, `${type}.id`);
+  if (resource.id !== id)
+    throw badRequest(`The body's id "${resource.id}" does not match the URL's id "${id}"`, `${type}.id`);
   validateResource(resource);
   const [r] = await repo.write([{ op: 'update', resource: resource as Resource & { id: string }, ifMatch }]);
   return r;
 }
 
 /** PUT Type?query: update the single match, create when none matches, 412 when several do. */
-export async function conditionalUpdate(repo: Repository, type: string, query: string, resource: Resource): Promise<WriteOutcome> {
-  if (resource.resourceType !== type) throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
+export async function conditionalUpdate(
+  repo: Repository,
+  type: string,
+  query: string,
+  resource: Resource,
+): Promise<WriteOutcome> {
+  if (resource.resourceType !== type)
+    throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
   validateResource(resource);
   return repo.transaction(async (tx) => {
     await tx.lockKey(`${type}?${query}`);
     const found = await tx.matchConditional(type, query);
     if (found.length > 1) throw preconditionFailed(`The condition "${query}" matches more than one ${type}`);
     if (found.length === 1) {
-      if (resource.id && resource.id !== found[0].id) throw badRequest(`The body's id "${resource.id}" is not the matched ${type}/${found[0].id}`, `${type}.id`);
-      const [r] = await tx.write([{ op: 'update', resource: { ...resource, id: found[0].id } as Resource & { id: string } }]);
+      if (resource.id && resource.id !== found[0].id)
+        throw badRequest(
+          `The body's id "${resource.id}" is not the matched ${type}/${found[0].id}`,
+          `${type}.id`,
+        );
+      const [r] = await tx.write([
+        { op: 'update', resource: { ...resource, id: found[0].id } as Resource & { id: string } },
+      ]);
       return r;
     }
     if (resource.id) {
@@ -63,37 +98,64 @@ export async function conditionalUpdate(repo: Repository, type: string, query: s
   });
 }
 
-export async function patchResource(repo: Repository, type: string, id: string, patch: unknown, ifMatch?: number): Promise<WriteOutcome> {
+export async function patchResource(
+  repo: Repository,
+  type: string,
+  id: string,
+  patch: unknown,
+  ifMatch?: number,
+): Promise<WriteOutcome> {
   if (!Array.isArray(patch)) throw badRequest('A JSON Patch body must be an array of operations (RFC 6902)');
   const invalid = fastJsonPatch.validate(patch as Operation[]);
-  if (invalid) throw badRequest(`Invalid JSON Patch operation ${invalid.index}: ${invalid.message}`, `[${invalid.index}]`);
+  if (invalid)
+    throw badRequest(
+      `Invalid JSON Patch operation ${invalid.index}: ${invalid.message}`,
+      `[${invalid.index}]`,
+    );
   return repo.transaction(async (tx) => {
     const cur = await tx.read(type, id);
-    if (ifMatch !== undefined && cur.version !== ifMatch) throw preconditionFailed(`${type}/${id}: If-Match version ${ifMatch} is not the current version (${cur.version})`);
+    if (ifMatch !== undefined && cur.version !== ifMatch)
+      throw preconditionFailed(
+        `${type}/${id}: If-Match version ${ifMatch} is not the current version (${cur.version})`,
+      );
     let patched: Resource;
     try {
-      patched = fastJsonPatch.applyPatch(JSON.parse(cur.content as string), patch as Operation[], true, false).newDocument as Resource;
+      patched = fastJsonPatch.applyPatch(JSON.parse(cur.content as string), patch as Operation[], true, false)
+        .newDocument as Resource;
     } catch (err) {
       throw new FhirError(422, issue('processing', `The patch cannot be applied: ${(err as Error).message}`));
     }
-    if (patched.resourceType !== type || patched.id !== id) throw badRequest('A patch must not change resourceType or id');
+    if (patched.resourceType !== type || patched.id !== id)
+      throw badRequest('A patch must not change resourceType or id');
     validateResource(patched);
-    const [r] = await tx.write([{ op: 'update', resource: patched as Resource & { id: string }, ifMatch: cur.version }]);
+    const [r] = await tx.write([
+      { op: 'update', resource: patched as Resource & { id: string }, ifMatch: cur.version },
+    ]);
     return r;
   });
 }
 
-export async function deleteResource(repo: Repository, type: string, id: string, ifMatch?: number): Promise<WriteOutcome> {
+export async function deleteResource(
+  repo: Repository,
+  type: string,
+  id: string,
+  ifMatch?: number,
+): Promise<WriteOutcome> {
   const [r] = await repo.write([{ op: 'delete', type, id, ifMatch }]);
   return r;
 }
 
 /** DELETE Type?query: deletes the single match (412 when several match, 204 when none does). */
-export async function conditionalDelete(repo: Repository, type: string, query: string): Promise<WriteOutcome> {
+export async function conditionalDelete(
+  repo: Repository,
+  type: string,
+  query: string,
+): Promise<WriteOutcome> {
   return repo.transaction(async (tx) => {
     const found = await tx.matchConditional(type, query);
     if (found.length > 1) throw preconditionFailed(`The condition "${query}" matches more than one ${type}`);
-    if (found.length === 0) return { type, id: '', version: 0, lastUpdated: new Date().toISOString(), status: 204 };
+    if (found.length === 0)
+      return { type, id: '', version: 0, lastUpdated: new Date().toISOString(), status: 204 };
     const [r] = await tx.write([{ op: 'delete', type, id: found[0].id }]);
     return r;
   });

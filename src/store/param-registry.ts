@@ -11,8 +11,11 @@ export class ParamRegistry {
     const reg = new ParamRegistry();
     const wanted = new Map<string, { base: string; code: string; type: string }>();
     for (const type of allResourceTypes())
-      for (const p of paramsFor(type)) wanted.set(`${p.base}.${p.code}`, { base: p.base, code: p.code, type: p.type });
-    const existing = await db.query<{ id: number; base: string; code: string }>('SELECT id, base, code FROM search_param');
+      for (const p of paramsFor(type))
+        wanted.set(`${p.base}.${p.code}`, { base: p.base, code: p.code, type: p.type });
+    const existing = await db.query<{ id: number; base: string; code: string }>(
+      'SELECT id, base, code FROM search_param',
+    );
     for (const r of existing.rows) reg.ids.set(`${r.base}.${r.code}`, r.id);
     const missing = [...wanted.entries()].filter(([k]) => !reg.ids.has(k)).map(([, v]) => v);
     if (missing.length) {

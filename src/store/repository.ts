@@ -1,8 +1,8 @@
 // The resource repository: reads, versioned writes (see write.ts), history and search, on one database
 // connection or inside one transaction. All SQL of the record store lives under src/store.
 import type { Resource } from '@medplum/fhirtypes';
-import { gone, notFound } from '../platform/errors.js';
 import type { Database, Queryable } from '../platform/db/database.js';
+import { gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
 import { compileSearch, type SearchRequest } from './search/compile.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
@@ -82,7 +82,10 @@ export class Repository {
 
   /** The current version number, or undefined when the resource never existed. */
   async currentVersion(type: string, id: string): Promise<{ version: number; deleted: boolean } | undefined> {
-    const r = await this.q.query<{ version: number; deleted: boolean }>('SELECT version, deleted FROM resource WHERE type = $1 AND id = $2', [type, id]);
+    const r = await this.q.query<{ version: number; deleted: boolean }>(
+      'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
+      [type, id],
+    );
     return r.rows[0];
   }
 
@@ -93,13 +96,16 @@ export class Repository {
       return `$${values.length}`;
     };
     const where: string[] = [];
-    if (h.id && h.type) where.push(`v.rid = (SELECT rid FROM resource WHERE type = ${add(h.type)} AND id = ${add(h.id)})`);
+    if (h.id && h.type)
+      where.push(`v.rid = (SELECT rid FROM resource WHERE type = ${add(h.type)} AND id = ${add(h.id)})`);
     else if (h.type) where.push(`v.type = ${add(h.type)}`);
     if (h.since) where.push(`v.last_updated >= ${add(h.since)}::timestamptz`);
     if (h.at) where.push(`v.last_updated <= ${add(h.at)}::timestamptz`);
     if (h.cursor) {
       const [lu, rid, ver] = h.cursor.split('|');
-      where.push(`(v.last_updated, v.rid, v.version) < (${add(lu)}::timestamptz, ${add(rid)}::bigint, ${add(Number(ver))}::int)`);
+      where.push(
+        `(v.last_updated, v.rid, v.version) < (${add(lu)}::timestamptz, ${add(rid)}::bigint, ${add(Number(ver))}::int)`,
+      );
     }
     const r = await this.q.query<StoredVersion & { rid: string }>(
       `SELECT v.rid::text AS rid, v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
-import { conflict, preconditionFailed } from '../platform/errors.js';
 import type { Queryable } from '../platform/db/database.js';
+import { conflict, preconditionFailed } from '../platform/errors.js';
 import { deleteCompartmentRows, deleteIndexRows, insertIndexRows } from './index-rows.js';
 import type { ParamRegistry } from './param-registry.js';
 
@@ -45,9 +45,16 @@ function comparable(r: Resource): string {
   return JSON.stringify(Object.keys(m).length ? { ...rest, meta: m } : rest);
 }
 
-export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: WriteOp[], now = new Date().toISOString()): Promise<WriteResult[]> {
+export async function applyWrites(
+  tx: Queryable,
+  params: ParamRegistry,
+  ops: WriteOp[],
+  now = new Date().toISOString(),
+): Promise<WriteResult[]> {
   // 1. Lock the current rows of everything updated or deleted.
-  const keys = ops.filter((o) => o.op !== 'create').map((o) => (o.op === 'delete' ? [o.type, o.id] : [o.resource.resourceType, o.resource.id]));
+  const keys = ops
+    .filter((o) => o.op !== 'create')
+    .map((o) => (o.op === 'delete' ? [o.type, o.id] : [o.resource.resourceType, o.resource.id]));
   const current = new Map<string, Current>();
   if (keys.length) {
     const r = await tx.query<Current>(
@@ -60,15 +67,42 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
     for (const row of r.rows) current.set(`${row.type}/${row.id}`, row);
   }
   // 2. New internal keys for the resources that do not exist yet.
-  const needRid = ops.filter((o) => o.op === 'create' || (o.op === 'update' && !current.has(`${o.resource.resourceType}/${o.resource.id}`))).length;
+  const needRid = ops.filter(
+    (o) =>
+      o.op === 'create' || (o.op === 'update' && !current.has(`${o.resource.resourceType}/${o.resource.id}`)),
+  ).length;
   const rids: string[] = needRid
-    ? (await tx.query<{ rid: string }>("SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)", [needRid])).rows.map((r) => r.rid)
+    ? (
+        await tx.query<{ rid: string }>(
+          "SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)",
+          [needRid],
+        )
+      ).rows.map((r) => r.rid)
     : [];
 
   const results: WriteResult[] = [];
-  const versions = { rid: [] as string[], version: [] as number[], type: [] as string[], id: [] as string[], deleted: [] as boolean[], method: [] as string[], content: [] as (string | null)[] };
-  const inserts = { rid: [] as string[], type: [] as string[], id: [] as string[], version: [] as number[], patients: [] as string[] };
-  const updates = { rid: [] as string[], version: [] as number[], deleted: [] as boolean[], patients: [] as string[] };
+  const versions = {
+    rid: [] as string[],
+    version: [] as number[],
+    type: [] as string[],
+    id: [] as string[],
+    deleted: [] as boolean[],
+    method: [] as string[],
+    content: [] as (string | null)[],
+  };
+  const inserts = {
+    rid: [] as string[],
+    type: [] as string[],
+    id: [] as string[],
+    version: [] as number[],
+    patients: [] as string[],
+  };
+  const updates = {
+    rid: [] as string[],
+    version: [] as number[],
+    deleted: [] as boolean[],
+    patients: [] as string[],
+  };
   const reindex: Current[] = [];
   const batch = emptyBatch();
   const seen = new Set<string>();
@@ -82,7 +116,9 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
     const cur = current.get(key);
     const ifMatch = o.op === 'create' ? undefined : o.ifMatch;
     if (ifMatch !== undefined && (!cur || cur.version !== ifMatch)) {
-      throw preconditionFailed(`${key}: If-Match version ${ifMatch} is not the current version (${cur ? cur.version : 'none'})`);
+      throw preconditionFailed(
+        `${key}: If-Match version ${ifMatch} is not the current version (${cur ? cur.version : 'none'})`,
+      );
     }
     if (o.op === 'delete') {
       if (!cur || cur.deleted) {
@@ -107,9 +143,23 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
     }
     if (o.op === 'update' && o.createOnly && cur && !cur.deleted) throw conflict(`${key} already exists`);
     const resource = { ...o.resource, id } as Resource;
-    if (o.op === 'update' && cur && !cur.deleted && cur.content && comparable(resource) === comparable(JSON.parse(cur.content))) {
+    if (
+      o.op === 'update' &&
+      cur &&
+      !cur.deleted &&
+      cur.content &&
+      comparable(resource) === comparable(JSON.parse(cur.content))
+    ) {
       const meta = JSON.parse(cur.content).meta;
-      results.push({ type, id, version: cur.version, lastUpdated: meta?.lastUpdated ?? now, status: 200, content: cur.content, unchanged: true });
+      results.push({
+        type,
+        id,
+        version: cur.version,
+        lastUpdated: meta?.lastUpdated ?? now,
+        status: 200,
+        content: cur.content,
+        unchanged: true,
+      });
       continue;
     }
     const version = cur ? cur.version + 1 : 1;
@@ -148,19 +198,31 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
        SELECT u.rid, u.version, u.type, u.id, $8::timestamptz, u.deleted, u.method, u.content
          FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[])
               u(rid, version, type, id, deleted, method, content)`,
-      [versions.rid, versions.version, versions.type, versions.id, versions.deleted, versions.method, versions.content, now],
+      [
+        versions.rid,
+        versions.version,
+        versions.type,
+        versions.id,
+        versions.deleted,
+        versions.method,
+        versions.content,
+        now,
+      ],
     );
   }
   if (inserts.rid.length) {
-    await tx.query(
-      `INSERT INTO resource (rid, type, id, version, last_updated, patients)
+    await tx
+      .query(
+        `INSERT INTO resource (rid, type, id, version, last_updated, patients)
        SELECT u.rid, u.type, u.id, u.version, $6::timestamptz, u.patients::text[]
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) u(rid, type, id, version, patients)`,
-      [inserts.rid, inserts.type, inserts.id, inserts.version, inserts.patients, now],
-    ).catch((err: { code?: string }) => {
-      if (err.code === '23505') throw conflict('A resource with this id was created at the same time by another request; retry');
-      throw err;
-    });
+        [inserts.rid, inserts.type, inserts.id, inserts.version, inserts.patients, now],
+      )
+      .catch((err: { code?: string }) => {
+        if (err.code === '23505')
+          throw conflict('A resource with this id was created at the same time by another request; retry');
+        throw err;
+      });
   }
   if (updates.rid.length) {
     await tx.query(
@@ -169,7 +231,10 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
         WHERE r.rid = u.rid`,
       [updates.rid, updates.version, updates.deleted, updates.patients, now],
     );
-    await deleteIndexRows(tx, reindex.map((c) => c.rid));
+    await deleteIndexRows(
+      tx,
+      reindex.map((c) => c.rid),
+    );
     await deleteCompartmentRows(tx, reindex);
   }
   await insertIndexRows(tx, batch);
@@ -179,4 +244,3 @@ export async function applyWrites(tx: Queryable, params: ParamRegistry, ops: Wri
 function toArrayLiteral(items: string[]): string {
   return `{${items.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }
-

@@ -21,7 +21,9 @@ test('20 concurrent If-Match writers: every success is a distinct version and no
         const cur = await s.request('GET', `/Patient/${id}`);
         const marks: string[] = cur.body.name[0].given ?? [];
         const next = { ...cur.body, name: [{ family: 'Race', given: [...marks, `w${w}`] }] };
-        const r = await s.request('PUT', `/Patient/${id}`, next, { 'if-match': `W/"${cur.body.meta.versionId}"` });
+        const r = await s.request('PUT', `/Patient/${id}`, next, {
+          'if-match': `W/"${cur.body.meta.versionId}"`,
+        });
         if (r.status === 200) {
           successes.push({ writer: w, version: r.body.meta.versionId });
           return;
@@ -35,7 +37,11 @@ test('20 concurrent If-Match writers: every success is a distinct version and no
   assert.equal(new Set(successes.map((x) => x.version)).size, 20, 'every success produced its own version');
   const final = await s.request('GET', `/Patient/${id}`);
   assert.equal(final.body.meta.versionId, '21');
-  assert.deepEqual([...final.body.name[0].given].sort(), writers.map((w) => `w${w}`).sort(), 'every writer’s change is in the final version');
+  assert.deepEqual(
+    [...final.body.name[0].given].sort(),
+    writers.map((w) => `w${w}`).sort(),
+    'every writer’s change is in the final version',
+  );
   const history = await s.request('GET', `/Patient/${id}/_history?_count=100`);
   assert.equal(history.body.entry.length, 21);
 });

@@ -9,7 +9,12 @@ before(async () => {
 });
 after(() => s.stop());
 
-const patient = () => ({ resourceType: 'Patient', name: [{ family: 'Ortiz', given: ['Benedict'] }], gender: 'male', birthDate: '1961-03-04' });
+const patient = () => ({
+  resourceType: 'Patient',
+  name: [{ family: 'Ortiz', given: ['Benedict'] }],
+  gender: 'male',
+  birthDate: '1961-03-04',
+});
 
 describe('create, read, vread, update, delete', () => {
   test('POST creates with a server id, version 1, Location and ETag', async () => {
@@ -57,7 +62,12 @@ describe('create, read, vread, update, delete', () => {
     const c = await s.request('POST', '/Patient', patient());
     const id = c.body.id;
     await s.request('PUT', `/Patient/${id}`, { ...patient(), id, gender: 'other' }, { 'if-match': 'W/"1"' });
-    const stale = await s.request('PUT', `/Patient/${id}`, { ...patient(), id, gender: 'unknown' }, { 'if-match': 'W/"1"' });
+    const stale = await s.request(
+      'PUT',
+      `/Patient/${id}`,
+      { ...patient(), id, gender: 'unknown' },
+      { 'if-match': 'W/"1"' },
+    );
     assert.equal(stale.status, 412);
     assert.equal(stale.body.resourceType, 'OperationOutcome');
     assert.equal((await s.request('GET', `/Patient/${id}`)).body.gender, 'other');
@@ -105,9 +115,13 @@ describe('conditional interactions', () => {
   const withId = (value: string) => ({ ...patient(), identifier: [{ system: 'urn:mrn', value }] });
 
   test('If-None-Exist creates once, then returns the existing resource', async () => {
-    const a = await s.request('POST', '/Patient', withId('MRN-1'), { 'if-none-exist': 'identifier=urn:mrn|MRN-1' });
+    const a = await s.request('POST', '/Patient', withId('MRN-1'), {
+      'if-none-exist': 'identifier=urn:mrn|MRN-1',
+    });
     assert.equal(a.status, 201);
-    const b = await s.request('POST', '/Patient', withId('MRN-1'), { 'if-none-exist': 'identifier=urn:mrn|MRN-1' });
+    const b = await s.request('POST', '/Patient', withId('MRN-1'), {
+      'if-none-exist': 'identifier=urn:mrn|MRN-1',
+    });
     assert.equal(b.status, 200);
     assert.equal(b.body.id, a.body.id);
   });
@@ -115,7 +129,10 @@ describe('conditional interactions', () => {
   test('conditional update updates the single match and creates when none matches', async () => {
     const created = await s.request('PUT', '/Patient?identifier=urn:mrn|MRN-2', withId('MRN-2'));
     assert.equal(created.status, 201);
-    const updated = await s.request('PUT', '/Patient?identifier=urn:mrn|MRN-2', { ...withId('MRN-2'), gender: 'female' });
+    const updated = await s.request('PUT', '/Patient?identifier=urn:mrn|MRN-2', {
+      ...withId('MRN-2'),
+      gender: 'female',
+    });
     assert.equal(updated.status, 200);
     assert.equal(updated.body.id, created.body.id);
     assert.equal(updated.body.gender, 'female');
@@ -138,9 +155,14 @@ describe('conditional interactions', () => {
 describe('JSON Patch', () => {
   test('applies the operations, validates the result and makes a new version', async () => {
     const c = await s.request('POST', '/Patient', patient());
-    const r = await s.request('PATCH', `/Patient/${c.body.id}`, JSON.stringify([{ op: 'replace', path: '/gender', value: 'female' }]), {
-      'content-type': 'application/json-patch+json',
-    });
+    const r = await s.request(
+      'PATCH',
+      `/Patient/${c.body.id}`,
+      JSON.stringify([{ op: 'replace', path: '/gender', value: 'female' }]),
+      {
+        'content-type': 'application/json-patch+json',
+      },
+    );
     assert.equal(r.status, 200);
     assert.equal(r.body.gender, 'female');
     assert.equal(r.body.meta.versionId, '2');
@@ -148,9 +170,14 @@ describe('JSON Patch', () => {
 
   test('a patch producing an invalid resource is refused and the resource is unchanged', async () => {
     const c = await s.request('POST', '/Patient', patient());
-    const r = await s.request('PATCH', `/Patient/${c.body.id}`, JSON.stringify([{ op: 'replace', path: '/gender', value: 42 }]), {
-      'content-type': 'application/json-patch+json',
-    });
+    const r = await s.request(
+      'PATCH',
+      `/Patient/${c.body.id}`,
+      JSON.stringify([{ op: 'replace', path: '/gender', value: 42 }]),
+      {
+        'content-type': 'application/json-patch+json',
+      },
+    );
     assert.equal(r.status, 400);
     assert.deepEqual(r.body.issue[0].expression, ['Patient.gender']);
     assert.equal((await s.request('GET', `/Patient/${c.body.id}`)).body.meta.versionId, '1');
@@ -158,9 +185,14 @@ describe('JSON Patch', () => {
 
   test('a malformed patch document is a 400 naming the operation', async () => {
     const c = await s.request('POST', '/Patient', patient());
-    const r = await s.request('PATCH', `/Patient/${c.body.id}`, JSON.stringify([{ op: 'frobnicate', path: '/x' }]), {
-      'content-type': 'application/json-patch+json',
-    });
+    const r = await s.request(
+      'PATCH',
+      `/Patient/${c.body.id}`,
+      JSON.stringify([{ op: 'frobnicate', path: '/x' }]),
+      {
+        'content-type': 'application/json-patch+json',
+      },
+    );
     assert.equal(r.status, 400);
     assert.match(r.body.issue[0].diagnostics, /operation 0/);
   });
@@ -180,7 +212,13 @@ describe('bad input gets a clear OperationOutcome, never a 500', () => {
   });
 
   test('a body over the size limit', async () => {
-    const big = { ...patient(), text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(300_000)}</div>` } };
+    const big = {
+      ...patient(),
+      text: {
+        status: 'generated',
+        div: `<div xmlns="http://www.w3.org/1999/xhtml">${'x'.repeat(300_000)}</div>`,
+      },
+    };
     const r = await s.request('POST', '/Patient', big);
     assert.equal(r.status, 413);
     assert.equal(r.body.resourceType, 'OperationOutcome');
@@ -208,8 +246,14 @@ describe('bad input gets a clear OperationOutcome, never a 500', () => {
     });
     assert.equal(r.status, 400);
     const where = r.body.issue.flatMap((i: { expression: string[] }) => i.expression);
-    assert.ok(where.includes('Observation.status'), `missing required status is reported: ${JSON.stringify(where)}`);
-    assert.ok(where.includes('Observation.effectiveDateTime') || where.includes('Observation.effective[x]'), JSON.stringify(where));
+    assert.ok(
+      where.includes('Observation.status'),
+      `missing required status is reported: ${JSON.stringify(where)}`,
+    );
+    assert.ok(
+      where.includes('Observation.effectiveDateTime') || where.includes('Observation.effective[x]'),
+      JSON.stringify(where),
+    );
     assert.ok(where.includes('Observation.colour'), JSON.stringify(where));
   });
 
@@ -233,7 +277,9 @@ describe('security from day one', () => {
   });
 
   test('a forged or garbled token is refused', async () => {
-    const r = await fetch(`${s.fhir}/Patient`, { headers: { authorization: `Bearer ${s.token.slice(0, -4)}AAAA` } });
+    const r = await fetch(`${s.fhir}/Patient`, {
+      headers: { authorization: `Bearer ${s.token.slice(0, -4)}AAAA` },
+    });
     assert.equal(r.status, 401);
   });
 

@@ -12,9 +12,21 @@ const require = createRequire(import.meta.url);
 const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
 // Conformance and terminology artefacts are definitions, not records; the record store round-trips the rest.
 const DEFINITIONAL = new Set([
-  'StructureDefinition', 'SearchParameter', 'ValueSet', 'CodeSystem', 'ConceptMap', 'OperationDefinition', 'CapabilityStatement',
-  'ImplementationGuide', 'CompartmentDefinition', 'NamingSystem', 'StructureMap', 'GraphDefinition', 'TerminologyCapabilities',
-  'MessageDefinition', 'ExampleScenario',
+  'StructureDefinition',
+  'SearchParameter',
+  'ValueSet',
+  'CodeSystem',
+  'ConceptMap',
+  'OperationDefinition',
+  'CapabilityStatement',
+  'ImplementationGuide',
+  'CompartmentDefinition',
+  'NamingSystem',
+  'StructureMap',
+  'GraphDefinition',
+  'TerminologyCapabilities',
+  'MessageDefinition',
+  'ExampleScenario',
 ]);
 // Examples that break R4 rules, with the rule each breaks; each must be refused, and no other.
 const INVALID: Record<string, RegExp> = {
@@ -28,7 +40,8 @@ const examples: { file: string; resource: Json }[] = [];
 for (const file of fs.readdirSync(dir).sort()) {
   if (!file.endsWith('.json') || file === 'package.json') continue;
   const resource = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Json;
-  if (typeof resource.resourceType === 'string' && !DEFINITIONAL.has(resource.resourceType)) examples.push({ file, resource });
+  if (typeof resource.resourceType === 'string' && !DEFINITIONAL.has(resource.resourceType))
+    examples.push({ file, resource });
 }
 
 function comparable(r: Json): Json {
@@ -52,7 +65,10 @@ test(`all ${examples.length} official R4 example resources round-trip, and the i
       assert.equal(created.status, 400, `${file} should be refused`);
       const text = created.body.issue.map((i: { diagnostics?: string }) => i.diagnostics).join(' ');
       assert.match(text, INVALID[file], `${file}: the outcome says why`);
-      assert.ok(created.body.issue.every((i: { expression?: string[] }) => i.expression?.length), `${file}: every issue points somewhere`);
+      assert.ok(
+        created.body.issue.every((i: { expression?: string[] }) => i.expression?.length),
+        `${file}: every issue points somewhere`,
+      );
       refused.push(file);
       continue;
     }

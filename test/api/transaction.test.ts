@@ -17,10 +17,23 @@ function bundle(type: 'transaction' | 'batch', extra: object[] = []) {
     resourceType: 'Bundle',
     type,
     entry: [
-      { fullUrl: P, resource: { resourceType: 'Patient', name: [{ family: 'Txn' }], identifier: [{ system: 'urn:t', value: 'txn-1' }] }, request: { method: 'POST', url: 'Patient' } },
+      {
+        fullUrl: P,
+        resource: {
+          resourceType: 'Patient',
+          name: [{ family: 'Txn' }],
+          identifier: [{ system: 'urn:t', value: 'txn-1' }],
+        },
+        request: { method: 'POST', url: 'Patient' },
+      },
       {
         fullUrl: E,
-        resource: { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: P } },
+        resource: {
+          resourceType: 'Encounter',
+          status: 'finished',
+          class: { code: 'AMB' },
+          subject: { reference: P },
+        },
         request: { method: 'POST', url: 'Encounter' },
       },
       {
@@ -44,8 +57,13 @@ describe('transaction', () => {
     const r = await s.request('POST', '', bundle('transaction'));
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.type, 'transaction-response');
-    const locations: string[] = r.body.entry.map((e: { response: { location: string } }) => e.response.location);
-    assert.ok(locations.every((l) => /^[A-Za-z]+\/[\w-]+\/_history\/1$/.test(l)), JSON.stringify(locations));
+    const locations: string[] = r.body.entry.map(
+      (e: { response: { location: string } }) => e.response.location,
+    );
+    assert.ok(
+      locations.every((l) => /^[A-Za-z]+\/[\w-]+\/_history\/1$/.test(l)),
+      JSON.stringify(locations),
+    );
     const patientRef = locations[0].split('/_history')[0];
     const encounterRef = locations[1].split('/_history')[0];
     const obs = await s.request('GET', `/${locations[2].split('/_history')[0]}`);
@@ -60,12 +78,23 @@ describe('transaction', () => {
   test('one invalid entry writes nothing and the outcome names the entry and element', async () => {
     const before = await s.request('GET', '/Patient?identifier=urn:t|txn-bad');
     assert.equal(before.body.entry.length, 0);
-    const bad = bundle('transaction', [{ resource: { resourceType: 'Observation', status: 'not-a-status', code: { text: 'x' } }, request: { method: 'POST', url: 'Observation' } }]);
-    (bad.entry[0] as { resource: object }).resource = { ...(bad.entry[0] as { resource: object }).resource, identifier: [{ system: 'urn:t', value: 'txn-bad' }] } as never;
+    const bad = bundle('transaction', [
+      {
+        resource: { resourceType: 'Observation', status: 'not-a-status', code: { text: 'x' } },
+        request: { method: 'POST', url: 'Observation' },
+      },
+    ]);
+    (bad.entry[0] as { resource: object }).resource = {
+      ...(bad.entry[0] as { resource: object }).resource,
+      identifier: [{ system: 'urn:t', value: 'txn-bad' }],
+    } as never;
     const r = await s.request('POST', '', bad);
     assert.equal(r.status, 400);
     const where = r.body.issue.flatMap((i: { expression?: string[] }) => i.expression ?? []);
-    assert.ok(where.some((w: string) => w.startsWith('Bundle.entry[3].resource')), JSON.stringify(where));
+    assert.ok(
+      where.some((w: string) => w.startsWith('Bundle.entry[3].resource')),
+      JSON.stringify(where),
+    );
     const after = await s.request('GET', '/Patient?identifier=urn:t|txn-bad');
     assert.equal(after.body.entry.length, 0, 'the valid patient entry was not written either');
   });
@@ -73,9 +102,15 @@ describe('transaction', () => {
   test('a failing If-Match inside a transaction rolls back the whole bundle', async () => {
     const p = await s.request('POST', '/Patient', { resourceType: 'Patient', name: [{ family: 'Locked' }] });
     const b = bundle('transaction', [
-      { resource: { resourceType: 'Patient', id: p.body.id, name: [{ family: 'Changed' }] }, request: { method: 'PUT', url: `Patient/${p.body.id}`, ifMatch: 'W/"7"' } },
+      {
+        resource: { resourceType: 'Patient', id: p.body.id, name: [{ family: 'Changed' }] },
+        request: { method: 'PUT', url: `Patient/${p.body.id}`, ifMatch: 'W/"7"' },
+      },
     ]);
-    (b.entry[0] as { resource: object }).resource = { ...(b.entry[0] as { resource: object }).resource, identifier: [{ system: 'urn:t', value: 'txn-412' }] } as never;
+    (b.entry[0] as { resource: object }).resource = {
+      ...(b.entry[0] as { resource: object }).resource,
+      identifier: [{ system: 'urn:t', value: 'txn-412' }],
+    } as never;
     const r = await s.request('POST', '', b);
     assert.equal(r.status, 412);
     assert.equal((await s.request('GET', '/Patient?identifier=urn:t|txn-412')).body.entry.length, 0);
@@ -83,11 +118,23 @@ describe('transaction', () => {
   });
 
   test('conditional references (Type?identifier=...) resolve to the matching resource', async () => {
-    const org = await s.request('POST', '/Organization', { resourceType: 'Organization', name: 'General', identifier: [{ system: 'urn:org', value: 'GH' }] });
+    const org = await s.request('POST', '/Organization', {
+      resourceType: 'Organization',
+      name: 'General',
+      identifier: [{ system: 'urn:org', value: 'GH' }],
+    });
     const r = await s.request('POST', '', {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: { resourceType: 'Patient', managingOrganization: { reference: 'Organization?identifier=urn:org|GH' } }, request: { method: 'POST', url: 'Patient' } }],
+      entry: [
+        {
+          resource: {
+            resourceType: 'Patient',
+            managingOrganization: { reference: 'Organization?identifier=urn:org|GH' },
+          },
+          request: { method: 'POST', url: 'Patient' },
+        },
+      ],
     });
     assert.equal(r.status, 200, r.text);
     const pat = await s.request('GET', `/${r.body.entry[0].response.location.split('/_history')[0]}`);
@@ -107,8 +154,14 @@ describe('batch', () => {
       resourceType: 'Bundle',
       type: 'batch',
       entry: [
-        { resource: { resourceType: 'Patient', name: [{ family: 'Batch' }] }, request: { method: 'POST', url: 'Patient' } },
-        { resource: { resourceType: 'Patient', gender: 'sometimes' }, request: { method: 'POST', url: 'Patient' } },
+        {
+          resource: { resourceType: 'Patient', name: [{ family: 'Batch' }] },
+          request: { method: 'POST', url: 'Patient' },
+        },
+        {
+          resource: { resourceType: 'Patient', gender: 'sometimes' },
+          request: { method: 'POST', url: 'Patient' },
+        },
         { request: { method: 'GET', url: 'Patient/none' } },
       ],
     });

@@ -6,12 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openDatabase, type Database } from '../../src/platform/db/database.js';
+import { type Database, openDatabase } from '../../src/platform/db/database.js';
 import { cliPath, corpusFiles, readBundle } from '../support/corpus.js';
 import { freshStorage, type TestStorage } from '../support/test-server.js';
 
 function env(st: TestStorage): NodeJS.ProcessEnv {
-  return { ...process.env, CHARTROOM_DATA_DIR: st.dataDir, DATABASE_URL: st.databaseUrl ?? '', CHARTROOM_ADMIN_PASSWORD: 'import test password 1' };
+  return {
+    ...process.env,
+    CHARTROOM_DATA_DIR: st.dataDir,
+    DATABASE_URL: st.databaseUrl ?? '',
+    CHARTROOM_ADMIN_PASSWORD: 'import test password 1',
+  };
 }
 
 function runImport(st: TestStorage, args: string[]) {
@@ -29,7 +34,11 @@ async function withDb<T>(st: TestStorage, fn: (db: Database) => Promise<T>): Pro
 }
 
 const countByType = (db: Database) =>
-  db.query<{ type: string; n: number }>('SELECT type, count(*)::int AS n FROM resource WHERE NOT deleted GROUP BY type').then((r) => Object.fromEntries(r.rows.map((x) => [x.type, x.n])));
+  db
+    .query<{ type: string; n: number }>(
+      'SELECT type, count(*)::int AS n FROM resource WHERE NOT deleted GROUP BY type',
+    )
+    .then((r) => Object.fromEntries(r.rows.map((x) => [x.type, x.n])));
 
 const r4 = corpusFiles('synthea-fhir-r4');
 const shared = r4.filter((f) => /(hospital|practitioner)Information/.test(f));
@@ -61,23 +70,34 @@ describe('importing Synthea bundles', () => {
         const key = ['Organization', 'Practitioner', 'Location'].includes(res.resourceType)
           ? `${res.identifier?.[0]?.system}|${res.identifier?.[0]?.value}`
           : res.id;
-        (expected[res.resourceType] ??= new Set()).add(key);
+        if (!expected[res.resourceType]) expected[res.resourceType] = new Set();
+        expected[res.resourceType].add(key);
       }
     }
     const counts = await withDb(st, countByType);
-    for (const [type, keys] of Object.entries(expected)) assert.equal(counts[type], keys.size, `${type} count`);
-    const orgEntries = [...shared, ...patientsSample].flatMap((f) => readBundle(f).entry).filter((e) => e.resource.resourceType === 'Organization').length;
-    assert.ok(counts.Organization < orgEntries, `the ${orgEntries} Organization entries became ${counts.Organization} resources`);
+    for (const [type, keys] of Object.entries(expected))
+      assert.equal(counts[type], keys.size, `${type} count`);
+    const orgEntries = [...shared, ...patientsSample]
+      .flatMap((f) => readBundle(f).entry)
+      .filter((e) => e.resource.resourceType === 'Organization').length;
+    assert.ok(
+      counts.Organization < orgEntries,
+      `the ${orgEntries} Organization entries became ${counts.Organization} resources`,
+    );
   });
 
   test('a second run skips the finished files and writes no new versions', async () => {
-    const before = await withDb(st, (db) => db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_version').then((r) => r.rows[0].n));
+    const before = await withDb(st, (db) =>
+      db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_version').then((r) => r.rows[0].n),
+    );
     const r = runImport(st, [tmp]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /14 file\(s\) were already imported and skipped/);
     const forced = runImport(st, ['--force', tmp]);
     assert.equal(forced.code, 0, forced.err);
-    const afterCount = await withDb(st, (db) => db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_version').then((r) => r.rows[0].n));
+    const afterCount = await withDb(st, (db) =>
+      db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource_version').then((r) => r.rows[0].n),
+    );
     assert.equal(afterCount, before, 'loading the same data again changes nothing');
   });
 });
@@ -107,16 +127,26 @@ describe('importing NDJSON and conditional references', () => {
     assert.equal(r.code, 2, 'a partial import exits with 2');
     assert.match(r.out, /Patient\.ndjson line 2: Not valid JSON/);
     assert.match(r.out, /Patient\.ndjson line 3.*gender/);
-    const ids = await withDb(st, (db) => db.query<{ id: string }>("SELECT id FROM resource WHERE type = 'Patient' ORDER BY id").then((x) => x.rows.map((y) => y.id)));
+    const ids = await withDb(st, (db) =>
+      db
+        .query<{ id: string }>("SELECT id FROM resource WHERE type = 'Patient' ORDER BY id")
+        .then((x) => x.rows.map((y) => y.id)),
+    );
     assert.deepEqual(ids, ['nd-1', 'nd-4']);
   });
 
   test('Synthea bulk NDJSON with conditional references to Organizations resolves them', async () => {
-    const folder = corpusFiles('synthea-bulk-ndjson-partial/10-patients').filter((f) => /(Organization|Location|Practitioner|Patient|Encounter)\.000/.test(f));
+    const folder = corpusFiles('synthea-bulk-ndjson-partial/10-patients').filter((f) =>
+      /(Organization|Location|Practitioner|Patient|Encounter)\.000/.test(f),
+    );
     const r = runImport(st, folder);
     assert.equal(r.code, 0, r.out + r.err);
     const unresolved = await withDb(st, (db) =>
-      db.query<{ n: number }>("SELECT count(*)::int AS n FROM resource_version WHERE type = 'Encounter' AND content LIKE '%Organization?identifier%'").then((x) => x.rows[0].n),
+      db
+        .query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM resource_version WHERE type = 'Encounter' AND content LIKE '%Organization?identifier%'",
+        )
+        .then((x) => x.rows[0].n),
     );
     assert.equal(unresolved, 0, 'every conditional reference was rewritten to Organization/<id>');
     const counts = await withDb(st, countByType);
@@ -137,7 +167,10 @@ describe('a crash in the middle of an import', () => {
 
   test('after SIGKILL every committed bundle is whole, none is partial, and a re-run completes the import', async () => {
     const folder = path.dirname(r4[0]);
-    child = spawn(process.execPath, [cliPath, 'import', '--quiet', '--verbose', folder], { env: env(st), stdio: ['ignore', 'pipe', 'ignore'] });
+    child = spawn(process.execPath, [cliPath, 'import', '--quiet', '--verbose', folder], {
+      env: env(st),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const exited = new Promise((resolve) => child?.once('exit', resolve));
     // Kill it once eight bundles are committed (the importer prints a line after each commit).
     await new Promise<void>((resolve) => {
@@ -156,9 +189,16 @@ describe('a crash in the middle of an import', () => {
         let whole = 0;
         let absent = 0;
         for (const f of r4.filter((x) => !shared.includes(x))) {
-          const ids = readBundle(f).entry.filter((e) => !['Organization', 'Practitioner'].includes(e.resource.resourceType)).map((e) => e.resource.id);
-          const n = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM resource WHERE id = ANY($1)', [ids]).then((r) => r.rows[0].n);
-          assert.ok(n === 0 || n === ids.length, `${path.basename(f)}: ${n} of ${ids.length} resources visible: a partial transaction`);
+          const ids = readBundle(f)
+            .entry.filter((e) => !['Organization', 'Practitioner'].includes(e.resource.resourceType))
+            .map((e) => e.resource.id);
+          const n = await db
+            .query<{ n: number }>('SELECT count(*)::int AS n FROM resource WHERE id = ANY($1)', [ids])
+            .then((r) => r.rows[0].n);
+          assert.ok(
+            n === 0 || n === ids.length,
+            `${path.basename(f)}: ${n} of ${ids.length} resources visible: a partial transaction`,
+          );
           if (n) whole++;
           else absent++;
           // Every committed resource is readable.
@@ -170,7 +210,10 @@ describe('a crash in the middle of an import', () => {
         return { whole, absent };
       });
     const mid = await checkWhole();
-    assert.ok(mid.whole > 0 && mid.absent > 0, `the kill came mid-import (${mid.whole} bundles in, ${mid.absent} not)`);
+    assert.ok(
+      mid.whole > 0 && mid.absent > 0,
+      `the kill came mid-import (${mid.whole} bundles in, ${mid.absent} not)`,
+    );
 
     const resumed = runImport(st, ['--quiet', folder]);
     assert.equal(resumed.code, 0, resumed.err);

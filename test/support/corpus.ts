@@ -11,7 +11,11 @@ export const cliPath = path.join(repoRoot, 'dist/src/cli/main.js');
 
 export interface BundleLike {
   type: string;
-  entry: { fullUrl?: string; resource: { resourceType: string; id: string; identifier?: { system?: string; value?: string }[] }; request?: { method: string } }[];
+  entry: {
+    fullUrl?: string;
+    resource: { resourceType: string; id: string; identifier?: { system?: string; value?: string }[] };
+    request?: { method: string };
+  }[];
 }
 
 export function readBundle(file: string): BundleLike {
@@ -20,5 +24,8 @@ export function readBundle(file: string): BundleLike {
 
 export function corpusFiles(folder: string): string[] {
   const dir = path.join(corpusDir, folder);
-  return fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f));
 }

@@ -50,7 +50,12 @@ export interface TestServer {
   running: Running;
   storage: TestStorage;
   /** fetch against the FHIR base with the admin token and FHIR JSON headers. */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<TestResponse>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +67,9 @@ export interface TestResponse {
   text: string;
 }
 
-export async function startTestServer(opts: { bodyLimit?: number; label?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { bodyLimit?: number; label?: string } = {},
+): Promise<TestServer> {
   const storage = await freshStorage(opts.label);
   const running = await startServer({
     databaseUrl: storage.databaseUrl,

@@ -8,9 +8,14 @@ import type { AppContext } from '../context.js';
 export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/auth/token', async (req, reply) => {
     const body = req.body;
-    const fields = new Map<string, string>(Array.isArray(body) ? (body as [string, string][]) : Object.entries((body as Record<string, string>) ?? {}));
+    const fields = new Map<string, string>(
+      Array.isArray(body)
+        ? (body as [string, string][])
+        : Object.entries((body as Record<string, string>) ?? {}),
+    );
     const grant = fields.get('grant_type') ?? 'password';
-    if (grant !== 'password') throw badRequest(`Unsupported grant_type "${grant}"; use grant_type=password`, 'grant_type');
+    if (grant !== 'password')
+      throw badRequest(`Unsupported grant_type "${grant}"; use grant_type=password`, 'grant_type');
     const username = fields.get('username');
     const password = fields.get('password');
     if (!username || !password) throw badRequest('username and password are required', 'username');
@@ -19,6 +24,11 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
     req.principal = { username: user.username, roles: user.roles, scope: 'user/*.cruds' };
     const token = await ctx.tokens.issue(req.principal);
     reply.header('Cache-Control', 'no-store');
-    return { access_token: token, token_type: 'Bearer', expires_in: ctx.tokens.lifetime, scope: 'user/*.cruds' };
+    return {
+      access_token: token,
+      token_type: 'Bearer',
+      expires_in: ctx.tokens.lifetime,
+      scope: 'user/*.cruds',
+    };
   });
 }

@@ -1,7 +1,13 @@
 // Builds searchset and history Bundles as JSON text, splicing the stored resource JSON in unparsed.
 import type { StoredVersion } from '../../store/repository.js';
 
-export function searchsetBundle(base: string, selfUrl: string, entries: { content: string }[], nextUrl?: string, outcome?: object): string {
+export function searchsetBundle(
+  base: string,
+  selfUrl: string,
+  entries: { content: string }[],
+  nextUrl?: string,
+  outcome?: object,
+): string {
   const links = [`{"relation":"self","url":${JSON.stringify(selfUrl)}}`];
   if (nextUrl) links.push(`{"relation":"next","url":${JSON.stringify(nextUrl)}}`);
   const items = entries.map((e) => {
@@ -14,7 +20,12 @@ export function searchsetBundle(base: string, selfUrl: string, entries: { conten
   return `{"resourceType":"Bundle","type":"searchset","link":[${links.join(',')}],"entry":[${items.join(',')}]}`;
 }
 
-export function historyBundle(base: string, selfUrl: string, versions: StoredVersion[], nextUrl?: string): string {
+export function historyBundle(
+  base: string,
+  selfUrl: string,
+  versions: StoredVersion[],
+  nextUrl?: string,
+): string {
   const links = [`{"relation":"self","url":${JSON.stringify(selfUrl)}}`];
   if (nextUrl) links.push(`{"relation":"next","url":${JSON.stringify(nextUrl)}}`);
   const items = versions.map((v) => {

@@ -1,6 +1,7 @@
 // Instance-level interactions: read, vread, update, patch, delete and instance history.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import type { Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertResourceShape } from '../../fhir/validate/validate-resource.js';
 import { badRequest } from '../../platform/errors.js';
 import { deleteResource, patchResource, updateResource } from '../../store/interactions.js';
@@ -13,8 +14,20 @@ import { assertType, historyParams, patientsOf } from './route-params.js';
 type P = { Params: { type: string; id: string; vid?: string } };
 
 export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const note = (req: FastifyRequest, action: 'C' | 'R' | 'U' | 'D' | 'E', interaction: string, type: string, id: string, content?: string | null) => {
-    req.audit = { action, interaction, entities: [`${type}/${id}`], patients: content ? patientsOf(type, id, content) : type === 'Patient' ? [id] : [] };
+  const note = (
+    req: FastifyRequest,
+    action: 'C' | 'R' | 'U' | 'D' | 'E',
+    interaction: string,
+    type: string,
+    id: string,
+    content?: string | null,
+  ) => {
+    req.audit = {
+      action,
+      interaction,
+      entities: [`${type}/${id}`],
+      patients: content ? patientsOf(type, id, content) : type === 'Patient' ? [id] : [],
+    };
   };
 
   app.get<P>('/fhir/R4/:type/:id', async (req, reply) => {
@@ -52,7 +65,11 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { type, id } = req.params;
     assertType(type);
     const ct = String(req.headers['content-type'] ?? '');
-    if (!ct.startsWith('application/json-patch+json')) throw badRequest('PATCH takes a JSON Patch body (Content-Type: application/json-patch+json)', 'Content-Type');
+    if (!ct.startsWith('application/json-patch+json'))
+      throw badRequest(
+        'PATCH takes a JSON Patch body (Content-Type: application/json-patch+json)',
+        'Content-Type',
+      );
     note(req, 'U', 'patch', type, id);
     const r = await patchResource(ctx.repo, type, id, req.body, ifMatchVersion(req));
     note(req, 'U', 'patch', type, id, r.content);
@@ -75,9 +92,11 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!current) throw badRequest(`${type}/${id} is not known`);
     const h = historyParams(req);
     const page = await ctx.repo.history({ type, id, ...h });
-    const base = baseUrl(req, ctx.config.baseUrl);
+    const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/${type}/${id}/_history`;
-    const next = page.next ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}` : undefined;
+    const next = page.next
+      ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}`
+      : undefined;
     return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
   });
 }

@@ -21,7 +21,13 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
         mode: 'server',
         security: {
           cors: false,
-          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' }] }],
+          service: [
+            {
+              coding: [
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' },
+              ],
+            },
+          ],
           description: 'Bearer tokens (JWT, ES256) from POST /auth/token.',
         },
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
@@ -33,7 +39,17 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           conditionalCreate: true,
           conditionalUpdate: true,
           conditionalDelete: 'single',
-          interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({
+          interaction: [
+            'read',
+            'vread',
+            'update',
+            'patch',
+            'delete',
+            'history-instance',
+            'history-type',
+            'create',
+            'search-type',
+          ].map((code) => ({
             code: code as 'read',
           })),
           searchParam: [

@@ -4,17 +4,30 @@ import { outcomeOf } from '../../platform/errors.js';
 import type { WriteOutcome } from '../../store/interactions.js';
 import { baseUrl, FHIR_JSON, returnPreference, setVersionHeaders } from './respond.js';
 
-export function sendWrite(req: FastifyRequest, reply: FastifyReply, r: WriteOutcome, base: string): FastifyReply {
+export function sendWrite(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  r: WriteOutcome,
+  base: string,
+): FastifyReply {
   reply.code(r.status);
   if (r.status === 204) return reply.send();
   setVersionHeaders(reply, r.version, r.lastUpdated);
-  reply.header('Location', `${baseUrl(req, base)}/${r.type}/${r.id}/_history/${r.version}`);
+  reply.header('Location', `${baseUrl(base)}/${r.type}/${r.id}/_history/${r.version}`);
   const pref = returnPreference(req);
   if (pref === 'minimal') return reply.send();
   reply.type(FHIR_JSON);
   if (pref === 'OperationOutcome') {
-    const what = r.matched ? 'matched an existing resource' : r.unchanged ? 'unchanged' : r.status === 201 ? 'created' : 'updated';
-    return reply.send(outcomeOf('information', 'informational', `${r.type}/${r.id} ${what} (version ${r.version})`));
+    const what = r.matched
+      ? 'matched an existing resource'
+      : r.unchanged
+        ? 'unchanged'
+        : r.status === 201
+          ? 'created'
+          : 'updated';
+    return reply.send(
+      outcomeOf('information', 'informational', `${r.type}/${r.id} ${what} (version ${r.version})`),
+    );
   }
   return reply.send(r.content);
 }

@@ -25,7 +25,7 @@ export function setVersionHeaders(reply: FastifyReply, version: number, lastUpda
   reply.header('Last-Modified', new Date(lastUpdated).toUTCString());
 }
 
-export function baseUrl(req: FastifyRequest, configured: string): string {
+export function baseUrl(configured: string): string {
   return `${configured.replace(/\/$/, '')}/fhir/R4`;
 }
 

@@ -17,7 +17,12 @@ export function countParam(raw: string | undefined): number {
   return Math.min(Number(raw), MAX_COUNT);
 }
 
-export function historyParams(req: FastifyRequest): { count: number; since?: string; at?: string; cursor?: string } {
+export function historyParams(req: FastifyRequest): {
+  count: number;
+  since?: string;
+  at?: string;
+  cursor?: string;
+} {
   const q = (req.query ?? {}) as Record<string, string | undefined>;
   const instant = (name: string) => {
     const v = q[name];

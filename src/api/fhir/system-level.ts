@@ -11,15 +11,22 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
   let metadata: string | undefined;
   app.get('/fhir/R4/metadata', async (req, reply) => {
     req.audit = { action: 'R', interaction: 'capabilities', entities: [], patients: [] };
-    metadata ??= JSON.stringify(capabilityStatement(baseUrl(req, ctx.config.baseUrl), version));
+    metadata ??= JSON.stringify(capabilityStatement(baseUrl(ctx.config.baseUrl), version));
     return reply.type(FHIR_JSON).send(metadata);
   });
 
   app.post('/fhir/R4', async (req, reply) => {
     const type = (req.body as { type?: string } | undefined)?.type;
-    req.audit = { action: 'E', interaction: type === 'batch' ? 'batch' : 'transaction', entities: [], patients: [] };
+    req.audit = {
+      action: 'E',
+      interaction: type === 'batch' ? 'batch' : 'transaction',
+      entities: [],
+      patients: [],
+    };
     const out = await processBundle(ctx.repo, req.body);
-    req.audit.entities = (out.entry ?? []).map((e) => e.response?.location?.split('/_history')[0]).filter((x): x is string => !!x);
+    req.audit.entities = (out.entry ?? [])
+      .map((e) => e.response?.location?.split('/_history')[0])
+      .filter((x): x is string => !!x);
     return reply.type(FHIR_JSON).send(out);
   });
 
@@ -27,9 +34,11 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
     req.audit = { action: 'R', interaction: 'history-system', entities: [], patients: [] };
     const h = historyParams(req);
     const page = await ctx.repo.history(h);
-    const base = baseUrl(req, ctx.config.baseUrl);
+    const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/_history`;
-    const next = page.next ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}` : undefined;
+    const next = page.next
+      ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}`
+      : undefined;
     return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
   });
 }

@@ -19,7 +19,8 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     assertType(type);
     assertResourceShape(req.body);
     const resource = req.body as Resource;
-    if (resource.resourceType !== type) throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
+    if (resource.resourceType !== type)
+      throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
     const ifNoneExist = req.headers['if-none-exist'] as string | undefined;
     req.audit = { action: 'C', interaction: 'create', entities: [], patients: [] };
     const r = await createResource(ctx.repo, resource, ifNoneExist);
@@ -37,17 +38,34 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const strict = /handling=strict/.test(String(req.headers.prefer ?? ''));
     const page = await ctx.repo.search({ type, params: pairs, count, after });
     if (page.ignored.length && strict) {
-      throw badRequest(`Unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`, page.ignored);
+      throw badRequest(
+        `Unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
+        page.ignored,
+      );
     }
-    const base = baseUrl(req, ctx.config.baseUrl);
+    const base = baseUrl(ctx.config.baseUrl);
     const kept = pairs.filter(([k]) => k !== '_cursor');
     const qs = (extra: [string, string][]) => new URLSearchParams([...kept, ...extra]).toString();
     const self = `${base}/${type}${kept.length ? `?${qs([])}` : ''}`;
     const next = page.next ? `${base}/${type}?${qs([['_cursor', page.next]])}` : undefined;
     const outcome = page.ignored.length
-      ? { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'not-supported', diagnostics: `Ignored unknown or unsupported search parameter(s): ${page.ignored.join(', ')}` }] }
+      ? {
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'warning',
+              code: 'not-supported',
+              diagnostics: `Ignored unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
+            },
+          ],
+        }
       : undefined;
-    req.audit = { action: 'E', interaction: 'search-type', entities: page.entries.map((e) => `${type}/${/"id":"([^"]+)"/.exec(e.content)?.[1]}`), patients: page.patients };
+    req.audit = {
+      action: 'E',
+      interaction: 'search-type',
+      entities: page.entries.map((e) => `${type}/${/"id":"([^"]+)"/.exec(e.content)?.[1]}`),
+      patients: page.patients,
+    };
     return reply.type(FHIR_JSON).send(searchsetBundle(base, self, page.entries, next, outcome));
   };
 
@@ -55,7 +73,8 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post<P>('/fhir/R4/:type/_search', (req, reply) => {
     const ct = String(req.headers['content-type'] ?? '');
-    if (!ct.startsWith('application/x-www-form-urlencoded')) throw badRequest('POST _search takes an application/x-www-form-urlencoded body', 'Content-Type');
+    if (!ct.startsWith('application/x-www-form-urlencoded'))
+      throw badRequest('POST _search takes an application/x-www-form-urlencoded body', 'Content-Type');
     const form = (req.body as [string, string][] | undefined) ?? [];
     return search(req, reply, [...queryPairs(req), ...form]);
   });
@@ -76,7 +95,8 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { type } = req.params;
     assertType(type);
     const query = rawQuery(req);
-    if (!query) throw badRequest('A conditional delete needs search parameters: DELETE Type?param=value', 'url');
+    if (!query)
+      throw badRequest('A conditional delete needs search parameters: DELETE Type?param=value', 'url');
     req.audit = { action: 'D', interaction: 'delete-conditional', entities: [], patients: [] };
     const r = await conditionalDelete(ctx.repo, type, query);
     if (r.id) req.audit.entities = [`${type}/${r.id}`];
@@ -89,9 +109,11 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     req.audit = { action: 'R', interaction: 'history-type', entities: [], patients: [] };
     const h = historyParams(req);
     const page = await ctx.repo.history({ type, ...h });
-    const base = baseUrl(req, ctx.config.baseUrl);
+    const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/${type}/_history`;
-    const next = page.next ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}` : undefined;
+    const next = page.next
+      ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}`
+      : undefined;
     return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
   });
 }

@@ -112,7 +112,11 @@ function push(out: TypedValue[], type: string, v: unknown): void {
  * Compiles one union part for a resource of `resourceType`; `undefined` when the form is unsupported or
  * the part starts at another type (then the part does not apply to this resource type: returns null).
  */
-export function compilePart(part: string, resourceType: string, abstractRoots: string[] = ['Resource', 'DomainResource']): Accessor | null | undefined {
+export function compilePart(
+  part: string,
+  resourceType: string,
+  abstractRoots: string[] = ['Resource', 'DomainResource'],
+): Accessor | null | undefined {
   const parsed = parseSimplePath(part);
   if (!parsed) return undefined;
   if (parsed.root !== resourceType && !abstractRoots.includes(parsed.root)) return null;
@@ -159,7 +163,9 @@ export function compileSteps(steps: Step[], startType: string): Accessor | undef
       );
     } else if (step.kind === 'whereEq') {
       const { field, literal } = step;
-      ops.push((nodes) => nodes.filter((n) => (n.value as Record<string, unknown> | null)?.[field] === literal));
+      ops.push((nodes) =>
+        nodes.filter((n) => (n.value as Record<string, unknown> | null)?.[field] === literal),
+      );
     } else {
       const k = step.n;
       ops.push((nodes) => (nodes.length > k ? [nodes[k]] : []));

@@ -24,7 +24,14 @@ export interface IndexBatch {
   date: { rid: string[]; param: number[]; lo: string[]; hi: string[] };
   reference: { rid: string[]; param: number[]; targetType: (string | null)[]; targetId: string[] };
   number: { rid: string[]; param: number[]; lo: string[]; hi: string[] };
-  quantity: { rid: string[]; param: number[]; system: (string | null)[]; code: (string | null)[]; lo: string[]; hi: string[] };
+  quantity: {
+    rid: string[];
+    param: number[];
+    system: (string | null)[];
+    code: (string | null)[];
+    lo: string[];
+    hi: string[];
+  };
   uri: { rid: string[]; param: number[]; value: string[] };
   composite: { rid: string[]; param: number[]; key: string[]; lo: (string | null)[]; hi: (string | null)[] };
   compartment: { patient: string[]; rid: string[] };
@@ -47,7 +54,12 @@ export function emptyBatch(): IndexBatch {
 export type ParamIds = (p: CompiledParam) => number;
 
 /** Appends the rows of one resource to the batch; returns the ids of the patients whose compartment holds it. */
-export function extractIndex(resource: { resourceType: string; id?: string }, rid: string, ids: ParamIds, batch: IndexBatch): string[] {
+export function extractIndex(
+  resource: { resourceType: string; id?: string },
+  rid: string,
+  ids: ParamIds,
+  batch: IndexBatch,
+): string[] {
   const type = resource.resourceType;
   const compartmentCodes = patientCompartmentParams(type);
   const patients = new Set<string>();
@@ -70,7 +82,14 @@ export function extractIndex(resource: { resourceType: string; id?: string }, ri
   return [...patients];
 }
 
-function addValues(type: string, values: TypedValue[], rid: string, param: number, b: IndexBatch, patients?: Set<string>): void {
+function addValues(
+  type: string,
+  values: TypedValue[],
+  rid: string,
+  param: number,
+  b: IndexBatch,
+  patients?: Set<string>,
+): void {
   switch (type) {
     case 'token': {
       const out: TokenValue[] = [];
@@ -158,7 +177,13 @@ function addValues(type: string, values: TypedValue[], rid: string, param: numbe
  * A composite row per matched element: the token/string/reference components joined by `$` in `key`,
  * the first numeric, quantity or date component as a range (dates as epoch milliseconds).
  */
-function addComposites(p: CompiledParam, roots: TypedValue[], rid: string, param: number, b: IndexBatch): void {
+function addComposites(
+  p: CompiledParam,
+  roots: TypedValue[],
+  rid: string,
+  param: number,
+  b: IndexBatch,
+): void {
   for (const root of roots) {
     let combos: { key: string[]; lo: string | null; hi: string | null }[] = [{ key: [], lo: null, hi: null }];
     for (const c of p.components ?? []) {
@@ -179,7 +204,11 @@ function addComposites(p: CompiledParam, roots: TypedValue[], rid: string, param
       } else if (c.type === 'date') {
         const out: RangeValue[] = [];
         for (const v of vals) toDateRanges(v, out);
-        for (const r of out) parts.push({ lo: String(Date.parse(r.lo) || '-Infinity'), hi: String(Date.parse(r.hi) || 'Infinity') });
+        for (const r of out)
+          parts.push({
+            lo: String(Date.parse(r.lo) || '-Infinity'),
+            hi: String(Date.parse(r.hi) || 'Infinity'),
+          });
       } else if (c.type === 'string') {
         const out: StringValue[] = [];
         for (const v of vals) toStrings(v, out);

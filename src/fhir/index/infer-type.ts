@@ -16,11 +16,13 @@ export function inferType(v: unknown): string {
   if ('coding' in o || ('text' in o && Object.keys(o).length === 1)) return 'CodeableConcept';
   if ('reference' in o || ('identifier' in o && 'display' in o)) return 'Reference';
   if ('start' in o || 'end' in o) return 'Period';
-  if ('value' in o && ('unit' in o || 'code' in o || 'system' in o) && typeof o.value === 'number') return 'Quantity';
+  if ('value' in o && ('unit' in o || 'code' in o || 'system' in o) && typeof o.value === 'number')
+    return 'Quantity';
   if ('low' in o || 'high' in o) return 'Range';
   if ('family' in o || 'given' in o) return 'HumanName';
   if ('line' in o || 'city' in o || 'postalCode' in o) return 'Address';
-  if ('system' in o && 'value' in o) return o.system === 'phone' || o.system === 'email' ? 'ContactPoint' : 'Identifier';
+  if ('system' in o && 'value' in o)
+    return o.system === 'phone' || o.system === 'email' ? 'ContactPoint' : 'Identifier';
   if ('code' in o || 'system' in o) return 'Coding';
   return 'Element';
 }

@@ -4,10 +4,26 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
 import { allSearchParameters, loadDefinitions } from '../definitions.js';
-import { type Accessor, compilePart, compileSteps, parseSimplePath, splitUnion, type TypedValue } from './compile-path.js';
+import {
+  type Accessor,
+  compilePart,
+  compileSteps,
+  parseSimplePath,
+  splitUnion,
+  type TypedValue,
+} from './compile-path.js';
 import { inferType } from './infer-type.js';
 
-export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
+export type SearchParamType =
+  | 'number'
+  | 'date'
+  | 'string'
+  | 'token'
+  | 'reference'
+  | 'composite'
+  | 'quantity'
+  | 'uri'
+  | 'special';
 
 export interface CompiledParam {
   /** The key under which index rows are stored: the base the definition names (e.g. Resource, Observation). */
@@ -44,7 +60,10 @@ function fallbackEvaluator(expression: string, base: string): (resource: object)
   };
 }
 
-function compileExpression(expression: string, resourceType: string): { evaluate: (r: object) => TypedValue[]; fallback: boolean } | null {
+function compileExpression(
+  expression: string,
+  resourceType: string,
+): { evaluate: (r: object) => TypedValue[]; fallback: boolean } | null {
   const parts = splitUnion(expression);
   const accessors: Accessor[] = [];
   let unsupported = false;
@@ -109,7 +128,9 @@ export function paramsFor(resourceType: string): CompiledParam[] {
   const out: CompiledParam[] = [];
   for (const sp of allSearchParameters()) {
     const bases = (sp.base ?? []) as string[];
-    const base = bases.includes(resourceType) ? resourceType : bases.find((b) => b === 'Resource' || b === 'DomainResource');
+    const base = bases.includes(resourceType)
+      ? resourceType
+      : bases.find((b) => b === 'Resource' || b === 'DomainResource');
     if (!base || !sp.expression) continue;
     const compiled = compileExpression(sp.expression, resourceType);
     if (!compiled) continue;

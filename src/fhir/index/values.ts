@@ -2,17 +2,38 @@
 // strings, date ranges, numeric ranges, references and URIs.
 import type { TypedValue } from './compile-path.js';
 
-export interface TokenValue { system: string | null; code: string }
-export interface StringValue { value: string; raw: string }
-export interface RangeValue { lo: string; hi: string }
-export interface QuantityValue { system: string | null; code: string | null; lo: string; hi: string }
-export interface ReferenceValue { targetType: string | null; targetId: string }
+export interface TokenValue {
+  system: string | null;
+  code: string;
+}
+export interface StringValue {
+  value: string;
+  raw: string;
+}
+export interface RangeValue {
+  lo: string;
+  hi: string;
+}
+export interface QuantityValue {
+  system: string | null;
+  code: string | null;
+  lo: string;
+  hi: string;
+}
+export interface ReferenceValue {
+  targetType: string | null;
+  targetId: string;
+}
 
 const MAX_INDEXED = 512;
 
 /** Case- and accent-insensitive form used by string search. */
 export function normalizeString(s: string): string {
-  return s.normalize('NFD').replace(/\p{Mn}/gu, '').toLowerCase().slice(0, MAX_INDEXED);
+  return s
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '')
+    .toLowerCase()
+    .slice(0, MAX_INDEXED);
 }
 
 type Obj = Record<string, unknown>;
@@ -60,9 +81,13 @@ function pushCoding(c: Obj, out: TokenValue[]): void {
 export function toStrings(tv: TypedValue, out: StringValue[]): void {
   const v = tv.value;
   const add = (s: unknown) => {
-    if (typeof s === 'string' && s.length) out.push({ value: normalizeString(s), raw: s.slice(0, MAX_INDEXED) });
+    if (typeof s === 'string' && s.length)
+      out.push({ value: normalizeString(s), raw: s.slice(0, MAX_INDEXED) });
   };
-  if (typeof v === 'string') return add(v);
+  if (typeof v === 'string') {
+    add(v);
+    return;
+  }
   if (typeof v !== 'object' || v === null) return;
   const o = v as Obj;
   if (tv.type === 'HumanName') {
@@ -88,7 +113,8 @@ export function toStrings(tv: TypedValue, out: StringValue[]): void {
 
 // ---- dates ------------------------------------------------------------------------------------
 
-const DATE_RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const DATE_RE =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 /** The instant range a FHIR date, dateTime or instant covers at its precision (times without zone as UTC). */
 export function dateRange(s: string): RangeValue | undefined {
@@ -108,8 +134,12 @@ export function dateRange(s: string): RangeValue | undefined {
     lo = Date.UTC(Y, Number(mo) - 1, Number(d));
     hi = lo + 86_400_000;
   } else {
-    const offset = !tz || tz === 'Z' ? 0 : (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
-    const base = Date.UTC(Y, Number(mo) - 1, Number(d), Number(h), Number(mi), sec ? Number(sec) : 0) - offset * 60_000;
+    const offset =
+      !tz || tz === 'Z'
+        ? 0
+        : (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)));
+    const base =
+      Date.UTC(Y, Number(mo) - 1, Number(d), Number(h), Number(mi), sec ? Number(sec) : 0) - offset * 60_000;
     if (!sec) {
       lo = base;
       hi = base + 60_000;

@@ -29,7 +29,9 @@ function loadTerminologyDefinitions(): void {
   valueSets = new Map();
   codeSystems = new Map();
   for (const file of ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json']) {
-    const bundle = JSON.parse(fs.readFileSync(path.join(defsDir, file), 'utf8')) as { entry?: { resource: Json }[] };
+    const bundle = JSON.parse(fs.readFileSync(path.join(defsDir, file), 'utf8')) as {
+      entry?: { resource: Json }[];
+    };
     for (const e of bundle.entry ?? []) {
       const r = e.resource;
       if (r.resourceType === 'ValueSet') valueSets.set(r.url as string, r);
@@ -77,7 +79,9 @@ export function expandValueSet(canonical: string, depth = 0): Expansion | null {
       for (const imported of (inc.valueSet as string[] | undefined) ?? []) {
         const sub = expandValueSet(imported, depth + 1);
         if (!sub) ok = false;
-        else for (const [sys, set] of sub.bySystem) for (const c of set) (bySystem.get(sys) ?? bySystem.set(sys, new Set()).get(sys))?.add(c);
+        else
+          for (const [sys, set] of sub.bySystem)
+            for (const c of set) (bySystem.get(sys) ?? bySystem.set(sys, new Set()).get(sys))?.add(c);
       }
       bySystem.set(system, codes);
     }
@@ -114,7 +118,10 @@ function planFor(type: string): PlanItem[] {
   }
   for (const [key, el] of Object.entries(schema.elements)) {
     if (key === 'extension' || key === 'modifierExtension' || key === 'id') continue;
-    const binding = el.binding?.strength === 'required' && el.binding.valueSet ? (expandValueSet(el.binding.valueSet) ?? undefined) : undefined;
+    const binding =
+      el.binding?.strength === 'required' && el.binding.valueSet
+        ? (expandValueSet(el.binding.valueSet) ?? undefined)
+        : undefined;
     const choice = key.endsWith('[x]');
     for (const t of el.type ?? []) {
       if (SKIP_TYPES.has(t.code)) continue;
@@ -139,7 +146,12 @@ function checkValue(item: PlanItem, v: unknown, where: string, issues: Operation
     if (typeof v === 'string' && !b.all.has(v)) bad(`The code "${v}"`);
     return;
   }
-  const codings = item.type === 'Coding' ? [v as Json] : item.type === 'CodeableConcept' ? (((v as Json).coding as Json[] | undefined) ?? []) : [];
+  const codings =
+    item.type === 'Coding'
+      ? [v as Json]
+      : item.type === 'CodeableConcept'
+        ? (((v as Json).coding as Json[] | undefined) ?? [])
+        : [];
   for (const c of codings) {
     const set = b.bySystem.get(c.system as string);
     if (set && typeof c.code === 'string' && !set.has(c.code)) bad(`The code "${c.system}|${c.code}"`);

@@ -16,7 +16,11 @@ export interface Database extends Queryable {
   close(): Promise<void>;
 }
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+export async function openDatabase(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize?: number;
+}): Promise<Database> {
   if (opts.databaseUrl) {
     const { openPostgres } = await import('./postgres.js');
     return openPostgres(opts.databaseUrl, opts.poolSize ?? 10);

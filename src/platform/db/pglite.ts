@@ -41,7 +41,11 @@ export async function openPglite(dataDir: string): Promise<Database> {
     release();
     throw err;
   }
-  const run = async <T>(q: { query: PGlite['query'] }, sql: string, params?: unknown[]): Promise<QueryResult<T>> => {
+  const run = async <T>(
+    q: { query: PGlite['query'] },
+    sql: string,
+    params?: unknown[],
+  ): Promise<QueryResult<T>> => {
     const r = await q.query<T>(sql, params as unknown[]);
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   };
@@ -49,7 +53,9 @@ export async function openPglite(dataDir: string): Promise<Database> {
     kind: 'pglite',
     query: <T>(sql: string, params?: unknown[]) => run<T>(db, sql, params),
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return db.transaction((tx) => fn({ query: <U>(sql: string, params?: unknown[]) => run<U>(tx, sql, params) }));
+      return db.transaction((tx) =>
+        fn({ query: <U>(sql: string, params?: unknown[]) => run<U>(tx, sql, params) }),
+      );
     },
     async close() {
       await db.close();

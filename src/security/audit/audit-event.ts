@@ -22,15 +22,25 @@ export function toAuditEvent(a: AccessRecord, recorded: string): AuditEvent {
     resourceType: 'AuditEvent',
     id: randomUUID(),
     type: isLogin
-      ? { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110114', display: 'User Authentication' }
-      : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+      ? {
+          system: 'http://dicom.nema.org/resources/ontology/DCM',
+          code: '110114',
+          display: 'User Authentication',
+        }
+      : {
+          system: 'http://terminology.hl7.org/CodeSystem/audit-event-type',
+          code: 'rest',
+          display: 'RESTful Operation',
+        },
     subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: a.interaction }],
     action: a.action,
     recorded,
     outcome: success ? '0' : a.status >= 500 ? '8' : '4',
     agent: [
       {
-        who: a.username ? { identifier: { value: a.username }, display: a.username } : { display: 'anonymous' },
+        who: a.username
+          ? { identifier: { value: a.username }, display: a.username }
+          : { display: 'anonymous' },
         requestor: true,
         network: a.clientIp ? { address: a.clientIp, type: '2' } : undefined,
       },
@@ -38,7 +48,10 @@ export function toAuditEvent(a: AccessRecord, recorded: string): AuditEvent {
     source: { observer: { display: 'Chartroom' } },
     entity: [
       ...a.entities.map((e) => ({ what: { reference: e } })),
-      ...a.patients.map((p) => ({ what: { reference: `Patient/${p}` }, role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' } })),
+      ...a.patients.map((p) => ({
+        what: { reference: `Patient/${p}` },
+        role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+      })),
       { description: `${a.path} -> ${a.status}` },
     ],
   };

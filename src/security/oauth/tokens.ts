@@ -26,13 +26,21 @@ export class TokenService {
     if (keys.length === 0) {
       const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
       const kid = randomUUID();
-      await insertKey(db, { kid, private_jwk: JSON.stringify(await exportJWK(privateKey)), public_jwk: JSON.stringify(await exportJWK(publicKey)) });
+      await insertKey(db, {
+        kid,
+        private_jwk: JSON.stringify(await exportJWK(privateKey)),
+        public_jwk: JSON.stringify(await exportJWK(publicKey)),
+      });
       keys = await activeKeys(db);
     }
     const verifying = new Map<string, CryptoKey | Uint8Array>();
     for (const k of keys) verifying.set(k.kid, await importJWK(JSON.parse(k.public_jwk) as JWK, 'ES256'));
     const newest = keys[0];
-    return new TokenService({ kid: newest.kid, key: await importJWK(JSON.parse(newest.private_jwk) as JWK, 'ES256') }, verifying, lifetime);
+    return new TokenService(
+      { kid: newest.kid, key: await importJWK(JSON.parse(newest.private_jwk) as JWK, 'ES256') },
+      verifying,
+      lifetime,
+    );
   }
 
   async issue(p: Principal): Promise<string> {
@@ -48,12 +56,20 @@ export class TokenService {
 
   async verify(token: string): Promise<Principal> {
     try {
-      const { payload } = await jwtVerify(token, async (header) => {
-        const key = this.verifying.get(header.kid ?? '');
-        if (!key) throw new Error('unknown key');
-        return key;
-      }, { issuer: ISSUER, algorithms: ['ES256'] });
-      return { username: String(payload.sub), roles: (payload.roles as string[]) ?? [], scope: String(payload.scope ?? '') };
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = this.verifying.get(header.kid ?? '');
+          if (!key) throw new Error('unknown key');
+          return key;
+        },
+        { issuer: ISSUER, algorithms: ['ES256'] },
+      );
+      return {
+        username: String(payload.sub),
+        roles: (payload.roles as string[]) ?? [],
+        scope: String(payload.scope ?? ''),
+      };
     } catch {
       throw unauthorized('The access token is invalid or has expired');
     }

@@ -43,12 +43,20 @@ function parseUrl(url: string, where: string): { type: string; id?: string; quer
   return { type, id, query };
 }
 
-export async function processBundle(repo: Repository, body: unknown, opts: BundleOptions = {}): Promise<Bundle> {
+export async function processBundle(
+  repo: Repository,
+  body: unknown,
+  opts: BundleOptions = {},
+): Promise<Bundle> {
   assertResourceShape(body);
   const bundle = body as Bundle;
-  if (bundle.resourceType !== 'Bundle') throw badRequest(`Expected a Bundle, got ${bundle.resourceType}`, 'resourceType');
+  if (bundle.resourceType !== 'Bundle')
+    throw badRequest(`Expected a Bundle, got ${bundle.resourceType}`, 'resourceType');
   if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    throw badRequest(`Bundle.type must be "transaction" or "batch" to be processed, not "${bundle.type}"`, 'Bundle.type');
+    throw badRequest(
+      `Bundle.type must be "transaction" or "batch" to be processed, not "${bundle.type}"`,
+      'Bundle.type',
+    );
   }
   const entries = bundle.entry ?? [];
   if (bundle.type === 'transaction') {
@@ -68,7 +76,12 @@ export async function processBundle(repo: Repository, body: unknown, opts: Bundl
   return { resourceType: 'Bundle', type: 'batch-response', entry: out };
 }
 
-async function processEntries(tx: Repository, entries: BundleEntry[], offset: number, opts: BundleOptions): Promise<BundleEntry[]> {
+async function processEntries(
+  tx: Repository,
+  entries: BundleEntry[],
+  offset: number,
+  opts: BundleOptions,
+): Promise<BundleEntry[]> {
   const planned: Planned[] = [];
   const fullUrls = new Map<string, string>();
   const issues: OperationOutcomeIssue[] = [];
@@ -80,36 +93,56 @@ async function processEntries(tx: Repository, entries: BundleEntry[], offset: nu
     const method = e.request?.method;
     const url = e.request?.url;
     if (!method || !METHODS.has(method) || typeof url !== 'string') {
-      throw badRequest('Each entry needs request.method (GET, POST, PUT, PATCH or DELETE) and request.url', at(i, '.request'));
+      throw badRequest(
+        'Each entry needs request.method (GET, POST, PUT, PATCH or DELETE) and request.url',
+        at(i, '.request'),
+      );
     }
     const target = parseUrl(url, at(i, '.request.url'));
     const resource = e.resource as Resource | undefined;
-    if ((method === 'POST' || method === 'PUT') && !resource) throw badRequest(`A ${method} entry needs a resource`, at(i, '.resource'));
+    if ((method === 'POST' || method === 'PUT') && !resource)
+      throw badRequest(`A ${method} entry needs a resource`, at(i, '.resource'));
     if (resource && (method === 'POST' || method === 'PUT') && resource.resourceType !== target.type) {
-      throw badRequest(`The resource is a ${resource.resourceType} but request.url names ${target.type}`, at(i, '.resource.resourceType'));
+      throw badRequest(
+        `The resource is a ${resource.resourceType} but request.url names ${target.type}`,
+        at(i, '.resource.resourceType'),
+      );
     }
     const p: Planned = { index: i, method, type: target.type, id: target.id };
     if (method === 'POST') {
-      const ifNoneExist = e.request?.ifNoneExist ?? (opts.importMode ? identifierCondition(resource as Resource) : undefined);
+      const ifNoneExist =
+        e.request?.ifNoneExist ?? (opts.importMode ? identifierCondition(resource as Resource) : undefined);
       if (ifNoneExist) {
         await tx.lockKey(`${target.type}?${ifNoneExist}`);
         const found = await tx.matchConditional(target.type, ifNoneExist);
-        if (found.length > 1) throw preconditionFailed(`${at(i)}: ifNoneExist "${ifNoneExist}" matches more than one ${target.type}`);
+        if (found.length > 1)
+          throw preconditionFailed(
+            `${at(i)}: ifNoneExist "${ifNoneExist}" matches more than one ${target.type}`,
+          );
         if (found.length === 1) {
           const meta = (found[0].resource.meta ?? {}) as { versionId?: string; lastUpdated?: string };
           p.id = found[0].id;
-          p.matched = { id: found[0].id, version: Number(meta.versionId ?? 1), lastUpdated: meta.lastUpdated ?? '' };
+          p.matched = {
+            id: found[0].id,
+            version: Number(meta.versionId ?? 1),
+            lastUpdated: meta.lastUpdated ?? '',
+          };
         }
       }
-      if (!p.matched) p.id = opts.importMode && resource?.id && ID_RE.test(resource.id) ? resource.id : randomUUID();
+      if (!p.matched)
+        p.id = opts.importMode && resource?.id && ID_RE.test(resource.id) ? resource.id : randomUUID();
     } else if ((method === 'PUT' || method === 'DELETE') && target.query !== undefined) {
       const found = await tx.matchConditional(target.type, target.query);
-      if (found.length > 1) throw preconditionFailed(`${at(i)}: the condition "${target.query}" matches more than one ${target.type}`);
+      if (found.length > 1)
+        throw preconditionFailed(
+          `${at(i)}: the condition "${target.query}" matches more than one ${target.type}`,
+        );
       p.id = found[0]?.id ?? (method === 'PUT' ? (resource?.id ?? randomUUID()) : undefined);
     } else if ((method === 'PUT' || method === 'DELETE' || method === 'PATCH') && !target.id) {
       throw badRequest(`A ${method} entry needs Type/id or Type?query in request.url`, at(i, '.request.url'));
     }
-    if (e.fullUrl && p.id && (method === 'POST' || method === 'PUT')) fullUrls.set(e.fullUrl, `${target.type}/${p.id}`);
+    if (e.fullUrl && p.id && (method === 'POST' || method === 'PUT'))
+      fullUrls.set(e.fullUrl, `${target.type}/${p.id}`);
     planned.push(p);
   }
 
@@ -135,7 +168,13 @@ async function processEntries(tx: Repository, entries: BundleEntry[], offset: nu
       const [type, query] = [ref.slice(0, ref.indexOf('?')), ref.slice(ref.indexOf('?') + 1)];
       const found = await tx.matchConditional(type, query);
       if (found.length !== 1) {
-        issues.push(issue('not-found', `Conditional reference "${ref}" matches ${found.length === 0 ? 'no' : 'more than one'} ${type}`, at(p.index, '.resource')));
+        issues.push(
+          issue(
+            'not-found',
+            `Conditional reference "${ref}" matches ${found.length === 0 ? 'no' : 'more than one'} ${type}`,
+            at(p.index, '.resource'),
+          ),
+        );
         continue;
       }
       conditionalCache.set(ref, `${type}/${found[0].id}`);
@@ -147,29 +186,53 @@ async function processEntries(tx: Repository, entries: BundleEntry[], offset: nu
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       for (const iss of err.outcome.issue) {
-        issues.push({ ...iss, expression: (iss.expression ?? [resource.resourceType]).map((x) => at(p.index, `.resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`)) });
+        issues.push({
+          ...iss,
+          expression: (iss.expression ?? [resource.resourceType]).map((x) =>
+            at(p.index, `.resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`),
+          ),
+        });
       }
     }
     const ifMatch = parseIfMatch(e.request?.ifMatch);
     p.op = { op: 'update', resource: resource as Resource & { id: string }, ifMatch };
   }
   if (issues.length) throw new FhirError(400, issues);
-  for (const p of planned) if (p.method === 'DELETE' && p.id) p.op = { op: 'delete', type: p.type, id: p.id, ifMatch: parseIfMatch(entries[p.index].request?.ifMatch) };
+  for (const p of planned)
+    if (p.method === 'DELETE' && p.id)
+      p.op = {
+        op: 'delete',
+        type: p.type,
+        id: p.id,
+        ifMatch: parseIfMatch(entries[p.index].request?.ifMatch),
+      };
 
   // FHIR order of processing: deletes, creates, updates; then patches and reads.
   const rank = { DELETE: 0, POST: 1, PUT: 2, PATCH: 3, GET: 4, HEAD: 4 } as Record<string, number>;
   const ordered = planned.filter((p) => p.op).sort((a, b) => rank[a.method] - rank[b.method]);
   const written = await tx.write(ordered.map((p) => p.op as WriteOp));
   const byIndex = new Map<number, WriteResult>();
-  ordered.forEach((p, k) => byIndex.set(p.index, written[k]));
+  for (let k = 0; k < ordered.length; k++) byIndex.set(ordered[k].index, written[k]);
 
   const out: BundleEntry[] = [];
   for (const p of planned) {
     let entry: BundleEntry;
     if (p.matched) {
-      entry = { response: { status: '200 OK', location: `${p.type}/${p.id}/_history/${p.matched.version}`, etag: `W/"${p.matched.version}"` } };
+      entry = {
+        response: {
+          status: '200 OK',
+          location: `${p.type}/${p.id}/_history/${p.matched.version}`,
+          etag: `W/"${p.matched.version}"`,
+        },
+      };
     } else if (p.method === 'PATCH') {
-      const r = await patchResource(tx, p.type, p.id as string, p.patch, parseIfMatch(entries[p.index].request?.ifMatch));
+      const r = await patchResource(
+        tx,
+        p.type,
+        p.id as string,
+        p.patch,
+        parseIfMatch(entries[p.index].request?.ifMatch),
+      );
       entry = responseEntry(r);
     } else if (p.method === 'GET' || p.method === 'HEAD') {
       if (!opts.get) throw badRequest('GET entries are not supported here', at(p.index, '.request'));
@@ -190,7 +253,12 @@ function responseEntry(r: WriteResult): BundleEntry {
   const status = r.status === 201 ? '201 Created' : r.status === 204 ? '204 No Content' : '200 OK';
   if (r.status === 204) return { response: { status } };
   return {
-    response: { status, location: `${r.type}/${r.id}/_history/${r.version}`, etag: `W/"${r.version}"`, lastModified: r.lastUpdated },
+    response: {
+      status,
+      location: `${r.type}/${r.id}/_history/${r.version}`,
+      etag: `W/"${r.version}"`,
+      lastModified: r.lastUpdated,
+    },
   };
 }
 
@@ -202,8 +270,11 @@ function parseIfMatch(v: string | undefined): number | undefined {
 }
 
 function decodePatch(binary: Binary | undefined, where: string): unknown {
-  if (!binary || binary.resourceType !== 'Binary' || !binary.data) {
-    throw badRequest('A PATCH entry needs a Binary resource holding a JSON Patch (application/json-patch+json)', where);
+  if (!binary?.data || binary.resourceType !== 'Binary') {
+    throw badRequest(
+      'A PATCH entry needs a Binary resource holding a JSON Patch (application/json-patch+json)',
+      where,
+    );
   }
   try {
     return JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8'));
@@ -217,7 +288,8 @@ function decodePatch(binary: Binary | undefined, where: string): unknown {
  * carry an identifier are matched on it, so the copies Synthea puts in every patient bundle become one.
  */
 function identifierCondition(resource: Resource): string | undefined {
-  if (resource.resourceType === 'Patient' || patientCompartmentParams(resource.resourceType).length) return undefined;
+  if (resource.resourceType === 'Patient' || patientCompartmentParams(resource.resourceType).length)
+    return undefined;
   const ids = (resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? [];
   const first = ids.find((i) => i.system && i.value);
   if (!first) return undefined;

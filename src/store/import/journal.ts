@@ -6,7 +6,12 @@ export async function isImported(db: Queryable, sha256: string): Promise<boolean
   return r.rows.length > 0;
 }
 
-export async function markImported(db: Queryable, sha256: string, name: string, resources: number): Promise<void> {
+export async function markImported(
+  db: Queryable,
+  sha256: string,
+  name: string,
+  resources: number,
+): Promise<void> {
   await db.query(
     'INSERT INTO import_file (sha256, name, resources) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET finished_at = now(), resources = EXCLUDED.resources',
     [sha256, name, resources],

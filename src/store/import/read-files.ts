@@ -41,7 +41,10 @@ export function findFiles(inputs: string[]): ImportFile[] {
     if (/^Patient\./.test(name)) return 3;
     return 4;
   };
-  return out.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+  return out
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 export async function sha256File(p: string): Promise<string> {
@@ -62,7 +65,10 @@ export async function readBundleText(p: string): Promise<string> {
 }
 
 /** Yields NDJSON lines in batches, with their 1-based line numbers; blank lines are skipped. */
-export async function* ndjsonBatches(p: string, size: number): AsyncGenerator<{ line: number; text: string }[]> {
+export async function* ndjsonBatches(
+  p: string,
+  size: number,
+): AsyncGenerator<{ line: number; text: string }[]> {
   const rl = readline.createInterface({ input: openText(p), crlfDelay: Number.POSITIVE_INFINITY });
   let batch: { line: number; text: string }[] = [];
   let n = 0;

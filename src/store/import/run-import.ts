@@ -50,7 +50,10 @@ function isRetryable(err: unknown): boolean {
 }
 
 function isMissingConditional(err: unknown): boolean {
-  return err instanceof FhirError && err.outcome.issue.some((i) => i.code === 'not-found' && /Conditional reference/.test(i.diagnostics ?? ''));
+  return (
+    err instanceof FhirError &&
+    err.outcome.issue.some((i) => i.code === 'not-found' && /Conditional reference/.test(i.diagnostics ?? ''))
+  );
 }
 
 async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -79,12 +82,20 @@ function countWritten(entries: BundleEntry[], response: Bundle, byType: Record<s
 
 function errorsOf(err: unknown, prefix: string): { where: string; message: string }[] {
   if (err instanceof FhirError) {
-    return err.outcome.issue.map((i) => ({ where: `${prefix}${i.expression?.length ? ` ${i.expression.join(', ')}` : ''}`, message: i.diagnostics ?? i.code }));
+    return err.outcome.issue.map((i) => ({
+      where: `${prefix}${i.expression?.length ? ` ${i.expression.join(', ')}` : ''}`,
+      message: i.diagnostics ?? i.code,
+    }));
   }
   return [{ where: prefix, message: (err as Error).message }];
 }
 
-export async function runImport(repo: Repository, db: Database, files: ImportFile[], opts: ImportOptions = {}): Promise<ImportReport> {
+export async function runImport(
+  repo: Repository,
+  db: Database,
+  files: ImportFile[],
+  opts: ImportOptions = {},
+): Promise<ImportReport> {
   const started = Date.now();
   const progress: ImportProgress = {
     filesDone: 0,
@@ -119,7 +130,8 @@ export async function runImport(repo: Repository, db: Database, files: ImportFil
     } else {
       await importNdjsonFile(repo, f, report, progress.byType, opts.ndjsonBatch ?? 500, opts.signal);
     }
-    if (report.status === 'imported' && report.errors.length) report.status = report.resources ? 'partial' : 'failed';
+    if (report.status === 'imported' && report.errors.length)
+      report.status = report.resources ? 'partial' : 'failed';
     if (report.status === 'imported') await markImported(db, sha, name, report.resources);
     if (report.status === 'failed') progress.failedFiles++;
     progress.filesDone++;
@@ -143,25 +155,46 @@ export async function runImport(repo: Repository, db: Database, files: ImportFil
   return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
 }
 
-async function importBundleFile(repo: Repository, f: ImportFile, report: FileReport, byType: Record<string, number>): Promise<void> {
+async function importBundleFile(
+  repo: Repository,
+  f: ImportFile,
+  report: FileReport,
+  byType: Record<string, number>,
+): Promise<void> {
   const text = await readBundleText(f.path);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new FhirError(400, { severity: 'error', code: 'structure', diagnostics: `Not valid JSON: ${(err as Error).message}` });
+    throw new FhirError(400, {
+      severity: 'error',
+      code: 'structure',
+      diagnostics: `Not valid JSON: ${(err as Error).message}`,
+    });
   }
   let bundle = parsed as Bundle;
   if (bundle?.resourceType !== 'Bundle') {
     // A single resource: import it as a one-entry transaction.
     bundle = { resourceType: 'Bundle', type: 'transaction', entry: [asEntry(parsed as Resource)] };
   } else if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    bundle = { resourceType: 'Bundle', type: 'transaction', entry: (bundle.entry ?? []).filter((e) => e.resource).map((e) => asEntry(e.resource as Resource, e.fullUrl)) };
+    bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: (bundle.entry ?? [])
+        .filter((e) => e.resource)
+        .map((e) => asEntry(e.resource as Resource, e.fullUrl)),
+    };
   }
   const response = await withRetry(() => processBundle(repo, bundle, { importMode: true }));
   report.resources += countWritten(bundle.entry ?? [], response, byType);
   (response.entry ?? []).forEach((e, i) => {
-    if (e.response?.outcome) report.errors.push(...errorsOf(new FhirError(Number(e.response.status) || 400, e.response.outcome.issue ?? []), `entry[${i}]`));
+    if (e.response?.outcome)
+      report.errors.push(
+        ...errorsOf(
+          new FhirError(Number(e.response.status) || 400, e.response.outcome.issue ?? []),
+          `entry[${i}]`,
+        ),
+      );
   });
 }
 
@@ -192,11 +225,17 @@ async function importNdjsonFile(
       try {
         r = JSON.parse(text);
       } catch (err) {
-        report.errors.push({ where: `${name} line ${line}`, message: `Not valid JSON: ${(err as Error).message}` });
+        report.errors.push({
+          where: `${name} line ${line}`,
+          message: `Not valid JSON: ${(err as Error).message}`,
+        });
         continue;
       }
       if (!r || typeof r !== 'object' || typeof r.resourceType !== 'string') {
-        report.errors.push({ where: `${name} line ${line}`, message: 'Not a FHIR resource (no resourceType)' });
+        report.errors.push({
+          where: `${name} line ${line}`,
+          message: 'Not a FHIR resource (no resourceType)',
+        });
         continue;
       }
       entries.push(asEntry(r));
@@ -204,15 +243,26 @@ async function importNdjsonFile(
     }
     if (!entries.length) continue;
     try {
-      const response = await withRetry(() => processBundle(repo, { resourceType: 'Bundle', type: 'transaction', entry: entries }, { importMode: true }));
+      const response = await withRetry(() =>
+        processBundle(
+          repo,
+          { resourceType: 'Bundle', type: 'transaction', entry: entries },
+          { importMode: true },
+        ),
+      );
       report.resources += countWritten(entries, response, byType);
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       // Some line is bad: load the batch entry by entry so the good ones land and each bad one is named.
-      const response = await withRetry(() => processBundle(repo, { resourceType: 'Bundle', type: 'batch', entry: entries }, { importMode: true }));
+      const response = await withRetry(() =>
+        processBundle(repo, { resourceType: 'Bundle', type: 'batch', entry: entries }, { importMode: true }),
+      );
       report.resources += countWritten(entries, response, byType);
       (response.entry ?? []).forEach((e, i) => {
-        if (e.response?.outcome) report.errors.push(...errorsOf(new FhirError(400, e.response.outcome.issue ?? []), `${name} line ${lineOf[i]}`));
+        if (e.response?.outcome)
+          report.errors.push(
+            ...errorsOf(new FhirError(400, e.response.outcome.issue ?? []), `${name} line ${lineOf[i]}`),
+          );
       });
     }
   }

@@ -24,7 +24,16 @@ export interface CompiledSearch {
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 type Prefix = (typeof PREFIXES)[number];
-const RESULT_PARAMS = new Set(['_count', '_cursor', '_sort', '_total', '_format', '_pretty', '_summary', '_elements']);
+const RESULT_PARAMS = new Set([
+  '_count',
+  '_cursor',
+  '_sort',
+  '_total',
+  '_format',
+  '_pretty',
+  '_summary',
+  '_elements',
+]);
 
 /** Splits on commas not escaped with a backslash, unescaping `\,` `\|` `\$` `\\`. */
 export function splitOr(value: string): string[] {
@@ -46,12 +55,12 @@ export function splitOr(value: string): string[] {
 function splitPipe(value: string): [string | undefined, string] {
   for (let i = 0; i < value.length; i++) {
     if (value[i] === '\\') i++;
-    else if (value[i] === '|') return [unescape(value.slice(0, i)), unescape(value.slice(i + 1))];
+    else if (value[i] === '|') return [unescapeValue(value.slice(0, i)), unescapeValue(value.slice(i + 1))];
   }
-  return [undefined, unescape(value)];
+  return [undefined, unescapeValue(value)];
 }
 
-const unescape = (s: string) => s.replace(/\\([,|$\\])/g, '$1');
+const unescapeValue = (s: string) => s.replace(/\\([,|$\\])/g, '$1');
 
 function prefixOf(v: string): [Prefix, string] {
   const p = v.slice(0, 2) as Prefix;
@@ -59,7 +68,13 @@ function prefixOf(v: string): [Prefix, string] {
   return ['eq', v];
 }
 
-function rangeCondition(prefix: Prefix, lo: string, hi: string, col: { lo: string; hi: string }, add: (v: unknown) => string): string {
+function rangeCondition(
+  prefix: Prefix,
+  lo: string,
+  hi: string,
+  col: { lo: string; hi: string },
+  add: (v: unknown) => string,
+): string {
   const L = add(lo);
   const H = add(hi);
   switch (prefix) {
@@ -96,7 +111,7 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
     if (RESULT_PARAMS.has(name)) continue;
     const ors = splitOr(rawValue);
     if (name === '_id') {
-      where.push(`r.id = ANY(${add(ors.map(unescape))}::text[])`);
+      where.push(`r.id = ANY(${add(ors.map(unescapeValue))}::text[])`);
       continue;
     }
     if (name === '_lastUpdated') {
@@ -104,7 +119,13 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
         const [prefix, d] = prefixOf(v);
         const r = dateRange(d);
         if (!r) throw badRequest(`Invalid date "${d}" for _lastUpdated`, '_lastUpdated');
-        return rangeCondition(prefix, r.lo, r.hi, { lo: 'r.last_updated', hi: 'r.last_updated' }, (x) => `${add(x)}::timestamptz`);
+        return rangeCondition(
+          prefix,
+          r.lo,
+          r.hi,
+          { lo: 'r.last_updated', hi: 'r.last_updated' },
+          (x) => `${add(x)}::timestamptz`,
+        );
       });
       where.push(`(${conds.join(' OR ')})`);
       continue;
@@ -119,7 +140,9 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
     for (const v of ors) {
       if (modifier === 'missing') {
         const table = `sp_${p.type}`;
-        conds.push(`${v === 'true' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.rid = r.rid AND x.param = ${pid})`);
+        conds.push(
+          `${v === 'true' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.rid = r.rid AND x.param = ${pid})`,
+        );
         continue;
       }
       switch (p.type) {
@@ -127,21 +150,26 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
           const [system, code] = splitPipe(v);
           let c = `x.code = ${add(code)}`;
           if (system === '') c += ' AND x.system IS NULL';
-          else if (system !== undefined) c = code === '' ? `x.system = ${add(system)}` : `${c} AND x.system = ${add(system)}`;
-          conds.push(`${modifier === 'not' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM sp_token x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
+          else if (system !== undefined)
+            c = code === '' ? `x.system = ${add(system)}` : `${c} AND x.system = ${add(system)}`;
+          conds.push(
+            `${modifier === 'not' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM sp_token x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
+          );
           break;
         }
         case 'reference': {
-          const s = unescape(v);
+          const s = unescapeValue(v);
           const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(s);
           const c = m
             ? `x.target_id = ${add(m[2])} AND x.target_type = ${add(m[1])}`
             : `x.target_id = ${add(s)}${modifier ? ` AND x.target_type = ${add(modifier)}` : ''}`;
-          conds.push(`EXISTS (SELECT 1 FROM sp_reference x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
+          conds.push(
+            `EXISTS (SELECT 1 FROM sp_reference x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
+          );
           break;
         }
         case 'string': {
-          const s = unescape(v);
+          const s = unescapeValue(v);
           const c =
             modifier === 'exact'
               ? `x.raw = ${add(s)}`
@@ -152,7 +180,7 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
           break;
         }
         case 'uri': {
-          const s = unescape(v);
+          const s = unescapeValue(v);
           const c = modifier === 'below' ? `x.value LIKE ${add(`${likeEscape(s)}%`)}` : `x.value = ${add(s)}`;
           conds.push(`EXISTS (SELECT 1 FROM sp_uri x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
           break;
@@ -161,7 +189,13 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
           const [prefix, d] = prefixOf(v);
           const r = dateRange(d);
           if (!r) throw badRequest(`Invalid date "${d}" for ${name}`, name);
-          const c = rangeCondition(prefix, r.lo, r.hi, { lo: 'x.lo', hi: 'x.hi' }, (x) => `${add(x)}::timestamptz`);
+          const c = rangeCondition(
+            prefix,
+            r.lo,
+            r.hi,
+            { lo: 'x.lo', hi: 'x.hi' },
+            (x) => `${add(x)}::timestamptz`,
+          );
           conds.push(`EXISTS (SELECT 1 FROM sp_date x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
           break;
         }
@@ -174,7 +208,9 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
           let c = rangeCondition(prefix, r.lo, r.hi, { lo: 'x.lo', hi: 'x.hi' }, (x) => `${add(x)}::numeric`);
           if (p.type === 'quantity' && code) c += ` AND x.code = ${add(code)}`;
           if (p.type === 'quantity' && system) c += ` AND x.system = ${add(system)}`;
-          conds.push(`EXISTS (SELECT 1 FROM sp_${p.type} x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
+          conds.push(
+            `EXISTS (SELECT 1 FROM sp_${p.type} x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
+          );
           break;
         }
       }

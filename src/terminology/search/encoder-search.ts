@@ -4,7 +4,7 @@ import type { IndexEntry } from '../loaders/icd10cm-index-csv.js';
 import type { SystemKey } from '../systems.js';
 import { expandAbbreviation, type Slot } from './abbreviations.js';
 import { TextIndex, WEAK } from './text-index.js';
-import { isStopword, tokenize, words } from './tokenize.js';
+import { isStopword, stem, tokenize, words } from './tokenize.js';
 import { TopK } from './top-k.js';
 
 export type MatchKind = 'code' | 'index' | 'title' | 'inclusion-term';
@@ -172,7 +172,38 @@ export class EncoderSearch {
     const codePrefix = codeTokens.length > 0 ? this.canonicalPrefix(codeTokens[0]) : undefined;
     if (wordTokens.length === 0 && codePrefix !== undefined)
       return this.searchByCode(response, codePrefix, limit, options);
-    return this.searchByWords(response, wordTokens, codePrefix, limit, options);
+    const first = this.searchByWords(response, wordTokens, codePrefix, limit, options);
+    return this.followSee(first, wordTokens, codePrefix, limit, options);
+  }
+
+  /**
+   * A coder who lands on "Fracture, traumatic, hip - see Fracture, femur, neck" follows the reference.
+   * When every word of a cross-reference's path was typed, search its target (plus the query words
+   * the path did not use) and put those codes first, with the path that led there.
+   */
+  private followSee(
+    first: SearchResponse,
+    typed: string[],
+    codePrefix: string | undefined,
+    limit: number,
+    options: SearchOptions,
+  ): SearchResponse {
+    const see = this.bestSee;
+    if (!see?.entry.see) return first;
+    const target = see.entry.see;
+    const used = new Set(tokenize(see.entry.path.join(' ')));
+    const rest = typed.filter((w) => !tokenize(w).some((t) => used.has(t)) && !(expandAbbreviation(w) ?? []).some((alts) => alts.some((a) => used.has(stem(a)))));
+    const targetWords = raw(target);
+    if (targetWords.length === 0) return first;
+    const follow = this.searchByWords({ ...first, hits: [], crossReferences: [], total: 0 }, [...targetWords, ...rest], codePrefix, limit, options);
+    const seen = new Set<string>();
+    const hits: SearchHit[] = [];
+    for (const h of follow.hits) {
+      seen.add(h.code);
+      hits.push({ ...h, indexPath: [...see.entry.path, `see ${target}`, ...(h.indexPath ?? [])] });
+    }
+    for (const h of first.hits) if (!seen.has(h.code)) hits.push(h);
+    return { ...first, hits: hits.slice(0, limit), total: Math.max(first.total, hits.length) };
   }
 
   private canonicalPrefix(token: string): string {
@@ -254,6 +285,7 @@ export class EncoderSearch {
     }
     const floor = slots.length >= 3 ? maxMatched - 1 : maxMatched;
     const n = slots.length;
+    let walked: { entry: IndexEntry; score: number } | undefined;
     const top = new TopK<{ doc: number; billable: boolean; order: number }>(
       Math.max(200, limit * 10),
       (a, b) => (a.billable !== b.billable ? a.billable : a.order < b.order),
@@ -278,17 +310,14 @@ export class EncoderSearch {
         (billable ? 0.8 : 0) -
         0.01 * len;
       top.push({ doc, billable, order: entry?.order ?? 0 }, score);
-    }
-    const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
-    this.bestSee = undefined;
-    for (const x of scored) {
-      const entry = this.kinds[x.doc] === KIND_SEE ? this.entries.get(x.doc) : undefined;
-      if (entry?.see) {
-        // compare as if it were an index path to a billable code: a reference is as good as the code it leads to
-        this.bestSee = { entry, score: x.score + KIND_BONUS[KIND_INDEX] + 0.8 };
-        break;
+      // a "see" reference whose every word the coder typed is a path they are walking
+      if (kind === KIND_SEE && precision === 1 && matched >= Math.min(2, n) && (!walked || score > walked.score)) {
+        const e = this.entries.get(doc);
+        if (e?.see) walked = { entry: e, score };
       }
     }
+    const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
+    this.bestSee = walked;
     const byCode = new Map<string, SearchHit>();
     const indexHits: { code: string; path: string[]; score: number }[] = [];
     for (const s of scored) {
