@@ -133,7 +133,11 @@ function tableEntries(table: CodeTable, v: CodeSystemVersion): IndexEntry[] {
       const bare = code.replace(/-$/, '');
       const e = v.get(bare);
       const incomplete = code.endsWith('-') || (e !== undefined && !e.billable);
-      out.push({ path: [...row.path, column], nonEssential: row.nonEssential, code: incomplete ? `${bare}-` : bare });
+      out.push({
+        path: [...row.path, column],
+        nonEssential: row.nonEssential,
+        code: incomplete ? `${bare}-` : bare,
+      });
     }
   }
   return out;
@@ -169,7 +173,17 @@ export class Terminology {
             if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
         }
       }
-      s = new EncoderSearch(v, cm ? [...this.parts.index, ...tableEntries(this.parts.neoplasm, v), ...tableEntries(this.parts.drug, v)] : [], inclusion);
+      s = new EncoderSearch(
+        v,
+        cm
+          ? [
+              ...this.parts.index,
+              ...tableEntries(this.parts.neoplasm, v),
+              ...tableEntries(this.parts.drug, v),
+            ]
+          : [],
+        inclusion,
+      );
       this.searchers.set(v, s);
     }
     return s;

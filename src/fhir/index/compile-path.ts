@@ -77,6 +77,30 @@ export function parseSimplePath(part: string): { root: string; steps: Step[] } |
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+// FHIR type specialisations that FHIRPath `as`/`ofType` accept for their parent type.
+const PARENT: Record<string, string> = {
+  canonical: 'uri',
+  url: 'uri',
+  oid: 'uri',
+  uuid: 'uri',
+  code: 'string',
+  id: 'string',
+  markdown: 'string',
+  positiveInt: 'integer',
+  unsignedInt: 'integer',
+  Age: 'Quantity',
+  Distance: 'Quantity',
+  Duration: 'Quantity',
+  Count: 'Quantity',
+  SimpleQuantity: 'Quantity',
+  MoneyQuantity: 'Quantity',
+};
+
+function isA(type: string, want: string): boolean {
+  for (let t: string | undefined = type; t; t = PARENT[t]) if (t === want) return true;
+  return false;
+}
+
 /** Names under which a field of a node of this type appears in JSON, with their FHIR types. */
 function fieldChoices(type: string, name: string): { prop: string; type: string }[] | undefined {
   const schema = typeSchema(type) ?? (type.endsWith('Resource') ? undefined : undefined);
@@ -153,9 +177,9 @@ export function compileSteps(steps: Step[], startType: string): Accessor | undef
       });
     } else if (step.kind === 'cast') {
       const want = step.type;
-      types = types.filter((t) => t === want);
+      types = types.filter((t) => isA(t, want));
       if (types.length === 0) types = [want];
-      ops.push((nodes) => nodes.filter((n) => n.type === want));
+      ops.push((nodes) => nodes.filter((n) => isA(n.type, want)));
     } else if (step.kind === 'resolveIs') {
       const want = step.type;
       ops.push((nodes) =>

@@ -75,26 +75,27 @@ function rangeCondition(
   col: { lo: string; hi: string },
   add: (v: unknown) => string,
 ): string {
-  const L = add(lo);
-  const H = add(hi);
+  // Parameters are added only when used: PostgreSQL cannot type a parameter that no clause mentions.
+  const L = () => add(lo);
+  const H = () => add(hi);
   switch (prefix) {
     case 'eq':
     case 'ap':
-      return `${col.lo} >= ${L} AND ${col.hi} <= ${H}`;
+      return `${col.lo} >= ${L()} AND ${col.hi} <= ${H()}`;
     case 'ne':
-      return `NOT (${col.lo} >= ${L} AND ${col.hi} <= ${H})`;
+      return `NOT (${col.lo} >= ${L()} AND ${col.hi} <= ${H()})`;
     case 'gt':
-      return `${col.hi} > ${H}`;
+      return `${col.hi} > ${H()}`;
     case 'lt':
-      return `${col.lo} < ${L}`;
+      return `${col.lo} < ${L()}`;
     case 'ge':
-      return `${col.hi} >= ${L}`;
+      return `${col.hi} >= ${L()}`;
     case 'le':
-      return `${col.lo} <= ${H}`;
+      return `${col.lo} <= ${H()}`;
     case 'sa':
-      return `${col.lo} > ${H}`;
+      return `${col.lo} > ${H()}`;
     case 'eb':
-      return `${col.hi} < ${L}`;
+      return `${col.hi} < ${L()}`;
   }
 }
 

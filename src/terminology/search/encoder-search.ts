@@ -53,6 +53,9 @@ interface InclusionTerm {
 /** Index connectives: they count, but little, and never as a fragment of a longer word ("with" is not "without"). */
 const FUNCTION_WORDS = new Set(['with', 'without', 'due', 'unspecified', 'other', 'not', 'no', 'type']);
 
+/** A query word found only among nonessential modifiers counts for this much of a match. */
+const WEAK_COVERAGE = 0.75;
+
 const KIND_INDEX = 0;
 const KIND_TITLE = 1;
 const KIND_INCLUSION = 2;
@@ -192,17 +195,38 @@ export class EncoderSearch {
     if (!see?.entry.see) return first;
     const target = see.entry.see;
     const used = new Set(tokenize(see.entry.path.join(' ')));
-    const rest = typed.filter((w) => !tokenize(w).some((t) => used.has(t)) && !(expandAbbreviation(w) ?? []).some((alts) => alts.some((a) => used.has(stem(a)))));
+    const rest = typed.filter(
+      (w) =>
+        !tokenize(w).some((t) => used.has(t)) &&
+        !(expandAbbreviation(w) ?? []).some((alts) => alts.some((a) => used.has(stem(a)))),
+    );
     const targetWords = raw(target);
     if (targetWords.length === 0) return first;
-    const follow = this.searchByWords({ ...first, hits: [], crossReferences: [], total: 0 }, [...targetWords, ...rest], codePrefix, limit, options);
+    const follow = this.searchByWords(
+      { ...first, hits: [], crossReferences: [], total: 0 },
+      [...targetWords, ...rest],
+      codePrefix,
+      limit,
+      options,
+    );
+    const followed = follow.hits.map((h) => ({
+      ...h,
+      indexPath: [...see.entry.path, `see ${target}`, ...(h.indexPath ?? [])],
+    }));
+    // The reference leads first when it matched as well as the best code; otherwise the two lists alternate.
+    const lead = see.score + KIND_BONUS[KIND_INDEX] + 0.8 >= (first.hits[0]?.score ?? 0);
+    const order: SearchHit[] = [];
+    if (lead) order.push(...followed, ...first.hits);
+    else
+      for (let i = 0; i < Math.max(followed.length, first.hits.length); i++)
+        order.push(...[first.hits[i], followed[i]].filter((h): h is SearchHit => !!h));
     const seen = new Set<string>();
     const hits: SearchHit[] = [];
-    for (const h of follow.hits) {
+    for (const h of order) {
+      if (seen.has(h.code)) continue;
       seen.add(h.code);
-      hits.push({ ...h, indexPath: [...see.entry.path, `see ${target}`, ...(h.indexPath ?? [])] });
+      hits.push(h);
     }
-    for (const h of first.hits) if (!seen.has(h.code)) hits.push(h);
     return { ...first, hits: hits.slice(0, limit), total: Math.max(first.total, hits.length) };
   }
 
@@ -300,7 +324,7 @@ export class EncoderSearch {
       if (kind !== KIND_SEE && !entry) continue;
       const billable = !!entry?.billable && kind !== KIND_SEE && !this.codes[doc].endsWith('-');
       if (options.billableOnly && !billable && kind !== KIND_SEE) continue;
-      const coverage = matched / n;
+      const coverage = (m.strong[i] + WEAK_COVERAGE * (matched - m.strong[i])) / n;
       const len = Math.max(1, this.index.docLength(doc));
       const precision = Math.min(1, m.strong[i] / len);
       const score =
@@ -311,7 +335,12 @@ export class EncoderSearch {
         0.01 * len;
       top.push({ doc, billable, order: entry?.order ?? 0 }, score);
       // a "see" reference whose every word the coder typed is a path they are walking
-      if (kind === KIND_SEE && precision === 1 && matched >= Math.min(2, n) && (!walked || score > walked.score)) {
+      if (
+        kind === KIND_SEE &&
+        precision === 1 &&
+        matched >= Math.min(2, n) &&
+        (!walked || score > walked.score)
+      ) {
         const e = this.entries.get(doc);
         if (e?.see) walked = { entry: e, score };
       }
