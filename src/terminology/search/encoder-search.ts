@@ -83,6 +83,23 @@ function indexTokens(e: IndexEntry): string[] {
   return strong.concat(weak);
 }
 
+/** Words that qualify a title without saying what it is about ("site not specified"): they do not lengthen it for ranking. */
+const QUALIFIERS = new Set([
+  'unspecified',
+  'specified',
+  'not',
+  'site',
+  'other',
+  'no',
+  'nec',
+  'elsewhere',
+  'classified',
+]);
+
+function saidLength(title: string): number {
+  return Math.max(1, new Set(tokenize(title).filter((t) => !QUALIFIERS.has(t))).size);
+}
+
 /** Words an index path says: nonessential modifiers and a main term's alternate forms ("Diabetes, diabetic") do not count. */
 function pathLength(path: string[]): number {
   const main = path[0]?.split(',')[0] ?? '';
@@ -97,6 +114,8 @@ export class EncoderSearch {
   private readonly entries = new Map<number, IndexEntry>();
   /** The code-set entry each document leads to (undefined for cross-references), resolved once at build time. */
   private readonly docEntries: (CodeEntry | undefined)[] = [];
+  /** First word of an index document's main term ("" for other documents). */
+  private readonly mainTerms: string[] = [];
   /** The best "see" cross-reference of the last word search (single-threaded: read right after it). */
   private bestSee: { entry: IndexEntry; score: number } | undefined;
 
@@ -115,7 +134,14 @@ export class EncoderSearch {
       }
     }
     for (const c of version.entries)
-      this.addDoc(KIND_TITLE, c.code, c.display, tokenize(c.display), undefined, this.titleLength(c));
+      this.addDoc(
+        KIND_TITLE,
+        c.code,
+        c.display,
+        tokenize(c.display),
+        undefined,
+        this.titleLength(c) ?? saidLength(c.display),
+      );
     for (const t of inclusionTerms) {
       if (version.has(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
     }
@@ -130,7 +156,7 @@ export class EncoderSearch {
     if (this.version.system !== 'icd10cm' || c.code.length !== 8) return undefined;
     const base = this.version.get(c.code.slice(0, 7));
     if (!base || !c.display.startsWith(base.display)) return undefined;
-    return new Set(tokenize(base.display)).size;
+    return saidLength(base.display);
   }
 
   private addDoc(
@@ -142,6 +168,7 @@ export class EncoderSearch {
     length?: number,
   ): void {
     const id = this.index.add(tokens, length);
+    this.mainTerms.push(entry && kind === KIND_INDEX ? (tokenize(entry.path[0].split(',')[0])[0] ?? '') : '');
     this.docEntries.push(
       kind === KIND_SEE ? undefined : this.version.get(code.endsWith('-') ? code.slice(0, -1) : code),
     );
@@ -345,7 +372,20 @@ export class EncoderSearch {
         if (e?.see) walked = { entry: e, score };
       }
     }
-    const scored = top.sorted().map((x) => ({ doc: x.item.doc, score: x.score }));
+    // The coder looks a term up under its main term: an index path whose main term was not typed
+    // ("Newborn > infection > urinary tract" for "uti") ranks below one entered by its main term.
+    const typed = slots.flatMap((sl) => sl.alts.map((a) => stem(a)));
+    const mainTyped = (doc: number): boolean => {
+      const main = this.mainTerms[doc];
+      return !main || typed.some((a) => main === a || (a.length >= 3 && main.startsWith(a)));
+    };
+    const scored = top
+      .sorted()
+      .map((x) => ({
+        doc: x.item.doc,
+        score: x.score - (this.kinds[x.item.doc] === KIND_INDEX && !mainTyped(x.item.doc) ? 1.5 : 0),
+      }))
+      .sort((a, b) => b.score - a.score);
     this.bestSee = walked;
     const byCode = new Map<string, SearchHit>();
     const indexHits: { code: string; path: string[]; score: number }[] = [];
