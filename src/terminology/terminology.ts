@@ -2,6 +2,7 @@
 
 import { badRequest, notFound } from '../platform/errors.js';
 import type { CodeSystemVersion } from './code-system.js';
+import { CodeSystemVersion as CodeSystemVersionClass } from './code-system.js';
 import { type CodeValidity, checkCode } from './edits/code-validity.js';
 import type { EncounterCodes, EncounterProcedure } from './edits/encounter.js';
 import type { EditFinding } from './edits/finding.js';
@@ -10,11 +11,15 @@ import { type NcciData, ncciFindings } from './edits/ncci.js';
 import { codeFirstFindings, excludes1Findings, useAdditionalCodeFindings } from './edits/tabular-rules.js';
 import { type EffectivePeriod, fiscalYearOf } from './fiscal-year.js';
 import { loadCptFile } from './loaders/cpt-ama.js';
+import { parseAnweb } from './loaders/hcpcs-anweb.js';
 import type { AddendaRecord } from './loaders/icd10-addenda.js';
 import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { IndexEntry } from './loaders/icd10cm-index-csv.js';
 import type { CodeTable } from './loaders/icd10cm-table-xml.js';
+import { parseTabularXml, type TabularList } from './loaders/icd10cm-tabular-xml.js';
 import type { MceTables } from './loaders/mce-lists.js';
+import { readDataBytes } from './loaders/read-data-file.js';
+import { readZipEntries } from './loaders/xlsx-sheet.js';
 import {
   type AppliedNote,
   type HierarchyNode,
@@ -24,6 +29,7 @@ import {
   type Structure,
   seventhCharacterRule,
 } from './notes/code-detail.js';
+import { TabularNotes } from './notes/tabular-notes.js';
 import { CodeTableSearch, type TableSearchResponse } from './search/code-table-search.js';
 import { EncoderSearch, type SearchResponse } from './search/encoder-search.js';
 import { canonicalCode, SYSTEM_NAMES, SYSTEM_URIS, type SystemKey } from './systems.js';
@@ -42,6 +48,7 @@ export interface TerminologyParts {
   addenda: Map<string, AddendaRecord[]>;
   poaExempt: Map<number, Set<string>>;
   structure: Structure;
+  tabularLists: TabularList[];
   index: IndexEntry[];
   neoplasm: CodeTable;
   drug: CodeTable;
@@ -141,6 +148,19 @@ function tableEntries(table: CodeTable, v: CodeSystemVersion): IndexEntry[] {
     }
   }
   return out;
+}
+
+/** Text of a release file: plain, gzipped, or the member of a zip whose name matches `member`. */
+async function textFromRelease(path: string, member: RegExp, encoding: 'utf8' | 'latin1'): Promise<string> {
+  const bytes = await readDataBytes(path);
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) {
+    const entries = readZipEntries(bytes);
+    const name = [...entries.keys()].find((n) => member.test(n));
+    const data = name ? entries.get(name) : undefined;
+    if (!data) throw badRequest(`${path}: no member matching ${member} in the zip`, 'path');
+    return data.toString(encoding);
+  }
+  return bytes.toString(encoding);
 }
 
 export class Terminology {
@@ -459,6 +479,32 @@ export class Terminology {
   /** Adds a licensed AMA CPT file (Chartroom ships no CPT text). */
   async loadCpt(path: string, version: string, effective: EffectivePeriod): Promise<VersionInfo> {
     const v = await loadCptFile(path, version, effective);
+    this.parts.registry.add(v);
+    return this.parts.registry.info(v);
+  }
+
+  /**
+   * Installs a CDC Tabular List XML (the .xml, .xml.gz, or the CDC "table and index" .zip holding it):
+   * its chapters replace older years' notes; code detail then says the notes come from that year.
+   */
+  async installTabularXml(path: string): Promise<{ year: number; chapters: number; codes: number }> {
+    const text = await textFromRelease(path, /tabular[^/]*\.xml$/i, 'utf8');
+    const list = parseTabularXml(text, path.split('/').pop() ?? path);
+    this.parts.tabularLists = [...this.parts.tabularLists, list].sort((a, b) => a.year - b.year);
+    this.parts.structure = { ...this.parts.structure, notes: new TabularNotes(this.parts.tabularLists) };
+    this.searchers.clear();
+    return { year: list.year, chapters: list.chapters.size, codes: list.diags.size };
+  }
+
+  /** Installs an official CMS HCPCS ANWEB file (the .txt or the CMS .zip holding it) as a new HCPCS version. */
+  async installHcpcsAnweb(path: string, version: string, effective: EffectivePeriod): Promise<VersionInfo> {
+    const parsed = parseAnweb(await textFromRelease(path, /anweb[^/]*\.txt$/i, 'latin1'));
+    if (parsed.codes.length === 0) throw badRequest(`${path}: no HCPCS records found`, 'path');
+    const v = new CodeSystemVersionClass('hcpcs', version, effective, parsed.codes, {
+      publisher: 'CMS',
+      file: path.split('/').pop() ?? path,
+      official: true,
+    });
     this.parts.registry.add(v);
     return this.parts.registry.info(v);
   }

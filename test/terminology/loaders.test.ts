@@ -163,3 +163,42 @@ test('installing an official release file beside the shipped years (the yearly-u
   assert.deepEqual(info.effective, { start: '2023-10-01', end: '2024-09-30' });
   assert.equal(t.validateCode({ code: 'E11.22', date: '2024-05-01' }).valid, true);
 });
+
+test('installing a newer Tabular List XML: its chapters replace the older notes and say their year', async () => {
+  const t = await loadTerminology();
+  const tmp = mkdtempSync(join(tmpdir(), 'tab-'));
+  const file = join(tmp, 'icd10cm_tabular_2027.xml');
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="utf-8"?><ICD10CM.tabular><version>2027</version>
+<chapter><name>4</name><desc>Endocrine, nutritional and metabolic diseases (E00-E89)</desc>
+<section id="E08-E13"><desc>Diabetes mellitus (E08-E13)</desc>
+<diag><name>E11</name><desc>Type 2 diabetes mellitus</desc><excludes1><note>synthetic exclusion (E10.-)</note></excludes1>
+<diag><name>E11.2</name><desc>Type 2 diabetes mellitus with kidney complications</desc>
+<diag><name>E11.22</name><desc>Type 2 diabetes mellitus with diabetic chronic kidney disease</desc></diag></diag></diag>
+</section></chapter></ICD10CM.tabular>`,
+  );
+  const res = await t.installTabularXml(file);
+  assert.deepEqual(res, { year: 2027, chapters: 1, codes: 3 });
+  const d = t.lookup({ code: 'E11.22' });
+  assert.ok(d.notes.every((n) => n.tabularYear === 2027));
+  assert.ok(d.notes.some((n) => n.text === 'synthetic exclusion (E10.-)'));
+  assert.ok(
+    t.lookup({ code: 'I10' }).notes.every((n) => n.tabularYear === 2017),
+    'other chapters keep their notes',
+  );
+});
+
+const anweb = '/work/shared/data/hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt.gz';
+test('installing an official HCPCS ANWEB release as a new quarter', {
+  skip: !existsSync(anweb),
+}, async () => {
+  const t = await loadTerminology();
+  const info = await t.installHcpcsAnweb(anweb, '2020-reinstalled', {
+    start: '2020-01-01',
+    end: '2020-03-31',
+  });
+  assert.equal(info.official, true);
+  assert.ok(info.codes > 6000);
+  assert.equal(t.validateCode({ system: 'hcpcs', code: 'G0008', version: '2020-reinstalled' }).valid, true);
+});
