@@ -19,6 +19,15 @@ function pooled(pool: StringPool | undefined, s: string): string {
  * cols 1-5 order number, 7-13 code, 15 billable flag (1 valid / 0 header), 17-76 short title,
  * 78-end long title. Throws on a line that does not fit, naming the line.
  */
+/** A blank-padded field decoded without its padding: trimming after decoding would keep the padded string alive. */
+function field(bytes: Buffer, from: number, to: number): string {
+  let a = from;
+  let b = to;
+  while (a < b && bytes[a] === 0x20) a++;
+  while (b > a && bytes[b - 1] === 0x20) b--;
+  return bytes.toString('utf8', a, b);
+}
+
 export function parseOrderFile(
   bytes: Buffer,
   system: 'icd10cm' | 'icd10pcs',
@@ -45,8 +54,8 @@ export function parseOrderFile(
       out.push({
         code: canonicalCode(system, bytes.toString('latin1', start + 6, start + 13)),
         billable: flag === 0x31,
-        shortDisplay: pooled(pool, bytes.toString('utf8', start + 16, Math.min(stop, start + 76)).trim()),
-        display: pooled(pool, bytes.toString('utf8', Math.min(stop, start + 77), stop).trim()),
+        shortDisplay: pooled(pool, field(bytes, start + 16, Math.min(stop, start + 76))),
+        display: pooled(pool, field(bytes, Math.min(stop, start + 77), stop)),
         order: out.length,
       });
     }

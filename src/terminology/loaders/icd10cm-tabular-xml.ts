@@ -1,5 +1,4 @@
 // Loader for the CDC ICD-10-CM Tabular List XML (icd10cm_tabular_YYYY.xml): hierarchy and instructional notes.
-import { XMLParser } from 'fast-xml-parser';
 import { readDataText } from './read-data-file.js';
 
 export type NoteKind =
@@ -60,75 +59,98 @@ export interface TabularList {
   diags: Map<string, TabularDiag>;
 }
 
-type XmlNode = Record<string, unknown>;
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-const ARRAY_TAGS = new Set(['chapter', 'section', 'diag', 'note', 'extension', 'sectionRef', ...NOTE_KINDS]);
-
-function asText(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string' || typeof v === 'number') return String(v).trim();
-  if (typeof v === 'object' && '#text' in (v as XmlNode)) return String((v as XmlNode)['#text']).trim();
-  return '';
+function decode(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (m, e: string) =>
+    e[0] === '#'
+      ? String.fromCodePoint(e[1] === 'x' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)))
+      : (ENTITIES[e] ?? m),
+  );
 }
 
-function notesOf(node: XmlNode): TabularNote[] {
-  const out: TabularNote[] = [];
-  for (const kind of NOTE_KINDS) {
-    const blocks = node[kind] as XmlNode[] | undefined;
-    if (!blocks) continue;
-    for (const block of blocks) {
-      for (const n of (block.note as unknown[] | undefined) ?? []) {
-        const text = asText(n).replace(/\s+/g, ' ');
-        if (text) out.push({ kind, text });
-      }
-    }
-  }
-  return out;
+const NOTE_KIND_SET: ReadonlySet<string> = new Set(NOTE_KINDS);
+
+interface Frame {
+  tag: string;
+  diag?: TabularDiag;
+  group?: TabularGroup;
 }
 
-function sevenChrOf(node: XmlNode): SeventhCharacter[] | undefined {
-  const defs = node.sevenChrDef as XmlNode | XmlNode[] | undefined;
-  if (!defs) return undefined;
-  const list = Array.isArray(defs) ? defs : [defs];
-  const out: SeventhCharacter[] = [];
-  for (const d of list) {
-    for (const ext of (d.extension as XmlNode[] | undefined) ?? []) {
-      out.push({ char: String(ext['@_char']), description: asText(ext) });
-    }
-  }
-  return out;
-}
-
+/**
+ * A single pass over the tags (no DOM): the tabular XML is large and regular, and building a full
+ * object tree for it cost ~150 MB of transient memory at every start.
+ */
 export function parseTabularXml(xml: string, file: string): TabularList {
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@_',
-    parseTagValue: false,
-    trimValues: true,
-    isArray: (name) => ARRAY_TAGS.has(name),
-  });
-  const root = (parser.parse(xml) as XmlNode)['ICD10CM.tabular'] as XmlNode | undefined;
-  if (!root) throw new Error(`${file}: not an ICD-10-CM tabular XML (no ICD10CM.tabular root)`);
-  const year = Number(asText(root.version));
-  const list: TabularList = { year, file, chapters: new Map(), sections: new Map(), diags: new Map() };
-  const walk = (node: XmlNode, section: string, chapter: string, parent: string | undefined): void => {
-    const code = asText(node.name);
-    const diag: TabularDiag = { code, desc: asText(node.desc), section, chapter, notes: notesOf(node) };
-    if (parent) diag.parent = parent;
-    const seven = sevenChrOf(node);
-    if (seven && seven.length > 0) diag.sevenChr = seven;
-    list.diags.set(code, diag);
-    for (const child of (node.diag as XmlNode[] | undefined) ?? []) walk(child, section, chapter, code);
+  if (!xml.includes('<ICD10CM.tabular'))
+    throw new Error(`${file}: not an ICD-10-CM tabular XML (no ICD10CM.tabular root)`);
+  const list: TabularList = { year: 0, file, chapters: new Map(), sections: new Map(), diags: new Map() };
+  const stack: Frame[] = [];
+  let text = '';
+  let noteKind: NoteKind | undefined;
+  let extChar: string | undefined;
+  let chapter = '';
+  let section = '';
+  const owner = (): Frame | undefined => {
+    for (let i = stack.length - 1; i >= 0; i--) if (stack[i].diag || stack[i].group) return stack[i];
+    return undefined;
   };
-  for (const ch of (root.chapter as XmlNode[] | undefined) ?? []) {
-    const number = asText(ch.name);
-    list.chapters.set(number, { id: number, desc: asText(ch.desc), notes: notesOf(ch), chapter: number });
-    for (const sec of (ch.section as XmlNode[] | undefined) ?? []) {
-      const id = String(sec['@_id']);
-      list.sections.set(id, { id, desc: asText(sec.desc), notes: notesOf(sec), chapter: number });
-      for (const d of (sec.diag as XmlNode[] | undefined) ?? []) walk(d, id, number, undefined);
+  const re = /<(\/?)([A-Za-z0-9.]+)([^>]*?)(\/?)>|([^<]+)/g;
+  for (let m = re.exec(xml); m; m = re.exec(xml)) {
+    if (m[5] !== undefined) {
+      text += m[5];
+      continue;
     }
+    const [, closing, tag, attrs, selfClosing] = m;
+    if (tag === 'introduction' && !closing) {
+      const end = xml.indexOf('</introduction>', re.lastIndex);
+      if (end > 0) re.lastIndex = end + '</introduction>'.length;
+      continue;
+    }
+    if (!closing) {
+      text = '';
+      const frame: Frame = { tag };
+      if (tag === 'chapter') frame.group = { id: '', desc: '', notes: [], chapter: '' };
+      else if (tag === 'section') {
+        section = /id="([^"]*)"/.exec(attrs)?.[1] ?? '';
+        frame.group = { id: section, desc: '', notes: [], chapter };
+        list.sections.set(section, frame.group);
+      } else if (tag === 'diag') {
+        const parent = owner()?.diag;
+        frame.diag = { code: '', desc: '', section, chapter, notes: [] };
+        if (parent) frame.diag.parent = parent.code;
+      } else if (NOTE_KIND_SET.has(tag)) noteKind = tag as NoteKind;
+      else if (tag === 'extension') extChar = /char="([^"]*)"/.exec(attrs)?.[1];
+      if (!selfClosing) stack.push(frame);
+      continue;
+    }
+    const frame = stack.pop();
+    if (!frame || frame.tag !== tag) throw new Error(`${file}: unbalanced </${tag}>`);
+    const value = decode(text.trim()).replace(/\s+/g, ' ');
+    text = '';
+    const o = owner();
+    if (tag === 'version' && stack.length === 1) list.year = Number(value);
+    else if (tag === 'name' && o?.diag) {
+      o.diag.code = value;
+      list.diags.set(value, o.diag);
+    } else if (tag === 'name' && o?.group && o.tag === 'chapter') {
+      chapter = value;
+      o.group.id = value;
+      o.group.chapter = value;
+      list.chapters.set(value, o.group);
+    } else if (tag === 'desc' && o) {
+      if (o.diag) o.diag.desc = value;
+      else if (o.group) o.group.desc = value;
+    } else if (tag === 'note' && noteKind && o && value) {
+      (o.diag ?? o.group)?.notes.push({ kind: noteKind, text: value });
+    } else if (tag === 'extension' && o?.diag && extChar) {
+      o.diag.sevenChr = [...(o.diag.sevenChr ?? []), { char: extChar, description: value }];
+      extChar = undefined;
+    } else if (NOTE_KIND_SET.has(tag)) noteKind = undefined;
   }
+  if (stack.length > 0)
+    throw new Error(`${file}: truncated XML (<${stack[stack.length - 1].tag}> not closed)`);
   return list;
 }
 
