@@ -1,4 +1,5 @@
 // RFC 4180 CSV parsing (quoted fields, doubled quotes, embedded newlines) into records keyed by header.
+import { ownString } from './read-data-file.js';
 export function parseCsv(text: string): string[][] {
   // Fields are cut with slice() rather than grown a character at a time: far fewer intermediate strings.
   const rows: string[][] = [];
@@ -32,7 +33,7 @@ export function parseCsv(text: string): string[][] {
       field = text.slice(i, j);
       i = j;
     }
-    row.push(field);
+    row.push(ownString(field));
     const c = text.charCodeAt(i);
     if (c === 44) {
       i++;

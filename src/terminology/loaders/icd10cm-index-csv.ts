@@ -13,6 +13,9 @@ export interface IndexEntry {
   seeAlso?: string;
 }
 
+/** Shared by the many entries without nonessential modifiers (most of the 81k have none). */
+const NONE: string[] = [];
+
 /** Columns RowID, Letter, Level, Term, See, SeeAlso, NonEssModif, Code; rows in document order. */
 export function parseIndexCsv(text: string): IndexEntry[] {
   const records = parseCsvRecords(text, ['Level', 'Term', 'See', 'SeeAlso', 'NonEssModif', 'Code']);
@@ -25,7 +28,7 @@ export function parseIndexCsv(text: string): IndexEntry[] {
     stack.push({ term: r.Term.trim(), nemod: r.NonEssModif.trim() });
     const e: IndexEntry = {
       path: stack.map((s) => s.term),
-      nonEssential: stack.map((s) => s.nemod).filter(Boolean),
+      nonEssential: stack.some((s) => s.nemod) ? stack.map((s) => s.nemod).filter(Boolean) : NONE,
     };
     const code = r.Code.trim();
     if (code)

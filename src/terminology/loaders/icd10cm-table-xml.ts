@@ -1,7 +1,7 @@
 // Loader for the CDC Neoplasm Table and Table of Drugs and Chemicals XML: one row per term path, one code per column.
 import { XMLParser } from 'fast-xml-parser';
 import { canonicalCode } from '../systems.js';
-import { readDataText } from './read-data-file.js';
+import { ownString, readDataText } from './read-data-file.js';
 
 export interface TableRow {
   path: string[];
@@ -23,11 +23,11 @@ type XmlNode = Record<string, unknown>;
 
 function textOf(v: unknown): { text: string; nemod: string[] } {
   if (v === undefined || v === null) return { text: '', nemod: [] };
-  if (typeof v !== 'object') return { text: String(v).trim(), nemod: [] };
+  if (typeof v !== 'object') return { text: ownString(String(v).trim()), nemod: [] };
   const o = v as XmlNode;
   const nem =
     o.nemod === undefined ? [] : (Array.isArray(o.nemod) ? o.nemod : [o.nemod]).map((x) => String(x).trim());
-  return { text: String(o['#text'] ?? '').trim(), nemod: nem };
+  return { text: ownString(String(o['#text'] ?? '').trim()), nemod: nem.map(ownString) };
 }
 
 function codeOf(raw: string): string {

@@ -1,5 +1,5 @@
 // Loader for the CDC ICD-10-CM Tabular List XML (icd10cm_tabular_YYYY.xml): hierarchy and instructional notes.
-import { readDataText } from './read-data-file.js';
+import { ownString, readDataText } from './read-data-file.js';
 
 export type NoteKind =
   | 'includes'
@@ -127,7 +127,7 @@ export function parseTabularXml(xml: string, file: string): TabularList {
     }
     const frame = stack.pop();
     if (!frame || frame.tag !== tag) throw new Error(`${file}: unbalanced </${tag}>`);
-    const value = decode(text.trim()).replace(/\s+/g, ' ');
+    const value = ownString(decode(text.trim()).replace(/\s+/g, ' '));
     text = '';
     const o = owner();
     if (tag === 'version' && stack.length === 1) list.year = Number(value);
