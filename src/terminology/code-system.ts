@@ -40,6 +40,11 @@ export class CodeSystemVersion {
     return this.byCode.get(canonicalCode(this.system, code));
   }
 
+  /** Lookup of a code already in canonical form (hot paths: no normalisation). */
+  getCanonical(code: string): CodeEntry | undefined {
+    return this.byCode.get(code);
+  }
+
   has(code: string): boolean {
     return this.byCode.has(canonicalCode(this.system, code));
   }

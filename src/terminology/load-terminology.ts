@@ -56,8 +56,6 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
   const poaExempt = new Map<number, Set<string>>();
   const parts: Partial<TerminologyParts> = { registry, addenda, poaExempt, timings: [] };
 
-  const cmPool = new Map<string, string>();
-  const pcsPool = new Map<string, string>();
   for (const y of ICD_YEARS) {
     steps.push([
       `ICD-10-CM FY${y.fiscalYear} order file`,
@@ -68,7 +66,7 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
             'icd10cm',
             y.fiscalYear,
             { publisher: 'CMS / CDC NCHS', official: true },
-            cmPool,
+            registry.all('icd10cm')[0],
           ),
         );
         addenda.set(`icd10cm|${y.fiscalYear}`, await loadOrderAddenda(path(y.cmAddenda), 'icd10cm'));
@@ -84,7 +82,7 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
             'icd10pcs',
             y.fiscalYear,
             { publisher: 'CMS', official: true },
-            pcsPool,
+            registry.all('icd10pcs')[0],
           ),
         );
         addenda.set(`icd10pcs|${y.fiscalYear}`, await loadOrderAddenda(path(y.pcsAddenda), 'icd10pcs'));

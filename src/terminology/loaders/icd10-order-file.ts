@@ -4,21 +4,12 @@ import { fiscalYearPeriod } from '../fiscal-year.js';
 import { canonicalCode } from '../systems.js';
 import { readDataBytes } from './read-data-file.js';
 
-/** Shares identical title strings between fiscal years (most titles do not change from one year to the next). */
-export type StringPool = Map<string, string>;
-
-function pooled(pool: StringPool | undefined, s: string): string {
-  if (!pool) return s;
-  const hit = pool.get(s);
-  if (hit !== undefined) return hit;
-  pool.set(s, s);
-  return s;
-}
-
 /**
- * cols 1-5 order number, 7-13 code, 15 billable flag (1 valid / 0 header), 17-76 short title,
- * 78-end long title. Throws on a line that does not fit, naming the line.
+ * Titles of an already loaded year, by code: most titles do not change from one year to the next, so
+ * the next year shares those strings instead of holding a second copy.
  */
+export type TitleSource = Pick<CodeSystemVersion, 'getCanonical'>;
+
 /** A blank-padded field decoded without its padding: trimming after decoding would keep the padded string alive. */
 function field(bytes: Buffer, from: number, to: number): string {
   let a = from;
@@ -31,7 +22,7 @@ function field(bytes: Buffer, from: number, to: number): string {
 export function parseOrderFile(
   bytes: Buffer,
   system: 'icd10cm' | 'icd10pcs',
-  pool?: StringPool,
+  shareWith?: TitleSource,
 ): CodeEntry[] {
   const out: CodeEntry[] = [];
   let start = 0;
@@ -51,11 +42,15 @@ export function parseOrderFile(
           `order file line ${lineNo} is not an order record: ${bytes.toString('latin1', start, Math.min(stop, start + 40))}`,
         );
       }
+      const code = canonicalCode(system, bytes.toString('latin1', start + 6, start + 13));
+      const same = shareWith?.getCanonical(code);
+      const shortDisplay = field(bytes, start + 16, Math.min(stop, start + 76));
+      const display = field(bytes, Math.min(stop, start + 77), stop);
       out.push({
-        code: canonicalCode(system, bytes.toString('latin1', start + 6, start + 13)),
+        code: same?.code ?? code,
         billable: flag === 0x31,
-        shortDisplay: pooled(pool, field(bytes, start + 16, Math.min(stop, start + 76))),
-        display: pooled(pool, field(bytes, Math.min(stop, start + 77), stop)),
+        shortDisplay: same?.shortDisplay === shortDisplay ? same.shortDisplay : shortDisplay,
+        display: same?.display === display ? same.display : display,
         order: out.length,
       });
     }
@@ -69,9 +64,9 @@ export async function loadOrderFile(
   system: 'icd10cm' | 'icd10pcs',
   fiscalYear: number,
   provenance: Omit<Provenance, 'file'>,
-  pool?: StringPool,
+  shareWith?: TitleSource,
 ): Promise<CodeSystemVersion> {
-  const entries = parseOrderFile(await readDataBytes(path), system, pool);
+  const entries = parseOrderFile(await readDataBytes(path), system, shareWith);
   return new CodeSystemVersion(system, String(fiscalYear), fiscalYearPeriod(fiscalYear), entries, {
     ...provenance,
     file: path.split('/').pop() ?? path,

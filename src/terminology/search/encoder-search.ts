@@ -127,7 +127,7 @@ export class EncoderSearch {
     for (const e of indexEntries) {
       if (e.code) {
         const bare = e.code.endsWith('-') ? e.code.slice(0, -1) : e.code;
-        if (!version.has(bare) && version.withPrefix(bare, 1).length === 0) continue;
+        if (!version.getCanonical(bare) && version.withPrefix(bare, 1).length === 0) continue;
         this.addDoc(KIND_INDEX, e.code, e.path, indexTokens(e), e, pathLength(e.path));
       } else if (e.see || e.seeAlso) {
         this.addDoc(KIND_SEE, '', e.path, indexTokens(e), e, pathLength(e.path));
@@ -143,7 +143,7 @@ export class EncoderSearch {
         this.titleLength(c) ?? saidLength(c.display),
       );
     for (const t of inclusionTerms) {
-      if (version.has(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
+      if (version.getCanonical(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
     }
     this.index.seal();
   }
@@ -154,7 +154,7 @@ export class EncoderSearch {
    */
   private titleLength(c: CodeEntry): number | undefined {
     if (this.version.system !== 'icd10cm' || c.code.length !== 8) return undefined;
-    const base = this.version.get(c.code.slice(0, 7));
+    const base = this.version.getCanonical(c.code.slice(0, 7));
     if (!base || !c.display.startsWith(base.display)) return undefined;
     return saidLength(base.display);
   }
@@ -170,7 +170,9 @@ export class EncoderSearch {
     const id = this.index.add(tokens, length);
     this.mainTerms.push(entry && kind === KIND_INDEX ? (tokenize(entry.path[0].split(',')[0])[0] ?? '') : '');
     this.docEntries.push(
-      kind === KIND_SEE ? undefined : this.version.get(code.endsWith('-') ? code.slice(0, -1) : code),
+      kind === KIND_SEE
+        ? undefined
+        : this.version.getCanonical(code.endsWith('-') ? code.slice(0, -1) : code),
     );
     this.kinds.push(kind);
     this.codes.push(code);

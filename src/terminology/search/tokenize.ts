@@ -28,9 +28,9 @@ export function stem(word: string): string {
 
 /** Words of `text` without stopwords; with `keepStopwords` the raw sequence is kept (for abbreviation matching). */
 export function words(text: string): string[] {
-  return text
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
+  // most titles are ASCII: skip the accent folding for them (it dominated building the search index)
+  const folded = /[\u0080-\uffff]/.test(text) ? text.normalize('NFD').replace(/[\u0300-\u036f]/g, '') : text;
+  return folded
     .toLowerCase()
     .replace(/'s\b/g, '')
     .split(/[^a-z0-9]+/)
