@@ -83,6 +83,22 @@ function indexTokens(e: IndexEntry): string[] {
   return strong.concat(weak);
 }
 
+/**
+ * A header the query matches exactly (K21 "Gastro-esophageal reflux disease") is not what a coder can
+ * assign: its best-ranked billable descendant in the list moves up to just before it.
+ */
+function billableBeforeHeader(hits: SearchHit[]): void {
+  for (let i = 0; i < hits.length; i++) {
+    const h = hits[i];
+    if (h.billable) continue;
+    const j = hits.findIndex((d, k) => k > i && d.billable && d.code.startsWith(h.code));
+    if (j < 0) continue;
+    const [d] = hits.splice(j, 1);
+    hits.splice(i, 0, d);
+    i++;
+  }
+}
+
 /** Words that qualify a title without saying what it is about ("site not specified"): they do not lengthen it for ranking. */
 const QUALIFIERS = new Set([
   'unspecified',
@@ -154,9 +170,12 @@ export class EncoderSearch {
    */
   private titleLength(c: CodeEntry): number | undefined {
     if (this.version.system !== 'icd10cm' || c.code.length !== 8) return undefined;
-    const base = this.version.getCanonical(c.code.slice(0, 7));
-    if (!base || !c.display.startsWith(base.display)) return undefined;
-    return saidLength(base.display);
+    // the base title: the 6-character code, or the nearest existing ancestor when placeholders fill it (W11.XXXA -> W11)
+    for (const n of [7, 6, 5, 3]) {
+      const base = this.version.getCanonical(c.code.slice(0, n));
+      if (base && c.display.startsWith(base.display)) return saidLength(base.display);
+    }
+    return undefined;
   }
 
   private addDoc(
@@ -436,6 +455,7 @@ export class EncoderSearch {
     const hits = [...byCode.values()];
     const order = (h: SearchHit): number => this.version.get(h.code)?.order ?? 0;
     hits.sort((a, b) => b.score - a.score || Number(b.billable) - Number(a.billable) || order(a) - order(b));
+    billableBeforeHeader(hits);
     response.total = hits.length;
     response.hits = hits.slice(0, limit).map((h) => ({ ...h, score: Math.round(h.score * 1000) / 1000 }));
     return response;
