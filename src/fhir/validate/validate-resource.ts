@@ -1,12 +1,10 @@
-// Validates a resource against the official R4 StructureDefinitions (cardinality, datatypes, invariants,
-// id and reference formats) with Medplum's validator, and reports failures as one FhirError whose
-// issues carry `expression` paths to the failing elements.
-import { validateResource as medplumValidate, OperationOutcomeError } from '@medplum/core';
+// Validates a resource against the official R4 StructureDefinitions (structure.ts: elements, datatypes,
+// cardinality, required bindings, invariants) and reports failures as one FhirError whose issues carry
+// `expression` paths to the failing elements.
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../platform/errors.js';
 import { isKnownResourceType, loadDefinitions } from '../definitions.js';
-import { confirmIssues } from './confirm-issues.js';
-import { checkRequiredBindings } from './required-bindings.js';
+import { structuralIssues } from './structure.js';
 
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 
@@ -17,43 +15,17 @@ export function assertResourceShape(body: unknown, where = 'body'): asserts body
   }
   const type = (body as { resourceType?: unknown }).resourceType;
   if (typeof type !== 'string') throw badRequest(`The ${where} has no resourceType`, `${where}.resourceType`);
-  if (!isKnownResourceType(type))
-    throw badRequest(`Unknown resource type "${type}"`, `${where}.resourceType`);
+  if (!isKnownResourceType(type)) throw badRequest(`Unknown resource type "${type}"`, `${where}.resourceType`);
 }
 
-/** Throws a 400 FhirError listing every error the validator found; warnings are returned. */
+/** Throws a 400 FhirError listing every error found; returns nothing when the resource is valid. */
 export function validateResource(resource: Resource): OperationOutcomeIssue[] {
   loadDefinitions();
   assertResourceShape(resource);
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_RE.test(resource.id))) {
-    throw badRequest(
-      `Invalid id "${String(resource.id)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`,
-      `${resource.resourceType}.id`,
-    );
+    throw badRequest(`Invalid id "${String(resource.id)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`, `${resource.resourceType}.id`);
   }
-  let issues: OperationOutcomeIssue[];
-  const bindingIssues = checkRequiredBindings(resource);
-  try {
-    issues = medplumValidate(resource) as OperationOutcomeIssue[];
-    if (bindingIssues.length) throw new FhirError(400, bindingIssues);
-  } catch (err) {
-    if (err instanceof OperationOutcomeError) {
-      const found = [
-        ...confirmIssues(resource, (err.outcome.issue ?? []) as OperationOutcomeIssue[]),
-        ...bindingIssues,
-      ];
-      if (found.length === 0) return [];
-      throw new FhirError(
-        400,
-        found.map((i) => ({
-          ...i,
-          diagnostics: i.details?.text
-            ? `${i.details.text}${i.expression?.length ? ` at ${i.expression.join(', ')}` : ''}`
-            : i.diagnostics,
-        })),
-      );
-    }
-    throw err;
-  }
-  return issues ?? [];
+  const issues = structuralIssues(resource as unknown as Record<string, unknown>);
+  if (issues.length) throw new FhirError(400, issues);
+  return [];
 }

@@ -155,7 +155,8 @@ async function processEntries(
       continue;
     }
     if ((p.method !== 'POST' && p.method !== 'PUT') || p.matched) continue;
-    const resource = structuredClone(e.resource) as Resource;
+    // Rewritten in place: the caller hands over the parsed body (the importer retries with the same ids).
+    const resource = e.resource as Resource;
     const conditionals: string[] = [];
     visitReferences(resource, (ref) => {
       const mapped = fullUrls.get(ref);

@@ -1,0 +1,85 @@
+// Chartroom's compiled validator against Medplum's (the reference it replaced for speed): same verdict on
+// every official R4 example record and on Synthea bundles, apart from the documented differences.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { test } from 'node:test';
+import { OperationOutcomeError, validateResource as medplumValidate } from '@medplum/core';
+import { loadDefinitions } from '../../src/fhir/definitions.js';
+import { structuralIssues } from '../../src/fhir/validate/structure.js';
+import { corpusFiles, readBundle } from '../support/corpus.js';
+
+const require = createRequire(import.meta.url);
+const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+type Json = Record<string, unknown>;
+
+// Where the two disagree, and who is right.
+const EXPECTED_DIFFERENCES: Record<string, string> = {
+  // Medplum rejects base64 with line breaks, which the R4 base64Binary regex allows.
+  'Binary-example.json': 'medplum-only',
+  'DiagnosticReport-gingival-mass.json': 'medplum-only',
+  'Media-example.json': 'medplum-only',
+  // Medplum fails ras-2 when there is no probability at all (the invariant is then not false but empty).
+  'RiskAssessment-breastcancer-risk.json': 'medplum-only',
+  'RiskAssessment-prognosis.json': 'medplum-only',
+  // Empty narratives break txt-2, which Medplum does not check.
+  'ActivityDefinition-blood-tubes-supply.json': 'ours-only',
+  'ActivityDefinition-heart-valve-replacement.json': 'ours-only',
+  'EventDefinition-example.json': 'ours-only',
+  'Questionnaire-zika-virus-exposure-assessment.json': 'ours-only',
+};
+const DEFINITIONAL = /^(StructureDefinition|SearchParameter|ValueSet|CodeSystem|ConceptMap|OperationDefinition|CapabilityStatement|ImplementationGuide|CompartmentDefinition|NamingSystem|StructureMap|GraphDefinition|TerminologyCapabilities|MessageDefinition|ExampleScenario|Bundle)-/;
+
+function medplumRejects(r: Json): boolean {
+  try {
+    medplumValidate(r as never);
+    return false;
+  } catch (err) {
+    if (err instanceof OperationOutcomeError) return (err.outcome.issue ?? []).some((i) => i.severity === 'error');
+    throw err;
+  }
+}
+
+test('same verdict as Medplum on the official example records and 10 Synthea bundles, except the documented cases', () => {
+  loadDefinitions();
+  const cases: [string, Json][] = [];
+  for (const file of fs.readdirSync(dir).sort()) {
+    if (!file.endsWith('.json') || file === 'package.json' || DEFINITIONAL.test(file)) continue;
+    cases.push([file, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))]);
+  }
+  for (const f of corpusFiles('synthea-fhir-r4').slice(0, 10)) for (const e of readBundle(f).entry) cases.push([path.basename(f), e.resource as unknown as Json]);
+  const differences: Record<string, string> = {};
+  for (const [file, r] of cases) {
+    const ours = structuralIssues(r).length > 0;
+    const theirs = medplumRejects(r);
+    if (ours !== theirs) differences[file] = ours ? 'ours-only' : 'medplum-only';
+  }
+  assert.ok(cases.length > 3000, `${cases.length} resources compared`);
+  assert.deepEqual(differences, EXPECTED_DIFFERENCES);
+});
+
+test('errors name the element: unknown property, datatype, cardinality, choice, required binding, invariant', () => {
+  const issues = structuralIssues({
+    resourceType: 'Observation',
+    status: 'finalish',
+    code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] },
+    effectiveDateTime: '2020-13-01',
+    effectivePeriod: { start: '2020-01-01' },
+    valueQuantity: { value: 'tall', code: 'cm' },
+    subject: { reference: '#missing' },
+    component: { code: { text: 'x' } },
+    colour: 'red',
+  });
+  const byPath = Object.fromEntries(issues.map((i) => [i.expression?.[0], i.details?.text ?? i.diagnostics]));
+  assert.match(byPath['Observation.status'], /not in the required value set/);
+  assert.match(byPath['Observation.effectiveDateTime'], /Invalid dateTime/);
+  assert.match(byPath['Observation.effectivePeriod'], /Only one of/);
+  assert.match(byPath['Observation.valueQuantity.value'], /expected number/);
+  assert.match(byPath['Observation.valueQuantity'], /qty-3/);
+  assert.match(byPath['Observation.subject'], /ref-1/);
+  assert.match(byPath['Observation.component'], /Expected an array/);
+  assert.match(byPath['Observation.colour'], /Invalid additional property/);
+  assert.deepEqual(structuralIssues({ resourceType: 'Patient', name: [{}] }).map((i) => i.expression?.[0]), ['Patient.name[0]']);
+  assert.deepEqual(structuralIssues({ resourceType: 'Patient', birthDate: '1970-01-01', _birthDate: { extension: [{ url: 'http://x', valueString: 'y' }] } }), []);
+});
