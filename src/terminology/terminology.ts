@@ -7,7 +7,7 @@ import { type CodeValidity, checkCode } from './edits/code-validity.js';
 import type { EncounterCodes, EncounterProcedure } from './edits/encounter.js';
 import type { EditFinding } from './edits/finding.js';
 import { mceFindings } from './edits/mce.js';
-import { type NcciData, ncciFindings } from './edits/ncci.js';
+import { indexPtp, type NcciData, ncciFindings } from './edits/ncci.js';
 import { codeFirstFindings, excludes1Findings, useAdditionalCodeFindings } from './edits/tabular-rules.js';
 import { type EffectivePeriod, fiscalYearOf } from './fiscal-year.js';
 import { loadCptFile } from './loaders/cpt-ama.js';
@@ -15,9 +15,11 @@ import { parseAnweb } from './loaders/hcpcs-anweb.js';
 import type { AddendaRecord } from './loaders/icd10-addenda.js';
 import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { IndexEntry } from './loaders/icd10cm-index-csv.js';
+import { parseIndexXml } from './loaders/icd10cm-index-xml.js';
 import type { CodeTable } from './loaders/icd10cm-table-xml.js';
 import { parseTabularXml, type TabularList } from './loaders/icd10cm-tabular-xml.js';
 import type { MceTables } from './loaders/mce-lists.js';
+import { parsePtpOfficialText } from './loaders/ncci-edits.js';
 import { readDataBytes } from './loaders/read-data-file.js';
 import { readZipEntries } from './loaders/xlsx-sheet.js';
 import {
@@ -494,6 +496,33 @@ export class Terminology {
     this.parts.structure = { ...this.parts.structure, notes: new TabularNotes(this.parts.tabularLists) };
     this.searchers.clear();
     return { year: list.year, chapters: list.chapters.size, codes: list.diags.size };
+  }
+
+  /**
+   * Installs a CDC Alphabetic Index XML (.xml, .xml.gz, or the CDC "table and index" .zip): it replaces
+   * the index paths the encoder search walks, and the search index is rebuilt.
+   */
+  async installIndexXml(path: string): Promise<{ year: number; entries: number }> {
+    const text = await textFromRelease(path, /(^|[/_-])index[-_]\d{4}\.xml$/i, 'utf8');
+    const { year, entries } = parseIndexXml(text, path.split('/').pop() ?? path);
+    if (entries.length === 0) throw badRequest(`${path}: no index terms found`, 'path');
+    this.parts.index = entries;
+    this.searchers.clear();
+    this.searchIndexFor(this.parts.registry.pick('icd10cm'));
+    return { year, entries: entries.length };
+  }
+
+  /** Installs an official CMS NCCI PTP file (tab-separated text, or the CMS .zip holding it) in place of the shipped sample. */
+  async installNcciPtp(path: string): Promise<{ pairs: number }> {
+    const text = await textFromRelease(path, /\.txt$/i, 'latin1');
+    const edits = parsePtpOfficialText(text);
+    if (edits.length === 0) throw badRequest(`${path}: no PTP edits found`, 'path');
+    this.parts.ncci = {
+      ...this.parts.ncci,
+      ptp: indexPtp(edits),
+      ptpSource: `NCCI PTP edits (${path.split('/').pop() ?? path})`,
+    };
+    return { pairs: edits.length };
   }
 
   /** Installs an official CMS HCPCS ANWEB file (the .txt or the CMS .zip holding it) as a new HCPCS version. */

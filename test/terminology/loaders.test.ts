@@ -202,3 +202,45 @@ test('installing an official HCPCS ANWEB release as a new quarter', {
   assert.ok(info.codes > 6000);
   assert.equal(t.validateCode({ system: 'hcpcs', code: 'G0008', version: '2020-reinstalled' }).valid, true);
 });
+
+const indexXml = '/work/shared/data/icd10cm/xml/2017/icd10cm_index_2017.xml.gz';
+test('installing an official Alphabetic Index XML release: titles keep their NEC, the search walks the new paths', {
+  skip: !existsSync(indexXml),
+}, async () => {
+  const t = await loadTerminology();
+  const res = await t.installIndexXml(indexXml);
+  assert.equal(res.year, 2017);
+  assert.ok(res.entries > 70_000);
+  const top = t.search('dm2 ckd').hits[0];
+  assert.equal(top.code, 'E11.22');
+  assert.deepEqual(top.indexPath, ['Diabetes, diabetic', 'type 2', 'with', 'chronic kidney disease']);
+});
+
+test('installing an official NCCI PTP file (CMS tab-separated layout) replaces the shipped sample', async () => {
+  const t = await loadTerminology();
+  const tmp = mkdtempSync(join(tmpdir(), 'ptp-'));
+  const file = join(tmp, 'ccipra-v321r0-f1.txt');
+  writeFileSync(
+    file,
+    'Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date *=no data\tModifier 0=not allowed 1=allowed 9=not applicable\tPTP Edit Rationale\r\n' +
+      'J1100\tJ1200\t\t20240101\t*\t0\tSynthetic rationale\r\n' +
+      'J1100\tJ1644\t\t20200101\t20201231\t1\tSynthetic deleted pair\r\n',
+  );
+  assert.deepEqual(await t.installNcciPtp(file), { pairs: 2 });
+  const r = t.edits({
+    date: '2025-11-03',
+    encounterType: 'professional',
+    diagnoses: [],
+    procedures: [{ code: 'J1100' }, { code: 'J1200', modifiers: ['59'] }],
+  });
+  const f = r.findings.find((x) => x.rule === 'ncci.ptp');
+  assert.equal(f?.severity, 'error');
+  assert.match(f?.ruleSource ?? '', /ccipra-v321r0-f1\.txt\); modifier indicator 0/);
+  const deleted = t.edits({
+    date: '2025-11-03',
+    encounterType: 'professional',
+    diagnoses: [],
+    procedures: [{ code: 'J1100' }, { code: 'J1644' }],
+  });
+  assert.ok(!deleted.findings.some((x) => x.rule === 'ncci.ptp'));
+});

@@ -106,24 +106,27 @@ export async function loadPtpCsv(path: string): Promise<PtpEdit[]> {
  * Official CMS PTP text file (tab-separated, after a header block): column 1, column 2, "*" if existing prior
  * to 1996, effective date, deletion date (or "*"), modifier indicator, rationale. Dates CCYYMMDD.
  */
-export async function loadPtpOfficialText(path: string): Promise<PtpEdit[]> {
+export function parsePtpOfficialText(text: string): PtpEdit[] {
   const out: PtpEdit[] = [];
-  for (const line of (await readDataText(path, 'latin1')).split(/\r?\n/)) {
+  for (const line of text.split(/\r?\n/)) {
     const f = line.split('\t');
     if (f.length < 6 || !/^[0-9A-Z]{5}$/.test(f[0]) || !/^[0-9A-Z]{5}$/.test(f[1])) continue;
     const del = f[4].trim();
+    const mi = f[5].trim();
     const e: PtpEdit = {
       column1: f[0],
       column2: f[1],
-      modifierIndicator: (['0', '1', '9'].includes(f[5].trim())
-        ? f[5].trim()
-        : '9') as PtpEdit['modifierIndicator'],
+      modifierIndicator: (mi === '0' || mi === '1' || mi === '9' ? mi : '9') as PtpEdit['modifierIndicator'],
       rationale: (f[6] ?? '').trim(),
     };
     if (/^\d{8}$/.test(del)) e.deletionDate = `${del.slice(0, 4)}-${del.slice(4, 6)}-${del.slice(6, 8)}`;
     out.push(e);
   }
   return out;
+}
+
+export async function loadPtpOfficialText(path: string): Promise<PtpEdit[]> {
+  return parsePtpOfficialText(await readDataText(path, 'latin1'));
 }
 
 interface AocJsonRecord {
