@@ -122,3 +122,21 @@ test('expand: under a parent, with a text filter, paged', () => {
   const f = t.expand({ filter: 'dm2 ckd', count: 1 });
   assert.equal(f.contains[0].code, 'E11.22');
 });
+
+test('a billable code comes before the header the words match exactly; initial encounter before sequela with placeholders', () => {
+  const gerd = t.search('gerd').hits;
+  assert.equal(gerd[0].billable, true);
+  assert.ok(gerd[0].code.startsWith('K21'));
+  assert.ok(gerd.findIndex((h) => h.code === 'K21') > 0);
+  const ladder = t.search('fall from ladder').hits[0];
+  assert.equal(ladder.code.slice(-1), 'A');
+  assert.match(ladder.display, /initial encounter/);
+});
+
+test('"hip fx l" follows the index cross-reference Fracture, traumatic, hip - see Fracture, femur, neck', () => {
+  const r = t.search('hip fx l', { limit: 5 });
+  const via = r.hits.find((h) => h.indexPath?.includes('see Fracture, femur, neck'));
+  assert.ok(via, 'a hit reached through the see reference');
+  assert.match(via.display, /neck of left femur/);
+  assert.ok(r.crossReferences.some((c) => c.see === 'Fracture, femur, neck'));
+});
