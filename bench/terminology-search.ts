@@ -1,8 +1,8 @@
 // Benchmark of the terminology domain: load time, memory, search and code-detail latency, and search relevance
 // measured on an evaluation set built from the Alphabetic Index (term path -> code), plus coder-style abbreviations.
 // Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/terminology-search.js [--runs N]
-import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,26 +170,47 @@ function buildEvalSet(entries: IndexEntry[], isCode: (c: string) => boolean, siz
   return out;
 }
 
+interface LoadSample {
+  loadMs: number;
+  rssMiB: number;
+  rssAfterIdleMiB: number;
+  hwmMiB: number;
+  heapUsedMiB: number;
+  rssBeforeMiB: number;
+}
+
+/** One load in a fresh process, as a server start does: load time, then memory after a GC and after 3 s idle. */
+function loadInFreshProcess(): LoadSample {
+  const index = fileURLToPath(new URL('../src/terminology/index.js', import.meta.url));
+  const script = String.raw`
+    import { readFileSync } from 'node:fs';
+    const st = (k) => Number(new RegExp(k + ':\\s+(\\d+)').exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
+    const before = st('VmRSS');
+    const { loadTerminology } = await import(${JSON.stringify(index)});
+    const t = await loadTerminology();
+    globalThis.gc();
+    const rss = st('VmRSS'), hwm = st('VmHWM');
+    await new Promise((r) => setTimeout(r, 3000));
+    globalThis.gc();
+    console.log(JSON.stringify({ loadMs: t.loadMs, rssMiB: Math.round(rss), rssAfterIdleMiB: Math.round(st('VmRSS')), hwmMiB: Math.round(hwm),
+      heapUsedMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), rssBeforeMiB: Math.round(before), keep: t.versions().length }));`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').pop() as string) as LoadSample;
+}
+
 async function main(): Promise<void> {
   const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
-  const rssBefore = process.memoryUsage().rss;
-  const loadTimes: number[] = [];
-  let t = await loadTerminology();
-  loadTimes.push(t.loadMs);
-  for (let i = 1; i < runs; i++) {
-    t = await loadTerminology();
-    loadTimes.push(t.loadMs);
-  }
+  const samples: LoadSample[] = [];
+  for (let i = 0; i < runs; i++) samples.push(loadInFreshProcess());
+  const median = (f: (s: LoadSample) => number): { median: number; min: number; max: number } => {
+    const v = samples.map(f).sort((x, y) => x - y);
+    return { median: v[Math.floor(v.length / 2)], min: v[0], max: v[v.length - 1] };
+  };
+  const t = await loadTerminology();
   const g = globalThis as { gc?: () => void };
   g.gc?.();
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const vmRss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  const vmHwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-
-  await new Promise((r) => setTimeout(r, 3000));
-  g.gc?.();
-  const idleRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
-  const heapMiB = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
 
   const entries = await loadIndexCsv(join(defaultDataDir(), INDEX_FILES.alphabeticIndex));
   const cm = t.versions().find((v) => v.system === 'icd10cm');
@@ -298,7 +319,6 @@ async function main(): Promise<void> {
   try {
     commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   } catch {}
-  const sortedLoad = [...loadTimes].sort((a, b) => a - b);
   const result = {
     benchmark: 'terminology-search',
     date: new Date().toISOString(),
@@ -307,18 +327,17 @@ async function main(): Promise<void> {
     machine: { nproc: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     load: {
       runs,
-      medianMs: sortedLoad[Math.floor(runs / 2)],
-      minMs: sortedLoad[0],
-      maxMs: sortedLoad[runs - 1],
+      ms: median((x) => x.loadMs),
       steps: t.loadTimings,
+      note: 'each run a fresh node process, as at server start',
     },
     memory: {
-      rssMiB: Math.round(vmRss),
-      rssAfterIdleMiB: Math.round(idleRss),
-      heapUsedMiB: heapMiB,
-      hwmMiB: Math.round(vmHwm),
-      rssBeforeLoadMiB: Math.round(rssBefore / 2 ** 20),
-      note: `${runs} loads in one process; RSS after the last load and a GC`,
+      rssAfterLoadAndGcMiB: median((x) => x.rssMiB),
+      rssAfterIdleMiB: median((x) => x.rssAfterIdleMiB),
+      peakRssMiB: median((x) => x.hwmMiB),
+      heapUsedMiB: median((x) => x.heapUsedMiB),
+      rssOfNodeBeforeLoadMiB: median((x) => x.rssBeforeMiB),
+      note: 'VmRSS/VmHWM from /proc/self/status of the fresh process; heap after a full GC',
     },
     codeSets: t.versions().map((v) => ({ system: v.system, version: v.version, codes: v.codes })),
     search: {
@@ -352,7 +371,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
   const dir = join(fileURLToPath(new URL('../../bench/results/', import.meta.url)));
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `terminology-search-${result.date.slice(0, 10)}.json`);
+  const file = join(dir, `terminology-search-${result.date.slice(0, 16).replace(':', '')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.error(`written ${file}`);
 }
