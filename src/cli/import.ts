@@ -10,6 +10,7 @@ import { ProgressBar } from './progress-bar.js';
 export interface ImportArgs {
   inputs: string[];
   workers?: number;
+  threads?: number;
   force?: boolean;
   quiet?: boolean;
   /** Print a line per finished file (status, resources, name) to stdout. */
@@ -23,7 +24,8 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   const files = findFiles(args.inputs);
   const services = await openServices();
   const { db, repo, config } = services;
-  const workers = args.workers ?? (db.kind === 'postgres' ? 3 : 1);
+  const workers = args.workers ?? 2;
+  const threads = args.threads ?? (db.kind === 'postgres' ? 2 : 1);
   const bar = new ProgressBar('import');
   const controller = new AbortController();
   const stop = () => {
@@ -35,6 +37,8 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   try {
     report = await runImport(repo, db, files, {
       workers,
+      threads,
+      databaseUrl: config.databaseUrl,
       force: args.force,
       signal: controller.signal,
       onFile: args.verbose

@@ -6,7 +6,8 @@ import { importCommand } from './import.js';
 const HELP = `chartroom <command>
 
   import <files or folders>...   load FHIR Bundles / NDJSON (.json, .ndjson, optionally .gz)
-        --workers N              files in flight (default 3 on PostgreSQL, 1 embedded)
+        --threads N              worker threads on PostgreSQL (default 2; the embedded database uses 1)
+        --workers N              files in flight per thread (default 2)
         --force                  load files again even if the journal says they are done
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'import': {
       const workers = flag(rest, '--workers');
+      const threads = flag(rest, '--threads');
       const reportFile = flag(rest, '--report');
       const force = bool(rest, '--force');
       const quiet = bool(rest, '--quiet');
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       const report = await importCommand({
         inputs: rest,
         workers: workers ? Number(workers) : undefined,
+        threads: threads ? Number(threads) : undefined,
         force,
         quiet,
         verbose,

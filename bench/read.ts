@@ -1,0 +1,141 @@
+// Read by id over HTTP on PostgreSQL, 50 connections: Chartroom (token check, audit) against a bare
+// Fastify route running the same SELECT with no auth or audit, measured in the same run.
+// Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--connections 50]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { corpusDir, fmt, PG_ADMIN, repoRoot, saveResult, stats, vm } from './support.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
+const runs = opt('--runs', 3);
+const seconds = opt('--seconds', 10);
+const connections = opt('--connections', 50);
+
+const dbName = 'bench_read';
+const admin = new pg.Client({ connectionString: PG_ADMIN });
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+await admin.query(`CREATE DATABASE ${dbName}`);
+await admin.end();
+const url = new URL(PG_ADMIN);
+url.pathname = `/${dbName}`;
+const databaseUrl = url.toString();
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-read-'));
+const env = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
+  CHARTROOM_PORT: '18080',
+};
+const cli = path.join(repoRoot, 'dist/src/cli/main.js');
+
+await new Promise((resolve, reject) =>
+  spawn(process.execPath, [cli, 'import', '--quiet', corpusDir], { env, stdio: 'inherit' }).on('exit', (c) =>
+    c === 0 ? resolve(0) : reject(new Error('import failed')),
+  ),
+);
+
+const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await new Promise<void>((resolve) =>
+  server.stdout.on('data', (d) => /listening/.test(String(d)) && resolve()),
+);
+const base = 'http://127.0.0.1:18080';
+const token = (
+  (await (
+    await fetch(`${base}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=admin&password=bench password 123',
+    })
+  ).json()) as { access_token: string }
+).access_token;
+
+const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+const ids = (
+  await db.query<{ type: string; id: string }>(
+    'SELECT type, id FROM resource WHERE NOT deleted ORDER BY random() LIMIT 2000',
+  )
+).rows;
+
+// The baseline: the same lookup with nothing around it.
+const bare = Fastify();
+bare.get('/fhir/R4/:type/:id', async (req, reply) => {
+  const { type, id } = req.params as { type: string; id: string };
+  const r = await db.query(
+    'SELECT v.content FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version WHERE r.type = $1 AND r.id = $2',
+    [type, id],
+  );
+  return reply.type('application/fhir+json').send(r.rows[0].content);
+});
+await bare.listen({ port: 18081, host: '127.0.0.1' });
+
+async function load(target: string, auth: boolean) {
+  let i = 0;
+  const result = await autocannon({
+    url: target,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = ids[i++ % ids.length];
+          return {
+            ...req,
+            path: `/fhir/R4/${r.type}/${r.id}`,
+            headers: auth ? { authorization: `Bearer ${token}` } : {},
+          };
+        },
+      },
+    ],
+  });
+  if (result.non2xx) throw new Error(`${result.non2xx} non-2xx responses`);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p97_5: result.latency.p97_5,
+    p99: result.latency.p99,
+    bytesPerReq: result.throughput.average / result.requests.average,
+  };
+}
+
+const c: ReturnType<typeof load> extends Promise<infer T> ? T[] : never = [];
+const b: typeof c = [];
+for (let k = 0; k < runs; k++) {
+  b.push(await load('http://127.0.0.1:18081', false));
+  c.push(await load(base, true));
+}
+const mem = vm(server.pid as number);
+const pick = (xs: typeof c, key: keyof (typeof c)[number]) => stats(xs.map((x) => x[key] as number));
+const out = {
+  connections,
+  seconds,
+  note: 'server, PostgreSQL and autocannon share the 2 cores',
+  chartroom: { rps: pick(c, 'rps'), p50ms: pick(c, 'p50'), p97_5ms: pick(c, 'p97_5'), p99ms: pick(c, 'p99') },
+  bareFastifySameSql: {
+    rps: pick(b, 'rps'),
+    p50ms: pick(b, 'p50'),
+    p97_5ms: pick(b, 'p97_5'),
+    p99ms: pick(b, 'p99'),
+  },
+  serverMemoryAfterImportAndReads: mem,
+};
+process.stdout.write(
+  `read by id, ${connections} connections, ${seconds}s x ${runs} runs (medians):\n` +
+    `  chartroom:            ${fmt(out.chartroom.rps.median)} req/s, p50 ${out.chartroom.p50ms.median} ms, p99 ${out.chartroom.p99ms.median} ms\n` +
+    `  bare fastify + SQL:   ${fmt(out.bareFastifySameSql.rps.median)} req/s, p50 ${out.bareFastifySameSql.p50ms.median} ms, p99 ${out.bareFastifySameSql.p99ms.median} ms\n` +
+    `  ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
+);
+process.stdout.write(`saved ${saveResult('read', out)}\n`);
+server.kill('SIGTERM');
+await bare.close();
+await db.end();
+fs.rmSync(dataDir, { recursive: true, force: true });

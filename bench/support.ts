@@ -1,0 +1,65 @@
+// Shared pieces of the benchmarks: statistics, machine facts, result files, corpus reading.
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const sharedDir = process.env.CHARTROOM_SHARED ?? path.resolve(repoRoot, '../shared');
+export const corpusDir = path.join(sharedDir, 'corpus/synthea-fhir-r4');
+export const PG_ADMIN = process.env.CHARTROOM_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function stats(xs: number[]): { median: number; min: number; max: number; runs: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  return { median: mid, min: s[0], max: s[s.length - 1], runs: s.length };
+}
+
+export function machine(): Record<string, unknown> {
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: repoRoot }).toString().trim();
+  } catch {}
+  return {
+    date: new Date().toISOString(),
+    nproc: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    commit,
+    loadavg: os.loadavg(),
+  };
+}
+
+export function saveResult(name: string, result: Record<string, unknown>): string {
+  const dir = path.join(repoRoot, 'bench/results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  fs.writeFileSync(
+    file,
+    `${JSON.stringify({ ...machine(), command: process.argv.slice(1).join(' '), ...result }, null, 2)}\n`,
+  );
+  return file;
+}
+
+/** The corpus resources as [type, id, json text] (the documents a bare insert stores). */
+export function corpusDocuments(): { type: string; id: string; text: string }[] {
+  const out: { type: string; id: string; text: string }[] = [];
+  for (const f of fs.readdirSync(corpusDir).sort()) {
+    const b = JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(corpusDir, f))).toString('utf8')) as {
+      entry: { resource: { resourceType: string; id: string } }[];
+    };
+    for (const e of b.entry)
+      out.push({ type: e.resource.resourceType, id: e.resource.id, text: JSON.stringify(e.resource) });
+  }
+  return out;
+}
+
+export function vm(pid: number): { rssMiB: number; hwmMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMiB: Math.round(kb('VmRSS') / 1024), hwmMiB: Math.round(kb('VmHWM') / 1024) };
+}
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -1,0 +1,30 @@
+// An import thread: opens its own connections and definitions, then imports the files it is sent.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadDefinitions } from '../../fhir/definitions.js';
+import { openDatabase } from '../../platform/db/database.js';
+import { FhirError } from '../../platform/errors.js';
+import { ParamRegistry } from '../param-registry.js';
+import { Repository } from '../repository.js';
+import type { ImportFile } from './read-files.js';
+import { importFile } from './run-import.js';
+
+const { databaseUrl } = workerData as { databaseUrl: string };
+const port = parentPort;
+if (!port) throw new Error('import-worker must run as a worker thread');
+
+try {
+  const db = await openDatabase({ databaseUrl, dataDir: '', poolSize: 3 });
+  loadDefinitions();
+  const repo = new Repository(db, await ParamRegistry.load(db), db);
+  port.on('message', async (m: { seq: number; file: ImportFile; lastRound: boolean }) => {
+    try {
+      const outcome = await importFile(repo, db, m.file, { lastRound: m.lastRound });
+      port.postMessage({ seq: m.seq, outcome });
+    } catch (err) {
+      port.postMessage({ seq: m.seq, error: err instanceof FhirError ? err.message : (err as Error).stack });
+    }
+  });
+  port.postMessage({ ready: true });
+} catch (err) {
+  port.postMessage({ error: (err as Error).message });
+}

@@ -1,0 +1,63 @@
+// Runs import files on worker threads (import-worker.ts), one message per file, for PostgreSQL imports.
+import { Worker } from 'node:worker_threads';
+import type { ImportFile } from './read-files.js';
+import type { FileOutcome } from './run-import.js';
+
+interface Pending {
+  resolve: (o: FileOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+export class ThreadRunner {
+  private next = 0;
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (m: { seq: number; outcome?: FileOutcome; error?: string }) => {
+        const p = this.pending.get(m.seq);
+        if (!p) return;
+        this.pending.delete(m.seq);
+        if (m.outcome) p.resolve(m.outcome);
+        else p.reject(new Error(m.error ?? 'import worker failed'));
+      });
+      w.on('error', (err: Error) => {
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+    }
+  }
+
+  static async start(threads: number, databaseUrl: string): Promise<ThreadRunner> {
+    const workers = Array.from(
+      { length: threads },
+      () => new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { databaseUrl } }),
+    );
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', (m: { ready?: boolean; error?: string }) =>
+              m.ready ? resolve() : reject(new Error(m.error)),
+            );
+            w.once('error', reject);
+          }),
+      ),
+    );
+    return new ThreadRunner(workers);
+  }
+
+  run(file: ImportFile, lastRound: boolean): Promise<FileOutcome> {
+    const seq = ++this.seq;
+    const worker = this.workers[this.next++ % this.workers.length];
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      worker.postMessage({ seq, file, lastRound });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
