@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { defaultDataDir, loadTerminology } from '../../src/terminology/index.js';
+import { defaultDataDir, loadTerminology, type Terminology } from '../../src/terminology/index.js';
 import { loadCptFile, parseCptFile } from '../../src/terminology/loaders/cpt-ama.js';
 import { loadAnweb } from '../../src/terminology/loaders/hcpcs-anweb.js';
 import { loadOrderAddenda } from '../../src/terminology/loaders/icd10-addenda.js';
@@ -15,6 +15,14 @@ import { loadIndexCsv } from '../../src/terminology/loaders/icd10cm-index-csv.js
 import { loadTabularXml } from '../../src/terminology/loaders/icd10cm-tabular-xml.js';
 
 const dir = defaultDataDir();
+
+// One loaded instance for the tests that add independent code sets (CPT, HCPCS, PTP, FY2024): each
+// load costs seconds on two cores. Tests that replace notes or index paths load their own.
+let sharedInstance: Promise<Terminology> | undefined;
+const shared = (): Promise<Terminology> => {
+  sharedInstance ??= loadTerminology();
+  return sharedInstance;
+};
 const text = (rel: string): string => gunzipSync(readFileSync(join(dir, rel))).toString('latin1');
 
 test('the FY2026 ICD-10-CM order file loads every record with its billable flag', async () => {
@@ -129,7 +137,7 @@ test('CPT loader reads a licensed AMA-style file (synthetic here: no CPT text is
   const v = await loadCptFile(file, '2026', { start: '2026-01-01', end: '2026-12-31' });
   assert.equal(v.size, 3);
   assert.equal(v.get('9000T')?.display, 'Synthetic category III descriptor');
-  const t = await loadTerminology();
+  const t = await shared();
   assert.throws(() => t.lookup({ system: 'http://www.ama-assn.org/go/cpt', code: '90001' }), /not loaded/);
   const info = await t.loadCpt(file, '2026', { start: '2026-01-01', end: '2026-12-31' });
   assert.equal(info.systemUri, 'http://www.ama-assn.org/go/cpt');
@@ -157,7 +165,7 @@ const official = '/work/shared/data/icd10cm/2025/icd10cm_order_2025.txt.gz';
 test('installing an official release file beside the shipped years (the yearly-update path)', {
   skip: !existsSync(official),
 }, async () => {
-  const t = await loadTerminology();
+  const t = await shared();
   const info = await t.installOrderFile(official, 'icd10cm', 2024);
   assert.equal(info.version, '2024');
   assert.deepEqual(info.effective, { start: '2023-10-01', end: '2024-09-30' });
@@ -193,7 +201,7 @@ const anweb = '/work/shared/data/hcpcs/2020/HCPC2020_ANWEB_w_disclaimer.txt.gz';
 test('installing an official HCPCS ANWEB release as a new quarter', {
   skip: !existsSync(anweb),
 }, async () => {
-  const t = await loadTerminology();
+  const t = await shared();
   const info = await t.installHcpcsAnweb(anweb, '2020-reinstalled', {
     start: '2020-01-01',
     end: '2020-03-31',
@@ -217,7 +225,7 @@ test('installing an official Alphabetic Index XML release: titles keep their NEC
 });
 
 test('installing an official NCCI PTP file (CMS tab-separated layout) replaces the shipped sample', async () => {
-  const t = await loadTerminology();
+  const t = await shared();
   const tmp = mkdtempSync(join(tmpdir(), 'ptp-'));
   const file = join(tmp, 'ccipra-v321r0-f1.txt');
   writeFileSync(

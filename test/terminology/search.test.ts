@@ -140,3 +140,14 @@ test('"hip fx l" follows the index cross-reference Fracture, traumatic, hip - se
   assert.match(via.display, /neck of left femur/);
   assert.ok(r.crossReferences.some((c) => c.see === 'Fracture, femur, neck'));
 });
+
+test('a pasted paragraph or an empty query does not break the search', () => {
+  const long =
+    'patient presents with acute on chronic systolic congestive heart failure and type 2 diabetes '.repeat(
+      40,
+    );
+  const r = t.search(long);
+  assert.ok(r.hits.length > 0);
+  assert.equal(t.search('').hits.length, 0);
+  assert.equal(t.search('of the and').hits.length, 0);
+});

@@ -206,7 +206,8 @@ export class EncoderSearch {
   search(query: string, options: SearchOptions = {}): SearchResponse {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 500));
     const system = this.version.system;
-    const raw = words(query.replace(/(\w)\.(\w)/g, '$1$2'));
+    // at most 24 words: a pasted paragraph is not a code lookup, and match counts are bytes
+    const raw = words(query.slice(0, 500).replace(/(\w)\.(\w)/g, '$1$2')).slice(0, 24);
     const response: SearchResponse = {
       query,
       system,
