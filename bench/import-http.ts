@@ -6,28 +6,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import pg from 'pg';
-import { corpusDir, fmt, PG_ADMIN, repoRoot, saveResult, vm } from './support.js';
+import { corpusDir, fmt, freshPgDatabase, repoRoot, saveResult, vm } from './support.js';
 
 const args = process.argv.slice(2);
 const clients = args.includes('--clients') ? Number(args[args.indexOf('--clients') + 1]) : 4;
 const dbName = 'bench_import_http';
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${dbName}`);
-await admin.end();
-const url = new URL(PG_ADMIN);
-url.pathname = `/${dbName}`;
+const url = new URL(await freshPgDatabase(dbName));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-http-'));
-const env = { ...process.env, DATABASE_URL: url.toString(), CHARTROOM_DATA_DIR: dataDir, CHARTROOM_ADMIN_PASSWORD: 'bench password 123', CHARTROOM_PORT: '18090', CHARTROOM_BODY_LIMIT: String(64 * 2 ** 20) };
-const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-await new Promise<void>((resolve) => server.stdout.on('data', (d) => /listening/.test(String(d)) && resolve()));
+const env = {
+  ...process.env,
+  DATABASE_URL: url.toString(),
+  CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
+  CHARTROOM_PORT: '18090',
+  CHARTROOM_BODY_LIMIT: String(64 * 2 ** 20),
+};
+const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
+  env,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await new Promise<void>((resolve) =>
+  server.stdout.on('data', (d) => /listening/.test(String(d)) && resolve()),
+);
 const base = 'http://127.0.0.1:18090';
-const token = ((await (await fetch(`${base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=admin&password=bench password 123' })).json()) as { access_token: string }).access_token;
+const token = (
+  (await (
+    await fetch(`${base}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=password&username=admin&password=bench password 123',
+    })
+  ).json()) as { access_token: string }
+).access_token;
 const atStart = vm(server.pid as number);
 
-const files = fs.readdirSync(corpusDir).sort((a, b) => Number(/Information/.test(b)) - Number(/Information/.test(a)));
+const files = fs
+  .readdirSync(corpusDir)
+  .sort((a, b) => Number(/Information/.test(b)) - Number(/Information/.test(a)));
 let next = 0;
 let resources = 0;
 const t0 = performance.now();
@@ -35,7 +50,15 @@ await Promise.all(
   Array.from({ length: clients }, async () => {
     while (next < files.length) {
       const body = zlib.gunzipSync(fs.readFileSync(path.join(corpusDir, files[next++])));
-      const r = await fetch(`${base}/fhir/R4`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', prefer: 'return=minimal' }, body });
+      const r = await fetch(`${base}/fhir/R4`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/fhir+json',
+          prefer: 'return=minimal',
+        },
+        body,
+      });
       if (r.status !== 200) throw new Error(`${r.status}: ${(await r.text()).slice(0, 300)}`);
       resources += ((await r.json()) as { entry: unknown[] }).entry.length;
     }
@@ -43,8 +66,14 @@ await Promise.all(
 );
 const seconds = (performance.now() - t0) / 1000;
 const after = vm(server.pid as number);
-process.stdout.write(`${fmt(resources)} resources over HTTP in ${seconds.toFixed(1)} s (${fmt(resources / seconds)}/s, ${clients} clients)\n`);
-process.stdout.write(`server RSS: ${atStart.rssMiB} MiB at start, ${after.rssMiB} MiB after the import (peak ${after.hwmMiB} MiB)\n`);
-process.stdout.write(`saved ${saveResult('import-http', { clients, resources, seconds, rate: resources / seconds, serverAtStart: atStart, serverAfterImport: after })}\n`);
+process.stdout.write(
+  `${fmt(resources)} resources over HTTP in ${seconds.toFixed(1)} s (${fmt(resources / seconds)}/s, ${clients} clients)\n`,
+);
+process.stdout.write(
+  `server RSS: ${atStart.rssMiB} MiB at start, ${after.rssMiB} MiB after the import (peak ${after.hwmMiB} MiB)\n`,
+);
+process.stdout.write(
+  `saved ${saveResult('import-http', { clients, resources, seconds, rate: resources / seconds, serverAtStart: atStart, serverAfterImport: after })}\n`,
+);
 server.kill('SIGTERM');
 fs.rmSync(dataDir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { corpusDir, corpusDocuments, fmt, PG_ADMIN, repoRoot, saveResult, stats } from './support.js';
+import { corpusDir, corpusDocuments, fmt, freshPgDatabase, repoRoot, saveResult, stats } from './support.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
@@ -16,16 +16,7 @@ const which = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'both';
 const docs = corpusDocuments();
 const N = docs.length;
 
-async function freshPg(name: string): Promise<string> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_ADMIN);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
+const freshPg = freshPgDatabase;
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

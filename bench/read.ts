@@ -8,7 +8,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { corpusDir, fmt, PG_ADMIN, repoRoot, saveResult, stats, vm } from './support.js';
+import { corpusDir, fmt, freshPgDatabase, repoRoot, saveResult, stats, vm } from './support.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
@@ -17,13 +17,7 @@ const seconds = opt('--seconds', 10);
 const connections = opt('--connections', 50);
 
 const dbName = 'bench_read';
-const admin = new pg.Client({ connectionString: PG_ADMIN });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${dbName}`);
-await admin.end();
-const url = new URL(PG_ADMIN);
-url.pathname = `/${dbName}`;
+const url = new URL(await freshPgDatabase(dbName));
 const databaseUrl = url.toString();
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-read-'));
 const env = {

@@ -63,3 +63,16 @@ export function vm(pid: number): { rssMiB: number; hwmMiB: number } {
 }
 
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Drops and creates a database on the benchmark PostgreSQL; returns its URL. */
+export async function freshPgDatabase(name: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
