@@ -1,6 +1,7 @@
 // `chartroom import <files or folders>`: loads FHIR Bundles and NDJSON with a progress bar, per-type
 // counts and a per-file error report (also written as JSON next to the data).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openServices } from '../server.js';
 import { findFiles } from '../store/import/read-files.js';
@@ -24,8 +25,10 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   const files = findFiles(args.inputs);
   const services = await openServices();
   const { db, repo, config } = services;
-  const workers = args.workers ?? 2;
-  const threads = args.threads ?? (db.kind === 'postgres' ? 2 : 1);
+  const workers = args.workers ?? 3;
+  // Threads pay for themselves from 4 cores up (each loads the definitions and warms up on its own).
+  const threads =
+    args.threads ?? (db.kind === 'postgres' ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : 1);
   const bar = new ProgressBar('import');
   const controller = new AbortController();
   const stop = () => {

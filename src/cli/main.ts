@@ -6,8 +6,8 @@ import { importCommand } from './import.js';
 const HELP = `chartroom <command>
 
   import <files or folders>...   load FHIR Bundles / NDJSON (.json, .ndjson, optionally .gz)
-        --threads N              worker threads on PostgreSQL (default 2; the embedded database uses 1)
-        --workers N              files in flight per thread (default 2)
+        --threads N              worker threads on PostgreSQL (default: half the cores; embedded: 1)
+        --workers N              files in flight per thread (default 3)
         --force                  load files again even if the journal says they are done
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)

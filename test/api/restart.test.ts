@@ -15,7 +15,12 @@ async function token(url: string): Promise<string> {
 
 test('a restarted server keeps resources, versions, the administrator and its signing key', async () => {
   const storage = await freshStorage('restart');
-  const opts = { databaseUrl: storage.databaseUrl, dataDir: storage.dataDir, port: 0, adminPassword: ADMIN_PASSWORD };
+  const opts = {
+    databaseUrl: storage.databaseUrl,
+    dataDir: storage.dataDir,
+    port: 0,
+    adminPassword: ADMIN_PASSWORD,
+  };
   try {
     const first = await startServer(opts);
     const t1 = await token(first.url);
@@ -31,7 +36,9 @@ test('a restarted server keeps resources, versions, the administrator and its si
     try {
       assert.equal(second.services.firstAdmin, undefined, 'no second administrator is created');
       // A token issued before the restart still verifies: the key is in the database.
-      const r = await fetch(`${second.url}/fhir/R4/Patient/${id}`, { headers: { authorization: `Bearer ${t1}` } });
+      const r = await fetch(`${second.url}/fhir/R4/Patient/${id}`, {
+        headers: { authorization: `Bearer ${t1}` },
+      });
       assert.equal(r.status, 200);
       assert.equal(((await r.json()) as { name: { family: string }[] }).name[0].family, 'Durable');
       assert.ok(await token(second.url), 'the original password still signs in');

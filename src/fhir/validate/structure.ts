@@ -41,7 +41,21 @@ interface TypeRule {
   constraints: Constraint[];
 }
 
-const NATIVE = new Set(['ele-1', 'ext-1', 'ref-1', 'per-1', 'txt-1', 'txt-2', 'qty-3', 'obs-6', 'obs-7']);
+const NATIVE = new Set([
+  'ele-1',
+  'ext-1',
+  'ref-1',
+  'per-1',
+  'txt-1',
+  'txt-2',
+  'qty-3',
+  'obs-6',
+  'obs-7',
+  'dom-2',
+  'dom-3',
+  'dom-4',
+  'dom-5',
+]);
 const rules = new Map<string, TypeRule | null>();
 
 // R4 primitive formats (https://hl7.org/fhir/R4/datatypes.html).
@@ -185,7 +199,6 @@ function ruleFor(type: string): TypeRule | null {
 }
 
 function runConstraint(c: Constraint, node: unknown, path: string, root: Json, issues: Issues): void {
-  if (c.key.startsWith('dom-') && !(node as Json).contained) return; // dom-2..5 only concern contained resources
   c.fn ??= (() => {
     const compiled = fhirpath.compile(
       { base: c.base, expression: c.expression } as unknown as string,
@@ -352,6 +365,56 @@ const QUANTITY_TYPES = new Set([
 const UNSAFE_HTML =
   /<\s*(script|iframe|object|embed|form|input|button|style|link|meta|base|frame)\b|\son[a-z]+\s*=|javascript:/i;
 
+/**
+ * Every local pointer ('#...') a resource holds: references and canonical/uri values (dom-3 looks at
+ * `descendants().reference` and `.as(canonical|uri|url)`; any string starting with '#' counts here).
+ */
+function collectLocalPointers(node: unknown, out: Set<string>): void {
+  if (typeof node === 'string') {
+    if (node.startsWith('#')) out.add(node);
+  } else if (Array.isArray(node)) {
+    for (const x of node) collectLocalPointers(x, out);
+  } else if (typeof node === 'object' && node !== null) {
+    for (const v of Object.values(node)) collectLocalPointers(v, out);
+  }
+}
+
+/** dom-2..dom-5, the rules for contained resources, without walking the resource once per rule. */
+function containedInvariants(resource: Json, path: string, issues: Issues): void {
+  const contained = resource.contained as Json[] | undefined;
+  if (!Array.isArray(contained) || contained.length === 0) return;
+  const fail = (key: string, text: string) =>
+    problem(issues, 'structure', `Constraint ${key} not met: ${text}`, path);
+  if (contained.some((c) => c?.contained !== undefined))
+    fail('dom-2', 'If the resource is contained in another resource, it SHALL NOT contain nested Resources');
+  if (
+    contained.some(
+      (c) =>
+        (c?.meta as Json | undefined)?.versionId !== undefined ||
+        (c?.meta as Json | undefined)?.lastUpdated !== undefined,
+    )
+  ) {
+    fail(
+      'dom-4',
+      'If a resource is contained in another resource, it SHALL NOT have a meta.versionId or a meta.lastUpdated',
+    );
+  }
+  if (contained.some((c) => (c?.meta as Json | undefined)?.security !== undefined))
+    fail('dom-5', 'If a resource is contained in another resource, it SHALL NOT have a security label');
+  const pointers = new Set<string>();
+  collectLocalPointers(resource, pointers);
+  for (const c of contained) {
+    if (typeof c?.id !== 'string' || pointers.has(`#${c.id}`)) continue;
+    const own = new Set<string>();
+    collectLocalPointers(c, own);
+    if (!own.has('#'))
+      fail(
+        'dom-3',
+        `The contained resource "${c.id}" SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource`,
+      );
+  }
+}
+
 function nativeInvariants(type: string, v: Json, path: string, root: Json, issues: Issues): void {
   if (type === 'Reference') {
     const ref = v.reference;
@@ -450,6 +513,7 @@ function validateValue(
     // A contained resource's local references point into its container (%rootResource); an entry's into itself.
     else {
       validateComplex(rt, v, path, el.name === 'contained' ? root : (v as Json), issues);
+      if (el.name !== 'contained') containedInvariants(v as Json, path, issues);
       if (rt === 'Observation') nativeInvariants(rt, v as Json, path, root, issues);
     }
   } else {
@@ -468,6 +532,7 @@ export function structuralIssues(resource: Json): Issues {
   const issues: Issues = [];
   const type = resource.resourceType as string;
   validateComplex(type, resource, type, resource, issues);
+  containedInvariants(resource, type, issues);
   if (type === 'Observation') nativeInvariants(type, resource, type, resource, issues);
   return issues;
 }
