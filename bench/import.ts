@@ -189,4 +189,4 @@ if (which === 'both' || which === 'pglite') {
   result.pglite = { ...pl, ratioToBareText: pl.chartroom.median / pl.bareInsertText.median };
 }
 process.stdout.write(`${lines.join('\n')}\n`);
-process.stdout.write(`saved ${saveResult('import', result)}\n`);
+process.stdout.write(`saved ${saveResult(`import-${which}`, result)}\n`);
