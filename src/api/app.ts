@@ -8,6 +8,7 @@ import { FHIR_JSON } from './fhir/respond.js';
 import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
 import { installPipeline } from './pipeline.js';
+import { terminologyRoutes } from './terminology/routes.js';
 
 export const VERSION = '0.1.0';
 
@@ -95,5 +96,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
   instanceRoutes(app, ctx);
+  terminologyRoutes(app, ctx);
   return app;
 }

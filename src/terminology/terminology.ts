@@ -102,6 +102,8 @@ export interface ValidateResult extends CodeValidity {
 export interface ExpandRequest {
   system?: string;
   version?: string;
+  /** Date of service (ISO): selects the version in effect, as for lookup. */
+  date?: string;
   /** Free-text filter, searched like the encoder search. */
   filter?: string;
   /** Only codes under this code (e.g. "E11"). */

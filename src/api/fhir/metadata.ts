@@ -5,6 +5,15 @@ import { paramsFor } from '../../fhir/index/search-params.js';
 
 const SUPPORTED_SEARCH_TYPES = new Set(['token', 'reference', 'string', 'date', 'uri', 'number', 'quantity']);
 
+/** The terminology operations (src/api/terminology/), by the resource type they are invoked on. */
+const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
+  CodeSystem: [
+    { name: 'lookup', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup' },
+    { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
+  ],
+  ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+};
+
 export function capabilityStatement(base: string, version: string): CapabilityStatement {
   return {
     resourceType: 'CapabilityStatement',
@@ -59,6 +68,7 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
               .filter((p) => SUPPORTED_SEARCH_TYPES.has(p.type))
               .map((p) => ({ name: p.code, type: p.type as 'token', definition: p.definition.url })),
           ],
+          ...(OPERATIONS[type] ? { operation: OPERATIONS[type] } : {}),
         })),
       },
     ],

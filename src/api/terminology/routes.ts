@@ -1,0 +1,19 @@
+// The terminology area of the API: the FHIR terminology operations and the encoder's JSON API, over code sets
+// held by one holder (CHARTROOM_TERMINOLOGY=lazy|eager|off, default lazy: loaded on first use).
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { encoderRoutes } from './encoder-routes.js';
+import { terminologyOperationRoutes } from './fhir-operations.js';
+import { TerminologyHolder, terminologyModeOf } from './holder.js';
+
+export function terminologyRoutes(app: FastifyInstance, _ctx: AppContext, holder?: TerminologyHolder): void {
+  const h = holder ?? new TerminologyHolder(terminologyModeOf(process.env.CHARTROOM_TERMINOLOGY));
+  if (h.mode === 'eager') {
+    // loads in the background once the server is ready; requests that come earlier wait for the same load
+    app.addHook('onReady', async () => {
+      h.get().catch((err: Error) => process.stderr.write(`terminology: ${err.message}\n`));
+    });
+  }
+  terminologyOperationRoutes(app, h);
+  encoderRoutes(app, h);
+}
