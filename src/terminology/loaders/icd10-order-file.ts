@@ -44,13 +44,17 @@ export function parseOrderFile(
       }
       const code = canonicalCode(system, bytes.toString('latin1', start + 6, start + 13));
       const same = shareWith?.getCanonical(code);
-      const shortDisplay = field(bytes, start + 16, Math.min(stop, start + 76));
-      const display = field(bytes, Math.min(stop, start + 77), stop);
+      const short = field(bytes, start + 16, Math.min(stop, start + 76));
+      const long = field(bytes, Math.min(stop, start + 77), stop);
+      const display = same?.display === long ? same.display : long;
+      // about half the short titles equal the long one: one string serves both
+      const shortDisplay =
+        short === display ? display : same?.shortDisplay === short ? same.shortDisplay : short;
       out.push({
         code: same?.code ?? code,
         billable: flag === 0x31,
-        shortDisplay: same?.shortDisplay === shortDisplay ? same.shortDisplay : shortDisplay,
-        display: same?.display === display ? same.display : display,
+        shortDisplay,
+        display,
         order: out.length,
       });
     }

@@ -23,10 +23,18 @@ export interface MatchResult {
 
 export class TextIndex {
   private readonly postingsBuild = new Map<string, number[]>();
-  private postings = new Map<string, Int32Array>();
+  private docLengthsBuild: number[] = [];
+  /**
+   * Sealed form: term ids in vocabulary order, every posting list in one flat array (`starts[id]` ..
+   * `starts[id + 1]`), idf and document lengths in typed arrays. One small typed array per term cost
+   * about 150 bytes of objects each, for tens of thousands of terms per index.
+   */
+  private termIds = new Map<string, number>();
   private vocabulary: string[] = [];
-  private docLengths: number[] = [];
-  private idf = new Map<string, number>();
+  private starts = new Uint32Array(1);
+  private flat = new Int32Array(0);
+  private idfs = new Float64Array(0);
+  private docLengths = new Uint16Array(0);
   private scratchBest = new Float32Array(0);
   private scratchWeight = new Float32Array(0);
   private scratchMatched = new Uint8Array(0);
@@ -46,9 +54,9 @@ export class TextIndex {
    * the document "says" for ranking, when some indexed words are only qualifiers.
    */
   add(tokens: string[], length?: number): number {
-    const id = this.docLengths.length;
+    const id = this.docLengthsBuild.length;
     const distinct = new Set(tokens);
-    this.docLengths.push(length ?? distinct.size);
+    this.docLengthsBuild.push(Math.min(length ?? distinct.size, 0xffff));
     for (const t of distinct) {
       let list = this.postingsBuild.get(t);
       if (!list) {
@@ -62,13 +70,26 @@ export class TextIndex {
 
   /** Freezes the index: typed posting arrays, a sorted vocabulary for prefix search, idf per term. */
   seal(): void {
-    const n = this.docLengths.length;
-    for (const [t, list] of this.postingsBuild) {
-      this.postings.set(t, Int32Array.from(list));
-      this.idf.set(t, Math.log(1 + n / list.length));
+    const n = this.docLengthsBuild.length;
+    this.docLengths = Uint16Array.from(this.docLengthsBuild);
+    this.docLengthsBuild = [];
+    this.vocabulary = [...this.postingsBuild.keys()].sort();
+    const terms = this.vocabulary.length;
+    this.starts = new Uint32Array(terms + 1);
+    this.idfs = new Float64Array(terms);
+    let total = 0;
+    for (let id = 0; id < terms; id++) {
+      const list = this.postingsBuild.get(this.vocabulary[id]) as number[];
+      this.starts[id] = total;
+      total += list.length;
+      this.idfs[id] = Math.log(1 + n / list.length);
+      this.termIds.set(this.vocabulary[id], id);
     }
+    this.starts[terms] = total;
+    this.flat = new Int32Array(total);
+    for (let id = 0; id < terms; id++)
+      this.flat.set(this.postingsBuild.get(this.vocabulary[id]) as number[], this.starts[id]);
     this.postingsBuild.clear();
-    this.vocabulary = [...this.postings.keys()].sort();
     this.scratchBest = new Float32Array(n);
     this.scratchWeight = new Float32Array(n);
     this.scratchMatched = new Uint8Array(n);
@@ -102,8 +123,8 @@ export class TextIndex {
   private termsForPlain(alt: string, allowPrefix: boolean, stemmed?: string): [string, number][] {
     const exact = stemmed ?? stem(alt);
     const out: [string, number][] = [];
-    if (this.postings.has(exact)) out.push([exact, 1]);
-    if (exact !== alt && this.postings.has(alt)) out.push([alt, 1]);
+    if (this.termIds.has(exact)) out.push([exact, 1]);
+    if (exact !== alt && this.termIds.has(alt)) out.push([alt, 1]);
     if (!allowPrefix || alt.replace(WEAK, '').length < 3) return out;
     const v = this.vocabulary;
     let lo = 0;
@@ -136,12 +157,13 @@ export class TextIndex {
       let nTouched = 0;
       for (const alt of slot.alts) {
         for (const [term, w] of this.termsFor(alt, slot.prefix)) {
-          const list = this.postings.get(term);
-          if (!list) continue;
+          const id = this.termIds.get(term);
+          if (id === undefined) continue;
           const isStrong = term[0] !== WEAK ? 1 : 0;
-          const s = w * (this.idf.get(term) ?? 0) * slot.weight;
-          for (let i = 0; i < list.length; i++) {
-            const d = list[i];
+          const s = w * this.idfs[id] * slot.weight;
+          const flat = this.flat;
+          for (let i = this.starts[id], end = this.starts[id + 1]; i < end; i++) {
+            const d = flat[i];
             if (best[d] === 0) touched[nTouched++] = d;
             if (s > best[d]) best[d] = s;
             slotStrong[d] |= isStrong;
