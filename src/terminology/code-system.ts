@@ -7,7 +7,7 @@ export interface CodeEntry {
   billable: boolean; // "valid for HIPAA-covered transactions"; false = header
   display: string; // long title
   shortDisplay: string;
-  order: number; // position in the official order (0-based)
+  order: number; // position in the official order: sorts codes of one version (may be counted in the positions of a year whose entry it shares)
   /** HCPCS/CPT only: the dates the publisher gives the code itself. */
   added?: string;
   terminated?: string;

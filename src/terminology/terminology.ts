@@ -16,7 +16,7 @@ import type { AddendaRecord } from './loaders/icd10-addenda.js';
 import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { IndexEntry } from './loaders/icd10cm-index-csv.js';
 import { parseIndexXml } from './loaders/icd10cm-index-xml.js';
-import type { CodeTable } from './loaders/icd10cm-table-xml.js';
+import type { CodeTable, TableRow } from './loaders/icd10cm-table-xml.js';
 import { parseTabularXml, type TabularList } from './loaders/icd10cm-tabular-xml.js';
 import type { MceTables } from './loaders/mce-lists.js';
 import { parsePtpOfficialText } from './loaders/ncci-edits.js';
@@ -133,6 +133,23 @@ function hcpcsOrCpt(p: EncounterProcedure): 'hcpcs' | 'cpt' | 'icd10pcs' {
   return p.system ?? (/^\d{4}[0-9A-Z]$/.test(p.code.toUpperCase()) ? 'cpt' : 'hcpcs');
 }
 
+/** One cell of the Neoplasm Table or the Table of Drugs as an index entry; its path is built when asked for. */
+class TableCellEntry implements IndexEntry {
+  constructor(
+    private readonly row: TableRow,
+    private readonly column: string,
+    readonly code: string,
+  ) {}
+
+  get path(): string[] {
+    return [...this.row.path, this.column];
+  }
+
+  get nonEssential(): string[] {
+    return this.row.nonEssential;
+  }
+}
+
 /**
  * Neoplasm and drug table cells as index paths (site or substance, then the column heading), so the
  * encoder search reaches "liver, secondary" -> C78.7. A cell code that needs more characters keeps a dash.
@@ -144,11 +161,7 @@ function tableEntries(table: CodeTable, v: CodeSystemVersion): IndexEntry[] {
       const bare = code.replace(/-$/, '');
       const e = v.get(bare);
       const incomplete = code.endsWith('-') || (e !== undefined && !e.billable);
-      out.push({
-        path: [...row.path, column],
-        nonEssential: row.nonEssential,
-        code: incomplete ? `${bare}-` : bare,
-      });
+      out.push(new TableCellEntry(row, column, incomplete ? `${bare}-` : bare));
     }
   }
   return out;

@@ -5,8 +5,9 @@ import { canonicalCode } from '../systems.js';
 import { readDataBytes } from './read-data-file.js';
 
 /**
- * Titles of an already loaded year, by code: most titles do not change from one year to the next, so
- * the next year shares those strings instead of holding a second copy.
+ * An already loaded year, by code: most codes do not change from one year to the next, so the next year
+ * shares those entries (and the titles of changed ones) instead of holding a second copy. `order` is then
+ * comparable within a year but counted in the other year's positions.
  */
 export type TitleSource = Pick<CodeSystemVersion, 'getCanonical'>;
 
@@ -27,6 +28,8 @@ export function parseOrderFile(
   const out: CodeEntry[] = [];
   let start = 0;
   let lineNo = 0;
+  let lastSharedOrder = -1;
+  let unsharedRun = 0;
   // Fields are cut from the bytes, not from one big decoded string, so no title keeps the whole file alive.
   while (start < bytes.length) {
     let end = bytes.indexOf(0x0a, start);
@@ -50,13 +53,28 @@ export function parseOrderFile(
       // about half the short titles equal the long one: one string serves both
       const shortDisplay =
         short === display ? display : same?.shortDisplay === short ? same.shortDisplay : short;
-      out.push({
-        code: same?.code ?? code,
-        billable: flag === 0x31,
-        shortDisplay,
-        display,
-        order: out.length,
-      });
+      const billable = flag === 0x31;
+      if (
+        same &&
+        same.billable === billable &&
+        same.display === display &&
+        same.shortDisplay === shortDisplay
+      ) {
+        // unchanged from the other year: the same entry object serves both (its order is that year's)
+        out.push(same);
+        lastSharedOrder = same.order;
+        unsharedRun = 0;
+      } else {
+        unsharedRun++;
+        out.push({
+          code: same?.code ?? code,
+          billable,
+          shortDisplay,
+          display,
+          // without sharing, the position in this file; with it, a place between the shared neighbours
+          order: shareWith ? lastSharedOrder + 1 - 1 / (unsharedRun + 1) : out.length,
+        });
+      }
     }
     start = end + 1;
   }

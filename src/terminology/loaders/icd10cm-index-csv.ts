@@ -16,20 +16,45 @@ export interface IndexEntry {
 /** Shared by the many entries without nonessential modifiers (most of the 81k have none). */
 const NONE: string[] = [];
 
+/**
+ * One index term, linked to its parent term: the path is walked when asked for instead of being held as
+ * an array per entry (81,000 arrays repeating their main term and subterms cost ~8 MB).
+ */
+export class IndexTerm implements IndexEntry {
+  code: string | undefined = undefined;
+  see: string | undefined = undefined;
+  seeAlso: string | undefined = undefined;
+
+  constructor(
+    readonly term: string,
+    readonly nemod: string,
+    readonly parent: IndexTerm | undefined,
+  ) {}
+
+  get path(): string[] {
+    const out: string[] = [];
+    for (let t: IndexTerm | undefined = this; t; t = t.parent) out.push(t.term);
+    return out.reverse();
+  }
+
+  get nonEssential(): string[] {
+    let out: string[] | undefined;
+    for (let t: IndexTerm | undefined = this; t; t = t.parent) if (t.nemod) (out ??= []).push(t.nemod);
+    return out ? out.reverse() : NONE;
+  }
+}
+
 /** Columns RowID, Letter, Level, Term, See, SeeAlso, NonEssModif, Code; rows in document order. */
 export function parseIndexCsv(text: string): IndexEntry[] {
   const records = parseCsvRecords(text, ['Level', 'Term', 'See', 'SeeAlso', 'NonEssModif', 'Code']);
-  const stack: { term: string; nemod: string }[] = [];
+  const stack: IndexTerm[] = [];
   const out: IndexEntry[] = [];
   for (const r of records) {
     const level = Number(r.Level);
     if (!Number.isInteger(level) || level < 0) continue;
     stack.length = level;
-    stack.push({ term: r.Term.trim(), nemod: r.NonEssModif.trim() });
-    const e: IndexEntry = {
-      path: stack.map((s) => s.term),
-      nonEssential: stack.some((s) => s.nemod) ? stack.map((s) => s.nemod).filter(Boolean) : NONE,
-    };
+    const e = new IndexTerm(r.Term.trim(), r.NonEssModif.trim(), stack[level - 1]);
+    stack.push(e);
     const code = r.Code.trim();
     if (code)
       e.code = code.endsWith('-')

@@ -195,7 +195,8 @@ export class EncoderSearch {
     );
     this.kinds.push(kind);
     this.codes.push(code);
-    this.texts.push(text);
+    // an index document's text is its entry's path, walked when shown rather than held twice
+    this.texts.push(entry ? '' : text);
     if (entry) this.entries.set(id, entry);
   }
 
@@ -430,7 +431,7 @@ export class EncoderSearch {
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
-      const text = this.texts[s.doc];
+      const text = entry ? entry.path : this.texts[s.doc];
       const hit = this.hitOf(
         ce,
         s.score,
