@@ -13,18 +13,8 @@ process.stdout.write(
 if (firstAdmin?.generatedPassword) {
   process.stdout.write(
     `\nFirst start: the administrator account is "${firstAdmin.username}" with the password\n\n    ${firstAdmin.generatedPassword}\n\n` +
-      'It is shown only this once: keep it somewhere safe. Get an access token with:\n' +
+      'It is shown only this once: keep it somewhere safe. Administrators sign in with a second factor;\n' +
+      'the first sign-in sets it up (README.md, "Running it for real"):\n' +
       `    curl -s -X POST ${running.url}/auth/token -d grant_type=password -d username=admin -d password='${firstAdmin.generatedPassword}'\n\n`,
   );
-}
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
 }

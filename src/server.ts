@@ -5,8 +5,10 @@ import { AuditWriter } from './api/audit-writer.js';
 import type { AppContext } from './api/context.js';
 import { loadDefinitions } from './fhir/definitions.js';
 import { type Config, loadConfig } from './platform/config.js';
+import { SecretBox } from './platform/crypto/secret-box.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { migrate } from './platform/db/migrate.js';
+import { SessionService } from './security/identity/sessions.js';
 import { ensureAdministrator } from './security/identity/sign-in.js';
 import { TokenService } from './security/oauth/tokens.js';
 import { ParamRegistry } from './store/param-registry.js';
@@ -43,6 +45,7 @@ export async function openServices(overrides: Partial<Config> = {}): Promise<Ser
 export interface Running {
   app: FastifyInstance;
   services: Services;
+  sessions: SessionService;
   url: string;
   close(): Promise<void>;
 }
@@ -52,7 +55,16 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const { config, db, repo } = services;
   const tokens = await TokenService.load(db, config.tokenLifetime);
   const audit = new AuditWriter(db);
-  const ctx: AppContext = { config, db, repo, tokens, audit };
+  const sessions = new SessionService(db, config.sessionIdleSeconds, config.sessionMaxSeconds);
+  const ctx: AppContext = {
+    config,
+    db,
+    repo,
+    tokens,
+    audit,
+    sessions,
+    box: SecretBox.fromConfig(config.secretKey, config.dataDir),
+  };
   const app = buildApp(ctx);
   const address = await app.listen({ host: config.host, port: config.port });
   if (config.port === 0) {
@@ -63,6 +75,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   return {
     app,
     services,
+    sessions,
     url: config.baseUrl,
     async close() {
       await app.close();

@@ -1,7 +1,9 @@
 // Builds the HTTP server: body parsing, the request pipeline, error mapping and the route plugins.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FhirError, issue } from '../platform/errors.js';
+import { mfaRoutes } from './auth/mfa.js';
 import { tokenRoutes } from './auth/token.js';
+import { userRoutes } from './auth/users.js';
 import type { AppContext } from './context.js';
 import { instanceRoutes } from './fhir/instance.js';
 import { FHIR_JSON } from './fhir/respond.js';
@@ -93,6 +95,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   tokenRoutes(app, ctx);
+  mfaRoutes(app, ctx);
+  userRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
   instanceRoutes(app, ctx);

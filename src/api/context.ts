@@ -1,6 +1,8 @@
 // What every API plugin is given: the configuration and the domain services.
 import type { Config } from '../platform/config.js';
+import type { SecretBox } from '../platform/crypto/secret-box.js';
 import type { Database } from '../platform/db/database.js';
+import type { SessionService } from '../security/identity/sessions.js';
 import type { TokenService } from '../security/oauth/tokens.js';
 import type { Repository } from '../store/repository.js';
 import type { AuditWriter } from './audit-writer.js';
@@ -11,4 +13,6 @@ export interface AppContext {
   repo: Repository;
   tokens: TokenService;
   audit: AuditWriter;
+  sessions: SessionService;
+  box: SecretBox;
 }

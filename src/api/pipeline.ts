@@ -38,6 +38,8 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
     if (!header?.startsWith('Bearer '))
       throw unauthorized('Sign in first: send "Authorization: Bearer <token>" (POST /auth/token gives one)');
     req.principal = await ctx.tokens.verify(header.slice(7).trim());
+    if (!req.principal.sid) throw unauthorized('The access token names no session; sign in again');
+    await ctx.sessions.check(req.principal.sid);
     authorize(req);
   });
 
@@ -61,9 +63,22 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
  * Authorization for now: every signed-in user's token carries roles and a scope, and only the
  * administrator role exists. The security issue replaces this with the role/label policy.
  */
+const ENROLLMENT_ROUTES = new Set(['/auth/mfa/enroll', '/auth/mfa/activate', '/auth/logout']);
+const SELF_SERVICE = new Set([...ENROLLMENT_ROUTES, '/admin/users']);
+
 function authorize(req: FastifyRequest): void {
   const p = req.principal;
   if (!p) throw unauthorized('Not signed in');
+  const path = req.url.split('?')[0];
+  if (p.scope === 'mfa-enrollment' && !ENROLLMENT_ROUTES.has(path)) {
+    throw new FhirError(403, {
+      severity: 'error',
+      code: 'forbidden',
+      diagnostics:
+        'Set up the second factor first: POST /auth/mfa/enroll, then /auth/mfa/activate, then sign in with totp',
+    });
+  }
+  if (SELF_SERVICE.has(path)) return; // each of these checks what it needs itself
   if (!p.roles.includes('administrator'))
     throw new FhirError(403, {
       severity: 'error',

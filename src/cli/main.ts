@@ -2,6 +2,7 @@
 // The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
 import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
+import { terminologyCommand } from './terminology.js';
 
 const HELP = `chartroom <command>
 
@@ -12,6 +13,7 @@ const HELP = `chartroom <command>
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
   demo                           start on the embedded database with sample patients loaded
+  terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   help                           this text
 
 Configuration comes from environment variables (docs/configuration.md): DATABASE_URL, CHARTROOM_DATA_DIR, ...`;
@@ -51,6 +53,11 @@ async function main(argv: string[]): Promise<number> {
         reportFile,
       });
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
+    }
+    case 'terminology': {
+      const dataDir = flag(rest, '--data');
+      const json = bool(rest, '--json');
+      return terminologyCommand(rest, { dataDir, json });
     }
     case 'demo':
       await demoCommand();

@@ -19,6 +19,18 @@ export interface Config {
   logLevel: string;
   /** PostgreSQL pool size. */
   poolSize: number;
+  /** Key that encrypts secrets at rest (32 bytes, hex or base64); generated into dataDir when unset. */
+  secretKey: string | undefined;
+  /** A session ends after this many seconds without a request. */
+  sessionIdleSeconds: number;
+  /** ... and after this many seconds in any case. */
+  sessionMaxSeconds: number;
+  /** Failed sign-ins in a row that lock an account, and for how long. */
+  lockoutAttempts: number;
+  lockoutSeconds: number;
+  /** Who must use a second factor: privileged roles (default), everyone, or nobody (tests of other things). */
+  mfa: 'privileged' | 'all' | 'off';
+  passwordMinLength: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -27,6 +39,12 @@ function int(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
+}
+
+function mfaSetting(raw: string | undefined): Config['mfa'] {
+  if (raw === undefined || raw === '') return 'privileged';
+  if (raw === 'privileged' || raw === 'all' || raw === 'off') return raw;
+  throw new Error(`CHARTROOM_MFA must be privileged, all or off, got "${raw}"`);
 }
 
 export function loadConfig(overrides: Partial<Config> = {}): Config {
@@ -43,6 +61,13 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     tokenLifetime: int('CHARTROOM_TOKEN_LIFETIME', 3600),
     logLevel: process.env.CHARTROOM_LOG_LEVEL ?? 'info',
     poolSize: int('CHARTROOM_DB_POOL', 10),
+    secretKey: process.env.CHARTROOM_SECRET_KEY || undefined,
+    sessionIdleSeconds: int('CHARTROOM_SESSION_IDLE', 900),
+    sessionMaxSeconds: int('CHARTROOM_SESSION_MAX', 12 * 3600),
+    lockoutAttempts: int('CHARTROOM_LOCKOUT_ATTEMPTS', 5),
+    lockoutSeconds: int('CHARTROOM_LOCKOUT_SECONDS', 900),
+    mfa: mfaSetting(process.env.CHARTROOM_MFA),
+    passwordMinLength: int('CHARTROOM_PASSWORD_MIN_LENGTH', 12),
     ...overrides,
   };
   return cfg;

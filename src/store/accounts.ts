@@ -1,4 +1,4 @@
-// SQL for user accounts and token-signing keys.
+// SQL for user accounts, sessions and token-signing keys.
 import type { Queryable } from '../platform/db/database.js';
 
 export interface UserRow {
@@ -7,7 +7,14 @@ export interface UserRow {
   password_hash: string;
   roles: string[];
   disabled: boolean;
+  failed_attempts: number;
+  locked_until: string | null;
+  totp_secret: string | null;
+  totp_enabled: boolean;
 }
+
+const USER_COLUMNS =
+  'id::text, username, password_hash, roles, disabled, failed_attempts, locked_until, totp_secret, totp_enabled';
 
 export async function countUsers(db: Queryable): Promise<number> {
   const r = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM app_user');
@@ -15,23 +22,105 @@ export async function countUsers(db: Queryable): Promise<number> {
 }
 
 export async function findUser(db: Queryable, username: string): Promise<UserRow | undefined> {
-  const r = await db.query<UserRow>(
-    'SELECT id::text, username, password_hash, roles, disabled FROM app_user WHERE username = $1',
-    [username],
-  );
+  const r = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM app_user WHERE username = $1`, [username]);
   return r.rows[0];
 }
 
+export async function listUsers(db: Queryable): Promise<UserRow[]> {
+  return (await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM app_user ORDER BY username`)).rows;
+}
+
+/** Inserts a user; false when the username is taken. */
 export async function insertUser(
   db: Queryable,
   username: string,
   passwordHash: string,
   roles: string[],
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const r = await db.query(
     'INSERT INTO app_user (username, password_hash, roles) VALUES ($1, $2, $3) ON CONFLICT (username) DO NOTHING',
     [username, passwordHash, roles],
   );
+  return r.rowCount > 0;
+}
+
+/** Counts a failed sign-in; locks the account for `lockSeconds` once `maxAttempts` is reached. */
+export async function recordFailedSignIn(
+  db: Queryable,
+  username: string,
+  maxAttempts: number,
+  lockSeconds: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE app_user SET failed_attempts = failed_attempts + 1,
+            locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
+      WHERE username = $1`,
+    [username, maxAttempts, lockSeconds],
+  );
+}
+
+export async function recordSuccessfulSignIn(db: Queryable, username: string): Promise<void> {
+  await db.query('UPDATE app_user SET failed_attempts = 0, locked_until = NULL WHERE username = $1', [
+    username,
+  ]);
+}
+
+export async function setTotp(
+  db: Queryable,
+  username: string,
+  sealedSecret: string | null,
+  enabled: boolean,
+): Promise<void> {
+  await db.query('UPDATE app_user SET totp_secret = $2, totp_enabled = $3 WHERE username = $1', [
+    username,
+    sealedSecret,
+    enabled,
+  ]);
+}
+
+export async function setPassword(db: Queryable, username: string, passwordHash: string): Promise<void> {
+  await db.query('UPDATE app_user SET password_hash = $2, password_changed_at = now() WHERE username = $1', [
+    username,
+    passwordHash,
+  ]);
+}
+
+export interface SessionRow {
+  id: string;
+  username: string;
+  last_seen_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  mfa: boolean;
+}
+
+export async function insertSession(
+  db: Queryable,
+  id: string,
+  username: string,
+  lifetimeSeconds: number,
+  mfa: boolean,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO app_session (id, username, expires_at, mfa) VALUES ($1, $2, now() + make_interval(secs => $3), $4)',
+    [id, username, lifetimeSeconds, mfa],
+  );
+}
+
+export async function findSession(db: Queryable, id: string): Promise<SessionRow | undefined> {
+  const r = await db.query<SessionRow>(
+    'SELECT id, username, last_seen_at, expires_at, revoked_at, mfa FROM app_session WHERE id = $1',
+    [id],
+  );
+  return r.rows[0];
+}
+
+export async function touchSession(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE app_session SET last_seen_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+}
+
+export async function revokeSession(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE app_session SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
 }
 
 export interface KeyRow {

@@ -2,16 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startServer } from '../../src/server.js';
-import { ADMIN_PASSWORD, freshStorage } from '../support/test-server.js';
-
-async function token(url: string): Promise<string> {
-  const r = await fetch(`${url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  return ((await r.json()) as { access_token: string }).access_token;
-}
+import { ADMIN_PASSWORD, freshStorage, signInAdministrator } from '../support/test-server.js';
 
 test('a restarted server keeps resources, versions, the administrator and its signing key', async () => {
   const storage = await freshStorage('restart');
@@ -23,7 +14,7 @@ test('a restarted server keeps resources, versions, the administrator and its si
   };
   try {
     const first = await startServer(opts);
-    const t1 = await token(first.url);
+    const { token: t1, totpSecret } = await signInAdministrator(first.url);
     const created = await fetch(`${first.url}/fhir/R4/Patient`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t1}`, 'content-type': 'application/fhir+json' },
@@ -41,7 +32,10 @@ test('a restarted server keeps resources, versions, the administrator and its si
       });
       assert.equal(r.status, 200);
       assert.equal(((await r.json()) as { name: { family: string }[] }).name[0].family, 'Durable');
-      assert.ok(await token(second.url), 'the original password still signs in');
+      assert.ok(
+        (await signInAdministrator(second.url, totpSecret)).token,
+        'the original password and second factor still sign in',
+      );
     } finally {
       await second.close();
     }

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { Config } from '../../src/platform/config.js';
+import { currentTotp } from '../../src/security/identity/totp.js';
 import { type Running, startServer } from '../../src/server.js';
 
 export const PG_ADMIN_URL = process.env.CHARTROOM_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -49,6 +51,8 @@ export interface TestServer {
   token: string;
   running: Running;
   storage: TestStorage;
+  /** The administrator's TOTP secret (set up by the first sign-in, as a real administrator would). */
+  totpSecret: string;
   /** fetch against the FHIR base with the admin token and FHIR JSON headers. */
   request(
     method: string,
@@ -68,7 +72,7 @@ export interface TestResponse {
 }
 
 export async function startTestServer(
-  opts: { bodyLimit?: number; label?: string } = {},
+  opts: { bodyLimit?: number; label?: string; config?: Partial<Config> } = {},
 ): Promise<TestServer> {
   const storage = await freshStorage(opts.label);
   const running = await startServer({
@@ -77,20 +81,17 @@ export async function startTestServer(
     port: 0,
     adminPassword: ADMIN_PASSWORD,
     ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    ...opts.config,
   });
   const url = running.url;
-  const tokenRes = await fetch(`${url}/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }),
-  });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const { token, totpSecret } = await signInAdministrator(url);
   const server: TestServer = {
     url,
     fhir: `${url}/fhir/R4`,
     token,
     running,
     storage,
+    totpSecret,
     async request(method, p, body, headers = {}) {
       const res = await fetch(p.startsWith('http') ? p : `${url}/fhir/R4${p}`, {
         method,
@@ -116,4 +117,60 @@ export async function startTestServer(
     },
   };
   return server;
+}
+
+export async function postForm(
+  url: string,
+  form: Record<string, string>,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: new URLSearchParams(form),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * Signs the administrator in as a person would: the first time, the role's second factor is set up
+ * (enroll, activate with a code from the secret); then password plus the current TOTP code.
+ */
+export async function signInAdministrator(
+  url: string,
+  knownSecret?: string,
+): Promise<{ token: string; totpSecret: string }> {
+  let secret = knownSecret;
+  if (!secret) {
+    const first = await postForm(`${url}/auth/token`, {
+      grant_type: 'password',
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+    });
+    if (first.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(first.body)}`);
+    const limited = first.body.access_token as string;
+    if (first.body.mfa_enrollment_required) {
+      const enrolled = await postForm(`${url}/auth/mfa/enroll`, {}, limited);
+      secret = enrolled.body.secret as string;
+      const activated = await postForm(
+        `${url}/auth/mfa/activate`,
+        { code: currentTotp(secret, 'admin') },
+        limited,
+      );
+      if (activated.status !== 204)
+        throw new Error(`MFA activation failed: ${JSON.stringify(activated.body)}`);
+    } else return { token: limited, totpSecret: '' };
+  }
+  const r = await postForm(`${url}/auth/token`, {
+    grant_type: 'password',
+    username: 'admin',
+    password: ADMIN_PASSWORD,
+    totp: currentTotp(secret as string, 'admin'),
+  });
+  if (r.status !== 200) throw new Error(`sign-in with TOTP failed: ${JSON.stringify(r.body)}`);
+  return { token: r.body.access_token as string, totpSecret: secret as string };
 }

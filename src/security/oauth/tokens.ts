@@ -10,6 +10,8 @@ export interface Principal {
   username: string;
   roles: string[];
   scope: string;
+  /** The session the token belongs to (it dies with it). */
+  sid: string;
   /** Expiry (seconds since the epoch) of the token it came from. */
   exp?: number;
 }
@@ -45,14 +47,14 @@ export class TokenService {
     );
   }
 
-  async issue(p: Principal): Promise<string> {
-    return new SignJWT({ roles: p.roles, scope: p.scope })
+  async issue(p: Principal, lifetimeSeconds = this.lifetime): Promise<string> {
+    return new SignJWT({ roles: p.roles, scope: p.scope, sid: p.sid })
       .setProtectedHeader({ alg: 'ES256', kid: this.signing.kid })
       .setIssuer(ISSUER)
       .setSubject(p.username)
       .setIssuedAt()
       .setJti(randomUUID())
-      .setExpirationTime(`${this.lifetime}s`)
+      .setExpirationTime(`${Math.min(lifetimeSeconds, this.lifetime)}s`)
       .sign(this.signing.key);
   }
 
@@ -84,6 +86,7 @@ export class TokenService {
         username: String(payload.sub),
         roles: (payload.roles as string[]) ?? [],
         scope: String(payload.scope ?? ''),
+        sid: String(payload.sid ?? ''),
         exp: Number(payload.exp),
       };
     } catch {

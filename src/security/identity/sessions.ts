@@ -1,0 +1,75 @@
+// Sessions: what a sign-in creates and every access token names. A session ends when its user signs
+// out, after `idleSeconds` without a request, or `maxSeconds` after it began. The database holds only
+// the SHA-256 of a session id. Checks are cached for a few seconds per process, so revocation reaches
+// other server processes within that time and this one at once.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Queryable } from '../../platform/db/database.js';
+import { unauthorized } from '../../platform/errors.js';
+import {
+  findSession,
+  insertSession,
+  revokeSession,
+  type SessionRow,
+  touchSession,
+} from '../../store/accounts.js';
+
+const CACHE_MS = 5_000;
+const TOUCH_EVERY_MS = 30_000;
+
+const hash = (sid: string) => createHash('sha256').update(sid).digest('base64url');
+
+export class SessionService {
+  private readonly cache = new Map<
+    string,
+    { row: SessionRow; checkedAt: number; lastSeen: number; touchedAt: number }
+  >();
+
+  constructor(
+    private readonly db: Queryable,
+    readonly idleSeconds: number,
+    readonly maxSeconds: number,
+  ) {}
+
+  async create(username: string, mfa: boolean): Promise<string> {
+    const sid = randomBytes(32).toString('base64url');
+    await insertSession(this.db, hash(sid), username, this.maxSeconds, mfa);
+    return sid;
+  }
+
+  /** Throws 401 unless the session is live; counts the request as activity. */
+  async check(sid: string): Promise<void> {
+    const key = hash(sid);
+    const now = Date.now();
+    let c = this.cache.get(key);
+    if (!c || now - c.checkedAt > CACHE_MS) {
+      const row = await findSession(this.db, key);
+      if (!row) throw unauthorized('The session is not known; sign in again');
+      const lastSeen = Math.max(new Date(row.last_seen_at).getTime(), c?.lastSeen ?? 0);
+      c = { row, checkedAt: now, lastSeen, touchedAt: c?.touchedAt ?? now };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, c);
+    }
+    if (c.row.revoked_at) throw unauthorized('The session has ended (signed out); sign in again');
+    if (now > new Date(c.row.expires_at).getTime())
+      throw unauthorized('The session reached its maximum lifetime; sign in again');
+    if (now - c.lastSeen > this.idleSeconds * 1000) {
+      await this.revoke(sid);
+      const idle =
+        this.idleSeconds >= 120
+          ? `${Math.round(this.idleSeconds / 60)} minutes`
+          : `${this.idleSeconds} seconds`;
+      throw unauthorized(`The session ended after ${idle} without activity; sign in again`);
+    }
+    c.lastSeen = now;
+    if (now - c.touchedAt > TOUCH_EVERY_MS) {
+      c.touchedAt = now;
+      await touchSession(this.db, key);
+    }
+  }
+
+  async revoke(sid: string): Promise<void> {
+    const key = hash(sid);
+    await revokeSession(this.db, key);
+    this.cache.delete(key);
+  }
+}
