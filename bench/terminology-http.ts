@@ -68,12 +68,25 @@ async function main(): Promise<void> {
     const firstMs = await get('/terminology/search?q=htn');
     const rssAfterLoad = rssMiB();
 
-    const index = await loadIndexCsv(path.join(defaultDataDir(), 'icd10cm/derived/2025/ICD10CM_2025_Index.csv.gz'));
+    const index = await loadIndexCsv(
+      path.join(defaultDataDir(), 'icd10cm/derived/2025/ICD10CM_2025_Index.csv.gz'),
+    );
     const fromIndex = index
       .filter((e, i) => e.code && i % 200 === 0)
       .map((e) => e.path.join(' ').replace(/[(),]/g, ' '));
     const queries = [...CODER_QUERIES, ...fromIndex];
-    const codes = ['E11.22', 'I10', 'S72.001A', 'O09.511', 'Z38.00', 'J44.1', 'I50.23', 'N18.4', 'F32.2', 'C50.911'];
+    const codes = [
+      'E11.22',
+      'I10',
+      'S72.001A',
+      'O09.511',
+      'Z38.00',
+      'J44.1',
+      'I50.23',
+      'N18.4',
+      'F32.2',
+      'C50.911',
+    ];
 
     const run = async (paths: string[]): Promise<number[]> => {
       for (const p of paths.slice(0, 50)) await get(p); // warm-up

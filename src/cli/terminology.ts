@@ -24,7 +24,10 @@ async function load(opts: TerminologyCommandOptions, showProgress: boolean): Pro
   });
 }
 
-export async function terminologyCommand(args: string[], opts: TerminologyCommandOptions = {}): Promise<number> {
+export async function terminologyCommand(
+  args: string[],
+  opts: TerminologyCommandOptions = {},
+): Promise<number> {
   const out = opts.out ?? process.stdout;
   const [sub] = args;
   if (sub !== 'load' && sub !== 'versions') {
@@ -34,7 +37,9 @@ export async function terminologyCommand(args: string[], opts: TerminologyComman
   const t = await load(opts, sub === 'load' && !opts.json);
   const versions = t.versions();
   if (opts.json) {
-    out.write(`${JSON.stringify(sub === 'load' ? { loadMs: t.loadMs, steps: t.loadTimings, versions } : { versions }, null, 2)}\n`);
+    out.write(
+      `${JSON.stringify(sub === 'load' ? { loadMs: t.loadMs, steps: t.loadTimings, versions } : { versions }, null, 2)}\n`,
+    );
     return 0;
   }
   for (const v of versions)

@@ -21,12 +21,16 @@ export interface Provenance {
 }
 
 /**
- * Codes are found by binary search over one typed array of entry positions sorted by code, rather than a
- * Map per version: six versions hold ~370,000 codes, and a Map costs ~40 bytes per code where this costs 4.
+ * Codes are found by binary search over one typed array of entry positions sorted by code, narrowed first to
+ * the codes sharing the first three characters, rather than a Map per version: six versions hold ~370,000
+ * codes, and a Map costs ~40 bytes per code where this costs 4 (plus one small Map of ~2,000 prefixes).
  */
 export class CodeSystemVersion {
   readonly entries: CodeEntry[];
   private readonly sorted: Uint32Array;
+  /** Three-character prefix -> its number; its codes are sorted[bucketStarts[n]] .. sorted[bucketStarts[n + 1] - 1]. */
+  private readonly buckets = new Map<string, number>();
+  private readonly bucketStarts: Uint32Array;
 
   constructor(
     readonly system: SystemKey,
@@ -45,14 +49,22 @@ export class CodeSystemVersion {
       entries[a].code < entries[b].code ? -1 : entries[a].code > entries[b].code ? 1 : 0,
     );
     this.sorted = positions;
+    const starts: number[] = [];
+    for (let i = 0; i < positions.length; i++) {
+      const prefix = entries[positions[i]].code.slice(0, 3);
+      if (!this.buckets.has(prefix)) {
+        this.buckets.set(prefix, starts.length);
+        starts.push(i);
+      }
+    }
+    starts.push(positions.length);
+    this.bucketStarts = Uint32Array.from(starts);
   }
 
-  /** Position in `sorted` of the first code >= `code`. */
-  private lowerBound(code: string): number {
+  /** Position in `sorted` of the first code >= `code`, searching only [lo, hi). */
+  private lowerBound(code: string, lo = 0, hi = this.sorted.length): number {
     const sorted = this.sorted;
     const entries = this.entries;
-    let lo = 0;
-    let hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (entries[sorted[mid]].code < code) lo = mid + 1;
@@ -67,8 +79,11 @@ export class CodeSystemVersion {
 
   /** Lookup of a code already in canonical form (hot paths: no normalisation). */
   getCanonical(code: string): CodeEntry | undefined {
-    const i = this.lowerBound(code);
-    if (i >= this.sorted.length) return undefined;
+    const b = this.buckets.get(code.slice(0, 3));
+    if (b === undefined) return undefined;
+    const end = this.bucketStarts[b + 1];
+    const i = this.lowerBound(code, this.bucketStarts[b], end);
+    if (i >= end) return undefined;
     const e = this.entries[this.sorted[i]];
     return e.code === code ? e : undefined;
   }
@@ -84,7 +99,13 @@ export class CodeSystemVersion {
   /** Codes that start with `prefix` (canonical), in code order. */
   withPrefix(prefix: string, limit = Number.POSITIVE_INFINITY): CodeEntry[] {
     const out: CodeEntry[] = [];
-    for (let i = this.lowerBound(prefix); i < this.sorted.length && out.length < limit; i++) {
+    let from: number;
+    if (prefix.length >= 3) {
+      const b = this.buckets.get(prefix.slice(0, 3));
+      if (b === undefined) return out;
+      from = this.lowerBound(prefix, this.bucketStarts[b], this.bucketStarts[b + 1]);
+    } else from = this.lowerBound(prefix);
+    for (let i = from; i < this.sorted.length && out.length < limit; i++) {
       const e = this.entries[this.sorted[i]];
       if (!e.code.startsWith(prefix)) break;
       out.push(e);
