@@ -38,9 +38,9 @@ export class IndexTerm implements IndexEntry {
   }
 
   get nonEssential(): string[] {
-    let out: string[] | undefined;
-    for (let t: IndexTerm | undefined = this; t; t = t.parent) if (t.nemod) (out ??= []).push(t.nemod);
-    return out ? out.reverse() : NONE;
+    const out: string[] = [];
+    for (let t: IndexTerm | undefined = this; t; t = t.parent) if (t.nemod) out.push(t.nemod);
+    return out.length ? out.reverse() : NONE;
   }
 }
 
