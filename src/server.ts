@@ -47,6 +47,8 @@ export interface Running {
   services: Services;
   sessions: SessionService;
   url: string;
+  /** Writes the audit entries recorded so far (tests and shutdown). */
+  flushAudit(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     services,
     sessions,
     url: config.baseUrl,
+    flushAudit: () => audit.flush(),
     async close() {
       await app.close();
       await audit.flush();

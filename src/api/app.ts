@@ -1,6 +1,7 @@
 // Builds the HTTP server: body parsing, the request pipeline, error mapping and the route plugins.
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FhirError, issue } from '../platform/errors.js';
+import { auditReportRoutes } from './audit-report.js';
 import { mfaRoutes } from './auth/mfa.js';
 import { tokenRoutes } from './auth/token.js';
 import { userRoutes } from './auth/users.js';
@@ -97,6 +98,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   tokenRoutes(app, ctx);
   mfaRoutes(app, ctx);
   userRoutes(app, ctx);
+  auditReportRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
   instanceRoutes(app, ctx);

@@ -64,7 +64,7 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
  * administrator role exists. The security issue replaces this with the role/label policy.
  */
 const ENROLLMENT_ROUTES = new Set(['/auth/mfa/enroll', '/auth/mfa/activate', '/auth/logout']);
-const SELF_SERVICE = new Set([...ENROLLMENT_ROUTES, '/admin/users']);
+const SELF_SERVICE = new Set([...ENROLLMENT_ROUTES, '/admin/users', '/audit']);
 
 function authorize(req: FastifyRequest): void {
   const p = req.principal;

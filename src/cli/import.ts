@@ -3,10 +3,36 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { toAuditEvent } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
+import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import { findFiles } from '../store/import/read-files.js';
+import type { FileReport } from '../store/import/run-import.js';
 import { type ImportReport, runImport } from '../store/import/run-import.js';
 import { ProgressBar } from './progress-bar.js';
+
+function importAudit(f: FileReport, operator: string): AuditRow {
+  const status = f.status === 'imported' ? 201 : f.status === 'partial' ? 207 : 400;
+  const event = toAuditEvent(
+    {
+      username: operator,
+      action: 'C',
+      interaction: 'import',
+      path: f.file,
+      status,
+      entities: [],
+      patients: [],
+    },
+    new Date().toISOString(),
+  );
+  return {
+    username: operator,
+    action: 'import',
+    outcome: String(status),
+    patients: [],
+    content: JSON.stringify(event),
+  };
+}
 
 export interface ImportArgs {
   inputs: string[];
@@ -30,6 +56,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   const threads =
     args.threads ?? (db.kind === 'postgres' ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : 1);
   const bar = new ProgressBar('import');
+  // Loading records is an access to patient data like any other: one audit entry per file.
+  const operator = `cli:${os.userInfo().username}`;
+  const audits: AuditRow[] = [];
   const controller = new AbortController();
   const stop = () => {
     process.stderr.write('\nStopping after the files in flight; run the same command again to resume.\n');
@@ -44,9 +73,10 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       databaseUrl: config.databaseUrl,
       force: args.force,
       signal: controller.signal,
-      onFile: args.verbose
-        ? (f) => process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`)
-        : undefined,
+      onFile: (f) => {
+        if (f.status !== 'skipped') audits.push(importAudit(f, operator));
+        if (args.verbose) process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`);
+      },
       onProgress: (p) => {
         if (args.quiet) return;
         const rate = p.resources / Math.max(0.001, (Date.now() - started) / 1000);
@@ -59,6 +89,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
     });
   } finally {
     process.removeListener('SIGINT', stop);
+    await appendAudit(db, audits).catch((err: Error) =>
+      process.stderr.write(`Could not write the audit entries of this import: ${err.message}\n`),
+    );
     await db.close();
   }
   if (!args.quiet) {

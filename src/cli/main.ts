@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
+import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
 import { terminologyCommand } from './terminology.js';
@@ -12,6 +13,7 @@ const HELP = `chartroom <command>
         --force                  load files again even if the journal says they are done
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
+  audit verify                   check the hash chain of the audit trail (exit 3 when broken)
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   help                           this text
@@ -59,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       const json = bool(rest, '--json');
       return terminologyCommand(rest, { dataDir, json });
     }
+    case 'audit':
+      return auditCommand(rest);
     case 'demo':
       await demoCommand();
       return -1; // keeps running

@@ -1,5 +1,7 @@
-// SQL for the audit trail: insert-only.
-import type { Queryable } from '../platform/db/database.js';
+// SQL for the audit trail: append-only, hash-chained (security/audit/chain.ts), queried for reports.
+
+import type { Database, Queryable } from '../platform/db/database.js';
+import { type ChainedFields, entryHash, GENESIS } from '../security/audit/chain.js';
 
 export interface AuditRow {
   username: string | undefined;
@@ -9,20 +11,127 @@ export interface AuditRow {
   content: string;
 }
 
-export async function appendAudit(db: Queryable, rows: AuditRow[]): Promise<void> {
+const CHAIN_LOCK = 727002;
+
+/**
+ * Appends rows and links them into the chain. The advisory lock serialises appenders (several server
+ * processes on one PostgreSQL) from reading the last hash to committing.
+ */
+export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO audit_event (username, action, outcome, patients, content)
-     SELECT u.username, u.action, u.outcome, u.patients::text[], u.content
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) u(username, action, outcome, patients, content)`,
-    [
-      rows.map((r) => r.username ?? null),
-      rows.map((r) => r.action),
-      rows.map((r) => r.outcome),
-      rows.map((r) => `{${r.patients.map((p) => `"${p}"`).join(',')}}`),
-      rows.map((r) => r.content),
-    ],
+  const run = async (tx: Queryable) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
+    const last = await tx.query<{ hash: string | null }>(
+      'SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1',
+    );
+    let prev = last.rows[0]?.hash ?? GENESIS;
+    const seqs = (
+      await tx.query<{ seq: string }>(
+        "SELECT nextval('audit_event_seq_seq')::text AS seq FROM generate_series(1, $1)",
+        [rows.length],
+      )
+    ).rows.map((r) => r.seq);
+    const recorded = new Date().toISOString();
+    const cols = {
+      seq: [] as string[],
+      username: [] as (string | null)[],
+      action: [] as string[],
+      outcome: [] as string[],
+      patients: [] as string[],
+      content: [] as string[],
+      prev: [] as string[],
+      hash: [] as string[],
+    };
+    rows.forEach((r, i) => {
+      const e: ChainedFields = {
+        seq: seqs[i],
+        recorded,
+        username: r.username ?? null,
+        action: r.action,
+        outcome: r.outcome,
+        patients: r.patients,
+        content: r.content,
+      };
+      const hash = entryHash(prev, e);
+      cols.seq.push(e.seq);
+      cols.username.push(e.username);
+      cols.action.push(e.action);
+      cols.outcome.push(e.outcome);
+      cols.patients.push(`{${r.patients.map((p) => `"${p}"`).join(',')}}`);
+      cols.content.push(e.content);
+      cols.prev.push(prev);
+      cols.hash.push(hash);
+      prev = hash;
+    });
+    await tx.query(
+      `INSERT INTO audit_event (seq, recorded, username, action, outcome, patients, content, prev_hash, hash)
+       SELECT u.seq, $9::timestamptz, u.username, u.action, u.outcome, u.patients::text[], c.content, u.prev_hash, u.hash
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[], $8::text[]) WITH ORDINALITY
+              u(seq, username, action, outcome, patients, prev_hash, hash, n)
+         JOIN json_array_elements_text($6::json) WITH ORDINALITY c(content, n) USING (n)`,
+      [
+        cols.seq,
+        cols.username,
+        cols.action,
+        cols.outcome,
+        cols.patients,
+        JSON.stringify(cols.content),
+        cols.prev,
+        cols.hash,
+        recorded,
+      ],
+    );
+  };
+  if ('transaction' in db) await db.transaction(run);
+  else await run(db);
+}
+
+type StoredRow = ChainedFields & { prev_hash: string | null; hash: string | null };
+
+/** The whole trail in sequence order, read in pages (any length fits in memory). */
+export async function* auditInOrder(db: Queryable, pageSize = 5000): AsyncGenerator<StoredRow> {
+  let after = '0';
+  for (;;) {
+    const r = await db.query<StoredRow & { recorded: unknown }>(
+      `SELECT seq::text AS seq, recorded, username, action, outcome, patients, content, prev_hash, hash
+         FROM audit_event WHERE seq > $1::bigint ORDER BY audit_event.seq LIMIT ${pageSize}`,
+      [after],
+    );
+    for (const row of r.rows) yield { ...row, recorded: new Date(row.recorded as string).toISOString() };
+    if (r.rows.length < pageSize) return;
+    after = r.rows[r.rows.length - 1].seq;
+  }
+}
+
+export interface AuditQuery {
+  username?: string;
+  patient?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  count: number;
+  /** Keyset cursor: entries before this sequence number (newest first). */
+  before?: string;
+}
+
+export async function queryAudit(db: Queryable, q: AuditQuery): Promise<{ seq: string; content: string }[]> {
+  const values: unknown[] = [];
+  const add = (v: unknown) => {
+    values.push(v);
+    return `$${values.length}`;
+  };
+  const where: string[] = [];
+  if (q.username) where.push(`username = ${add(q.username)}`);
+  if (q.patient) where.push(`patients @> ARRAY[${add(q.patient)}]::text[]`);
+  if (q.action) where.push(`action = ${add(q.action)}`);
+  if (q.from) where.push(`recorded >= ${add(q.from)}::timestamptz`);
+  if (q.to) where.push(`recorded <= ${add(q.to)}::timestamptz`);
+  if (q.before) where.push(`seq < ${add(q.before)}::bigint`);
+  const r = await db.query<{ seq: string; content: string }>(
+    `SELECT seq::text AS seq, content FROM audit_event ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_event.seq DESC LIMIT ${add(q.count + 1)}`,
+    values,
   );
+  return r.rows;
 }
 
 export async function countAudit(db: Queryable, action?: string): Promise<number> {

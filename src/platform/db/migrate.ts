@@ -34,10 +34,24 @@ export async function migrate(db: Database, dir = migrationsDir): Promise<string
   return applied;
 }
 
-/** Splits a migration on semicolons at line ends (our migrations keep one statement per `;\n`). */
-function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*\n/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+/**
+ * Splits a migration into statements on semicolons at line ends, except inside $$-quoted bodies
+ * (functions), and drops comment lines.
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let current: string[] = [];
+  let inBody = false;
+  for (const line of sql.split('\n')) {
+    if (!inBody && /^\s*--/.test(line)) continue;
+    current.push(line);
+    if ((line.match(/\$\$/g) ?? []).length % 2 === 1) inBody = !inBody;
+    if (!inBody && /;\s*$/.test(line)) {
+      out.push(current.join('\n').replace(/;\s*$/, '').trim());
+      current = [];
+    }
+  }
+  const rest = current.join('\n').trim();
+  if (rest) out.push(rest);
+  return out.filter((s) => s.length > 0);
 }
