@@ -15,6 +15,13 @@ import { terminologyRoutes } from './terminology/routes.js';
 
 export const VERSION = '0.1.0';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for the authorization test that checks each has an access rule. */
+    routeList: { method: string; url: string }[];
+  }
+}
+
 export function buildApp(ctx: AppContext): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -51,6 +58,11 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     );
   });
 
+  const routeList: { method: string; url: string }[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: r.url });
+  });
   installPipeline(app, ctx);
 
   app.setErrorHandler((err, _req, reply) => {

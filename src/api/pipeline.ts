@@ -1,8 +1,11 @@
 // Every request passes here: authenticate -> (authorize) -> handle -> audit. Only sign-in, metadata,
 // .well-known and the health check are open; everything else needs a valid bearer token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FhirError, unauthorized } from '../platform/errors.js';
+import { isKnownResourceType } from '../fhir/definitions.js';
+import { forbidden, unauthorized } from '../platform/errors.js';
 import type { Principal } from '../security/oauth/tokens.js';
+import { mayDo, mayOnType } from '../security/policy/permissions.js';
+import { ruleFor } from '../security/policy/route-rules.js';
 import type { AppContext } from './context.js';
 
 declare module 'fastify' {
@@ -17,23 +20,15 @@ declare module 'fastify' {
   }
 }
 
-const OPEN_ROUTES = new Set([
-  '/fhir/R4/metadata',
-  '/auth/token',
-  '/healthz',
-  '/.well-known/smart-configuration',
-  '/fhir/R4/.well-known/smart-configuration',
-  '/',
-]);
-
-export function isOpen(url: string): boolean {
-  const path = url.split('?')[0];
-  return OPEN_ROUTES.has(path);
+/** Routes anyone may call: their rule is 'open' (unknown URLs fall through to a 404 after sign-in). */
+export function isOpen(req: FastifyRequest): boolean {
+  const url = req.routeOptions.url;
+  return url !== undefined && ruleFor(req.method, url)?.kind === 'open';
 }
 
 export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (isOpen(req.url)) return;
+    if (isOpen(req)) return;
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer '))
       throw unauthorized('Sign in first: send "Authorization: Bearer <token>" (POST /auth/token gives one)');
@@ -63,26 +58,33 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
  * Authorization for now: every signed-in user's token carries roles and a scope, and only the
  * administrator role exists. The security issue replaces this with the role/label policy.
  */
-const ENROLLMENT_ROUTES = new Set(['/auth/mfa/enroll', '/auth/mfa/activate', '/auth/logout']);
-const SELF_SERVICE = new Set([...ENROLLMENT_ROUTES, '/admin/users', '/audit']);
-
+/** Applies the route's rule (security/policy/route-rules.ts) to the signed-in user's roles. */
 function authorize(req: FastifyRequest): void {
   const p = req.principal;
   if (!p) throw unauthorized('Not signed in');
-  const path = req.url.split('?')[0];
-  if (p.scope === 'mfa-enrollment' && !ENROLLMENT_ROUTES.has(path)) {
-    throw new FhirError(403, {
-      severity: 'error',
-      code: 'forbidden',
-      diagnostics:
-        'Set up the second factor first: POST /auth/mfa/enroll, then /auth/mfa/activate, then sign in with totp',
-    });
+  const url = req.routeOptions.url;
+  if (url === undefined) return; // no such route: the not-found handler answers
+  const rule = ruleFor(req.method, url);
+  if (!rule) throw forbidden(`No access rule covers ${req.method} ${url}; refused`);
+  if (p.scope === 'mfa-enrollment' && rule.kind !== 'signed-in') {
+    throw forbidden(
+      'Set up the second factor first: POST /auth/mfa/enroll, then /auth/mfa/activate, then sign in with totp',
+    );
   }
-  if (SELF_SERVICE.has(path)) return; // each of these checks what it needs itself
-  if (!p.roles.includes('administrator'))
-    throw new FhirError(403, {
-      severity: 'error',
-      code: 'forbidden',
-      diagnostics: 'Your role does not allow this',
-    });
+  const who = p.roles.join(', ') || 'no role';
+  switch (rule.kind) {
+    case 'open':
+    case 'signed-in':
+    case 'fhir-bundle': // each entry is checked by the bundle route
+      return;
+    case 'action':
+      if (!mayDo(p.roles, rule.action)) throw forbidden(`Your role (${who}) does not allow ${rule.action}`);
+      return;
+    case 'fhir-type': {
+      const type = (req.params as { type?: string }).type ?? '';
+      if (!isKnownResourceType(type)) return; // the route answers 404 for an unknown type
+      if (!mayOnType(p.roles, type, rule.interaction))
+        throw forbidden(`Your role (${who}) may not ${rule.interaction} ${type} resources`);
+    }
+  }
 }

@@ -137,40 +137,43 @@ export async function postForm(
 }
 
 /**
- * Signs the administrator in as a person would: the first time, the role's second factor is set up
- * (enroll, activate with a code from the secret); then password plus the current TOTP code.
+ * Signs a user in as a person would: when the role requires a second factor and none is set up yet, it
+ * is set up first (enroll, activate with a code from the secret); then password plus the current code.
  */
-export async function signInAdministrator(
+export async function signInUser(
   url: string,
+  username: string,
+  password: string,
   knownSecret?: string,
 ): Promise<{ token: string; totpSecret: string }> {
   let secret = knownSecret;
   if (!secret) {
-    const first = await postForm(`${url}/auth/token`, {
-      grant_type: 'password',
-      username: 'admin',
-      password: ADMIN_PASSWORD,
-    });
+    const first = await postForm(`${url}/auth/token`, { grant_type: 'password', username, password });
     if (first.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(first.body)}`);
     const limited = first.body.access_token as string;
-    if (first.body.mfa_enrollment_required) {
-      const enrolled = await postForm(`${url}/auth/mfa/enroll`, {}, limited);
-      secret = enrolled.body.secret as string;
-      const activated = await postForm(
-        `${url}/auth/mfa/activate`,
-        { code: currentTotp(secret, 'admin') },
-        limited,
-      );
-      if (activated.status !== 204)
-        throw new Error(`MFA activation failed: ${JSON.stringify(activated.body)}`);
-    } else return { token: limited, totpSecret: '' };
+    if (!first.body.mfa_enrollment_required) return { token: limited, totpSecret: '' };
+    const enrolled = await postForm(`${url}/auth/mfa/enroll`, {}, limited);
+    secret = enrolled.body.secret as string;
+    const activated = await postForm(
+      `${url}/auth/mfa/activate`,
+      { code: currentTotp(secret, username) },
+      limited,
+    );
+    if (activated.status !== 204) throw new Error(`MFA activation failed: ${JSON.stringify(activated.body)}`);
   }
   const r = await postForm(`${url}/auth/token`, {
     grant_type: 'password',
-    username: 'admin',
-    password: ADMIN_PASSWORD,
-    totp: currentTotp(secret as string, 'admin'),
+    username,
+    password,
+    totp: currentTotp(secret, username),
   });
   if (r.status !== 200) throw new Error(`sign-in with TOTP failed: ${JSON.stringify(r.body)}`);
-  return { token: r.body.access_token as string, totpSecret: secret as string };
+  return { token: r.body.access_token as string, totpSecret: secret };
+}
+
+export function signInAdministrator(
+  url: string,
+  knownSecret?: string,
+): Promise<{ token: string; totpSecret: string }> {
+  return signInUser(url, 'admin', ADMIN_PASSWORD, knownSecret);
 }

@@ -1,29 +1,15 @@
-// Administration of user accounts (administrators only): list and create, with the password policy.
+// Administration of user accounts (the users:manage permission): list and create, with the password policy.
 import type { FastifyInstance } from 'fastify';
-import { badRequest, conflict, forbidden } from '../../platform/errors.js';
+import { badRequest, conflict } from '../../platform/errors.js';
 import { assertPasswordAcceptable } from '../../security/identity/password-policy.js';
 import { hashPassword } from '../../security/identity/passwords.js';
-import { ADMIN_ROLE } from '../../security/identity/sign-in.js';
+import { ROLES } from '../../security/policy/permissions.js';
 import { insertUser, listUsers } from '../../store/accounts.js';
 import type { AppContext } from '../context.js';
-
-export const ROLES = [
-  'registrar',
-  'him-technician',
-  'coder',
-  'cdi-specialist',
-  'provider',
-  'release-of-information',
-  'him-director',
-  'privacy-officer',
-  'system-integration',
-  'administrator',
-];
 
 export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/admin/users', async (req) => {
     req.audit = { action: 'R', interaction: 'user-list', entities: [], patients: [] };
-    if (!req.principal?.roles.includes(ADMIN_ROLE)) throw forbidden('Only administrators manage accounts');
     return (await listUsers(ctx.db)).map((u) => ({
       username: u.username,
       roles: u.roles,
@@ -35,7 +21,6 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/admin/users', async (req, reply) => {
     req.audit = { action: 'C', interaction: 'user-create', entities: [], patients: [] };
-    if (!req.principal?.roles.includes(ADMIN_ROLE)) throw forbidden('Only administrators manage accounts');
     const body = (req.body ?? {}) as { username?: unknown; password?: unknown; roles?: unknown };
     if (typeof body.username !== 'string' || !/^[a-z0-9._-]{2,64}$/.test(body.username)) {
       throw badRequest('username must be 2-64 characters of a-z, 0-9, ".", "_" and "-"', 'username');

@@ -1,5 +1,7 @@
 // System-level interactions: metadata, transaction/batch Bundles and system history.
 import type { FastifyInstance } from 'fastify';
+import { FhirError, issue } from '../../platform/errors.js';
+import { type Interaction, mayOnType } from '../../security/policy/permissions.js';
 import { processBundle } from '../../store/bundle/process-bundle.js';
 import type { AppContext } from '../context.js';
 import { historyBundle } from './bundles.js';
@@ -23,6 +25,7 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
       entities: [],
       patients: [],
     };
+    assertBundleAllowed(req.body, req.principal?.roles ?? []);
     const out = await processBundle(ctx.repo, req.body);
     req.audit.entities = (out.entry ?? [])
       .map((e) => e.response?.location?.split('/_history')[0])
@@ -40,5 +43,36 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
       ? `${self}?_count=${h.count}&_cursor=${encodeURIComponent(page.next)}${h.since ? `&_since=${encodeURIComponent(h.since)}` : ''}`
       : undefined;
     return reply.type(FHIR_JSON).send(historyBundle(base, self, page.versions, next));
+  });
+}
+
+const INTERACTION_OF: Record<string, Interaction> = {
+  GET: 'read',
+  HEAD: 'read',
+  POST: 'write',
+  PUT: 'write',
+  PATCH: 'write',
+  DELETE: 'delete',
+};
+
+/** Refuses a Bundle with any entry the user's roles do not allow, naming the entry; nothing is written. */
+function assertBundleAllowed(body: unknown, roles: string[]): void {
+  const entries = ((body as { entry?: { request?: { method?: string; url?: string } }[] } | undefined)
+    ?.entry ?? []) as {
+    request?: { method?: string; url?: string };
+  }[];
+  entries.forEach((e, i) => {
+    const interaction = INTERACTION_OF[e.request?.method ?? ''];
+    const type = (e.request?.url ?? '').replace(/^\/+/, '').split(/[/?]/)[0];
+    if (interaction && type && !mayOnType(roles, type, interaction)) {
+      throw new FhirError(
+        403,
+        issue(
+          'forbidden',
+          `Your role (${roles.join(', ') || 'no role'}) may not ${interaction} ${type} resources`,
+          `Bundle.entry[${i}].request`,
+        ),
+      );
+    }
   });
 }

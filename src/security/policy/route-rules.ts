@@ -1,0 +1,61 @@
+// The access rule of every HTTP route, in one table keyed by method and route pattern. A route that
+// is not in this table is refused (fail closed), and the authorization test fails for it.
+import type { Action, Interaction } from './permissions.js';
+
+export type AccessRule =
+  | { kind: 'open' }
+  /** Any signed-in user, including one whose token only allows setting up the second factor. */
+  | { kind: 'signed-in' }
+  | { kind: 'action'; action: Action }
+  /** A FHIR interaction on the resource type named by the route's :type parameter. */
+  | { kind: 'fhir-type'; interaction: Interaction }
+  /** A Bundle: each entry is checked on its own (api/fhir/system-level.ts). */
+  | { kind: 'fhir-bundle' };
+
+const R = (interaction: Interaction): AccessRule => ({ kind: 'fhir-type', interaction });
+const A = (action: Action): AccessRule => ({ kind: 'action', action });
+
+export const ROUTE_RULES: Record<string, AccessRule> = {
+  'GET /healthz': { kind: 'open' },
+  'POST /auth/token': { kind: 'open' },
+  'GET /fhir/R4/metadata': { kind: 'open' },
+  'POST /auth/logout': { kind: 'signed-in' },
+  'POST /auth/mfa/enroll': { kind: 'signed-in' },
+  'POST /auth/mfa/activate': { kind: 'signed-in' },
+  'GET /admin/users': A('users:manage'),
+  'POST /admin/users': A('users:manage'),
+  'GET /audit': A('audit:read'),
+  'GET /fhir/R4/_history': A('history:system'),
+  'POST /fhir/R4': { kind: 'fhir-bundle' },
+  'GET /fhir/R4/:type': R('read'),
+  'POST /fhir/R4/:type/_search': R('read'),
+  'GET /fhir/R4/:type/_history': R('read'),
+  'POST /fhir/R4/:type': R('write'),
+  'PUT /fhir/R4/:type': R('write'),
+  'DELETE /fhir/R4/:type': R('delete'),
+  'GET /fhir/R4/:type/:id': R('read'),
+  'GET /fhir/R4/:type/:id/_history': R('read'),
+  'GET /fhir/R4/:type/:id/_history/:vid': R('read'),
+  'PUT /fhir/R4/:type/:id': R('write'),
+  'PATCH /fhir/R4/:type/:id': R('write'),
+  'DELETE /fhir/R4/:type/:id': R('delete'),
+  // Terminology (code sets carry no patient data; every clinical and coding role uses them).
+  'GET /fhir/R4/CodeSystem/$lookup': A('terminology:use'),
+  'POST /fhir/R4/CodeSystem/$lookup': A('terminology:use'),
+  'GET /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
+  'POST /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
+  'GET /fhir/R4/ValueSet/$expand': A('terminology:use'),
+  'POST /fhir/R4/ValueSet/$expand': A('terminology:use'),
+};
+
+/** Prefix rules for route families (the encoder's JSON API). */
+const PREFIX_RULES: [string, AccessRule][] = [
+  ['/terminology/', A('terminology:use')],
+  ['/terminology', A('terminology:use')],
+];
+
+export function ruleFor(method: string, routeUrl: string): AccessRule | undefined {
+  const exact = ROUTE_RULES[`${method} ${routeUrl}`];
+  if (exact) return exact;
+  return PREFIX_RULES.find(([p]) => routeUrl === p || routeUrl.startsWith(p))?.[1];
+}

@@ -1,0 +1,177 @@
+// The authorization matrix: every route and FHIR interaction x every role, against the policy. It
+// fails for a route that has no access rule, for a route that does not obey its rule, and for a policy
+// that stops saying what an HIM department expects (the hand-written cases).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { mayDo, mayOnType, ROLES } from '../../src/security/policy/permissions.js';
+import { ruleFor } from '../../src/security/policy/route-rules.js';
+import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+
+let s: TestServer;
+const tokens = new Map<string, string>();
+let observationId: string;
+
+before(async () => {
+  process.env.CHARTROOM_TERMINOLOGY = 'off'; // allowed terminology calls answer 501 instead of loading code sets
+  s = await startTestServer({ label: 'authz' });
+  const patient = (
+    await s.request('POST', '/Patient', { resourceType: 'Patient', name: [{ family: 'Matrix' }] })
+  ).body.id;
+  observationId = (
+    await s.request('POST', '/Observation', {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'weight' },
+      subject: { reference: `Patient/${patient}` },
+    })
+  ).body.id;
+  for (const role of ROLES) {
+    const username = `user-${role}`;
+    const password = 'tangerine obelisk harbour 4410';
+    const created = await s.request(
+      'POST',
+      `${s.url}/admin/users`,
+      { username, password, roles: [role] },
+      { 'content-type': 'application/json' },
+    );
+    assert.equal(created.status, 201, created.text);
+    tokens.set(role, (await signInUser(s.url, username, password)).token);
+  }
+});
+after(async () => {
+  delete process.env.CHARTROOM_TERMINOLOGY;
+  await s.stop();
+});
+
+describe('the policy says what an HIM department expects', () => {
+  const cases: [string, 'read' | 'write' | 'delete', string, boolean][] = [
+    ['registrar', 'write', 'Patient', true],
+    ['registrar', 'read', 'Observation', false],
+    ['registrar', 'read', 'Condition', false],
+    ['coder', 'read', 'Condition', true],
+    ['coder', 'write', 'Observation', false],
+    ['coder', 'write', 'Claim', true],
+    ['coder', 'delete', 'Claim', false],
+    ['him-technician', 'write', 'DocumentReference', true],
+    ['him-technician', 'delete', 'Observation', false],
+    ['cdi-specialist', 'write', 'Communication', true],
+    ['cdi-specialist', 'write', 'Condition', false],
+    ['provider', 'write', 'Observation', true],
+    ['release-of-information', 'write', 'Consent', true],
+    ['release-of-information', 'write', 'Observation', false],
+    ['privacy-officer', 'read', 'AuditEvent', true],
+    ['privacy-officer', 'write', 'Patient', false],
+    ['him-director', 'delete', 'Observation', true],
+    ['administrator', 'delete', 'Patient', true],
+  ];
+  for (const [role, interaction, type, expected] of cases) {
+    test(`${role} ${expected ? 'may' : 'may not'} ${interaction} ${type}`, () =>
+      assert.equal(mayOnType([role], type, interaction), expected));
+  }
+  test('only administrators manage accounts; administrators and privacy officers read the audit trail', () => {
+    assert.deepEqual(
+      ROLES.filter((r) => mayDo([r], 'users:manage')),
+      ['administrator'],
+    );
+    assert.deepEqual(ROLES.filter((r) => mayDo([r], 'audit:read')).sort(), [
+      'administrator',
+      'privacy-officer',
+    ]);
+  });
+});
+
+describe('every route obeys its rule for every role', () => {
+  test('every registered route has an access rule', () => {
+    const missing = s.running.app.routeList
+      .filter((r) => !ruleFor(r.method, r.url))
+      .map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(missing, []);
+  });
+
+  test('each route x each role: refused exactly when the policy refuses', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'batch',
+      entry: [
+        {
+          resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } },
+          request: { method: 'POST', url: 'Observation' },
+        },
+      ],
+    };
+    const fill = (url: string) =>
+      url
+        .replace(':type', 'Observation')
+        .replace(':id', observationId)
+        .replace(':vid', '1')
+        .replace(':table', 'drug')
+        .replace(':system', 'icd10cm')
+        .replace(':code', 'E11.22');
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const route of s.running.app.routeList) {
+      const rule = ruleFor(route.method, route.url);
+      if (!rule || rule.kind === 'open' || rule.kind === 'signed-in') continue; // sign-in routes are tested in sign-in.test.ts
+      for (const role of ROLES) {
+        const expectAllowed =
+          rule.kind === 'action'
+            ? mayDo([role], rule.action)
+            : rule.kind === 'fhir-type'
+              ? mayOnType([role], 'Observation', rule.interaction)
+              : mayOnType([role], 'Observation', 'write');
+        const path = fill(route.url);
+        const body =
+          route.url === '/fhir/R4'
+            ? bundle
+            : route.method === 'PUT' || route.method === 'POST'
+              ? { resourceType: 'Observation', id: observationId, status: 'final', code: { text: 'weight' } }
+              : undefined;
+        const headers: Record<string, string> = { authorization: `Bearer ${tokens.get(role)}` };
+        let payload: string | undefined;
+        if (route.url.endsWith('/_search')) {
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+          payload = '_count=1';
+        } else if (route.method === 'PATCH') {
+          headers['content-type'] = 'application/json-patch+json';
+          payload = '[]';
+        } else if (body) {
+          headers['content-type'] = 'application/fhir+json';
+          payload = JSON.stringify(body);
+        }
+        const target =
+          path.startsWith('/fhir/R4') || !path.startsWith('/') ? `${s.url}${path}` : `${s.url}${path}`;
+        const res = await fetch(target, { method: route.method, headers, body: payload });
+        await res.text();
+        checked++;
+        if ((res.status === 403) === expectAllowed)
+          mismatches.push(
+            `${role} ${route.method} ${route.url}: ${res.status}, policy ${expectAllowed ? 'allows' : 'refuses'}`,
+          );
+      }
+    }
+    assert.ok(checked >= ROLES.length * 20, `checked ${checked} route x role pairs`);
+    assert.deepEqual(mismatches, []);
+  });
+
+  test('a transaction with one entry the role may not write is refused whole, naming the entry', async () => {
+    const r = await fetch(`${s.fhir}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.get('coder')}`, 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { resource: { resourceType: 'Claim' }, request: { method: 'POST', url: 'Claim' } },
+          {
+            resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' } },
+            request: { method: 'POST', url: 'Observation' },
+          },
+        ],
+      }),
+    });
+    assert.equal(r.status, 403);
+    const body = (await r.json()) as { issue: { expression: string[]; diagnostics: string }[] };
+    assert.deepEqual(body.issue[0].expression, ['Bundle.entry[1].request']);
+    assert.match(body.issue[0].diagnostics, /coder.*may not write Observation/);
+  });
+});
