@@ -94,7 +94,6 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
     async () => {
       const lists = [];
       for (const t of TABULAR_FILES) lists.push(await loadTabularXml(path(t.file)));
-      parts.tabularLists = lists;
       parts.structure = {
         notes: new TabularNotes(lists),
         chapters: await loadChapters(path(INDEX_FILES.chapters)),

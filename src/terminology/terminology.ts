@@ -17,7 +17,7 @@ import { loadOrderFile } from './loaders/icd10-order-file.js';
 import type { IndexEntry } from './loaders/icd10cm-index-csv.js';
 import { parseIndexXml } from './loaders/icd10cm-index-xml.js';
 import type { CodeTable, TableRow } from './loaders/icd10cm-table-xml.js';
-import { parseTabularXml, type TabularList } from './loaders/icd10cm-tabular-xml.js';
+import { parseTabularXml } from './loaders/icd10cm-tabular-xml.js';
 import type { MceTables } from './loaders/mce-lists.js';
 import { parsePtpOfficialText } from './loaders/ncci-edits.js';
 import { readDataBytes } from './loaders/read-data-file.js';
@@ -31,7 +31,6 @@ import {
   type Structure,
   seventhCharacterRule,
 } from './notes/code-detail.js';
-import { TabularNotes } from './notes/tabular-notes.js';
 import { CodeTableSearch, type TableSearchResponse } from './search/code-table-search.js';
 import { EncoderSearch, type SearchResponse } from './search/encoder-search.js';
 import { canonicalCode, SYSTEM_NAMES, SYSTEM_URIS, type SystemKey } from './systems.js';
@@ -50,7 +49,6 @@ export interface TerminologyParts {
   addenda: Map<string, AddendaRecord[]>;
   poaExempt: Map<number, Set<string>>;
   structure: Structure;
-  tabularLists: TabularList[];
   index: IndexEntry[];
   neoplasm: CodeTable;
   drug: CodeTable;
@@ -507,8 +505,7 @@ export class Terminology {
   async installTabularXml(path: string): Promise<{ year: number; chapters: number; codes: number }> {
     const text = await textFromRelease(path, /tabular[^/]*\.xml$/i, 'utf8');
     const list = parseTabularXml(text, path.split('/').pop() ?? path);
-    this.parts.tabularLists = [...this.parts.tabularLists, list].sort((a, b) => a.year - b.year);
-    this.parts.structure = { ...this.parts.structure, notes: new TabularNotes(this.parts.tabularLists) };
+    this.parts.structure.notes.merge(list);
     this.searchers.clear();
     return { year: list.year, chapters: list.chapters.size, codes: list.diags.size };
   }

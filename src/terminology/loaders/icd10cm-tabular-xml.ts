@@ -72,6 +72,9 @@ function decode(text: string): string {
 
 const NOTE_KIND_SET: ReadonlySet<string> = new Set(NOTE_KINDS);
 
+/** Shared by the ~60,000 codes that print no note of their own (replaced by a new array at the first note). */
+const NO_NOTES: TabularNote[] = [];
+
 interface Frame {
   tag: string;
   diag?: TabularDiag;
@@ -111,14 +114,14 @@ export function parseTabularXml(xml: string, file: string): TabularList {
     if (!closing) {
       text = '';
       const frame: Frame = { tag };
-      if (tag === 'chapter') frame.group = { id: '', desc: '', notes: [], chapter: '' };
+      if (tag === 'chapter') frame.group = { id: '', desc: '', notes: NO_NOTES, chapter: '' };
       else if (tag === 'section') {
         section = /id="([^"]*)"/.exec(attrs)?.[1] ?? '';
-        frame.group = { id: section, desc: '', notes: [], chapter };
+        frame.group = { id: section, desc: '', notes: NO_NOTES, chapter };
         list.sections.set(section, frame.group);
       } else if (tag === 'diag') {
         const parent = owner()?.diag;
-        frame.diag = { code: '', desc: '', section, chapter, notes: [] };
+        frame.diag = { code: '', desc: '', section, chapter, notes: NO_NOTES };
         if (parent) frame.diag.parent = parent.code;
       } else if (NOTE_KIND_SET.has(tag)) noteKind = tag as NoteKind;
       else if (tag === 'extension') extChar = /char="([^"]*)"/.exec(attrs)?.[1];
@@ -143,7 +146,11 @@ export function parseTabularXml(xml: string, file: string): TabularList {
       if (o.diag) o.diag.desc = value;
       else if (o.group) o.group.desc = value;
     } else if (tag === 'note' && noteKind && o && value) {
-      (o.diag ?? o.group)?.notes.push({ kind: noteKind, text: value });
+      const node = o.diag ?? o.group;
+      if (node) {
+        if (node.notes === NO_NOTES) node.notes = [];
+        node.notes.push({ kind: noteKind, text: value });
+      }
     } else if (tag === 'extension' && o?.diag && extChar) {
       o.diag.sevenChr = [...(o.diag.sevenChr ?? []), { char: extChar, description: value }];
       extChar = undefined;

@@ -6,30 +6,49 @@ export interface Dated<T> {
   year: number;
 }
 
+/**
+ * Nodes are held once, in one Map per level; their year is the year of the file that supplied their chapter
+ * (a newer file replaces whole chapters), so no wrapper object is kept per code.
+ */
 export class TabularNotes {
-  private readonly diags = new Map<string, Dated<TabularDiag>>();
-  private readonly sections = new Map<string, Dated<TabularGroup>>();
-  private readonly chapters = new Map<string, Dated<TabularGroup>>();
+  private readonly diags = new Map<string, TabularDiag>();
+  private readonly sections = new Map<string, TabularGroup>();
+  private readonly chapters = new Map<string, TabularGroup>();
+  private readonly chapterYears = new Map<string, number>();
   readonly sources: { year: number; file: string; chapters: string[] }[] = [];
 
   constructor(lists: TabularList[]) {
-    for (const list of lists) {
-      const chapters = new Set(list.chapters.keys());
-      for (const [code, d] of this.diags) if (chapters.has(d.node.chapter)) this.diags.delete(code);
-      for (const [id, s] of this.sections) if (chapters.has(s.node.chapter)) this.sections.delete(id);
-      for (const [code, node] of list.diags) this.diags.set(code, { node, year: list.year });
-      for (const [id, node] of list.sections) this.sections.set(id, { node, year: list.year });
-      for (const [id, node] of list.chapters) this.chapters.set(id, { node, year: list.year });
-      this.sources.push({ year: list.year, file: list.file, chapters: [...chapters] });
+    for (const list of [...lists].sort((a, b) => a.year - b.year)) this.merge(list);
+  }
+
+  /** Adds a Tabular List file: its chapters replace those of older years (never of newer ones). */
+  merge(list: TabularList): void {
+    const chapters = new Set(
+      [...list.chapters.keys()].filter(
+        (id) => (this.chapterYears.get(id) ?? Number.NEGATIVE_INFINITY) <= list.year,
+      ),
+    );
+    for (const [code, d] of this.diags) if (chapters.has(d.chapter)) this.diags.delete(code);
+    for (const [id, s] of this.sections) if (chapters.has(s.chapter)) this.sections.delete(id);
+    for (const [code, node] of list.diags) if (chapters.has(node.chapter)) this.diags.set(code, node);
+    for (const [id, node] of list.sections) if (chapters.has(node.chapter)) this.sections.set(id, node);
+    for (const id of chapters) {
+      this.chapters.set(id, list.chapters.get(id) as TabularGroup);
+      this.chapterYears.set(id, list.year);
     }
+    this.sources.push({ year: list.year, file: list.file, chapters: [...chapters] });
+  }
+
+  private dated<T extends { chapter: string }>(node: T | undefined): Dated<T> | undefined {
+    return node ? { node, year: this.chapterYears.get(node.chapter) ?? 0 } : undefined;
   }
 
   diag(code: string): Dated<TabularDiag> | undefined {
-    return this.diags.get(code);
+    return this.dated(this.diags.get(code));
   }
 
   section(id: string): Dated<TabularGroup> | undefined {
-    return this.sections.get(id);
+    return this.dated(this.sections.get(id));
   }
 
   /**
@@ -39,7 +58,8 @@ export class TabularNotes {
   sectionContaining(category: string): Dated<TabularGroup> | undefined {
     let best: Dated<TabularGroup> | undefined;
     let bestRange: [string, string] | undefined;
-    for (const s of this.sections.values()) {
+    for (const node of this.sections.values()) {
+      const s = this.dated(node) as Dated<TabularGroup>;
       const m = /^([A-Z](?:\d[0-9A-Z]|[A-Z]\d))(?:-([A-Z](?:\d[0-9A-Z]|[A-Z]\d)))?$/.exec(s.node.id);
       if (!m) continue;
       const range: [string, string] = [m[1], m[2] ?? m[1]];
@@ -53,10 +73,10 @@ export class TabularNotes {
   }
 
   chapter(id: string): Dated<TabularGroup> | undefined {
-    return this.chapters.get(id);
+    return this.dated(this.chapters.get(id));
   }
 
-  allDiags(): IterableIterator<Dated<TabularDiag>> {
-    return this.diags.values();
+  *allDiags(): IterableIterator<Dated<TabularDiag>> {
+    for (const node of this.diags.values()) yield { node, year: this.chapterYears.get(node.chapter) ?? 0 };
   }
 }

@@ -124,10 +124,10 @@ function pathLength(path: string[]): number {
 
 export class EncoderSearch {
   private readonly index = new TextIndex();
-  private readonly kinds: number[] = [];
+  private kinds: number[] | Uint8Array = []; // a Uint8Array once built
   private readonly codes: string[] = []; // the code a document leads to ("S72.0-" for an incomplete index code)
-  private readonly texts: (string | string[])[] = [];
-  private readonly entries = new Map<number, IndexEntry>();
+  /** What a document says: its title or inclusion term, or the index entry (whose path is walked when shown). */
+  private readonly texts: (string | string[] | IndexEntry)[] = [];
   /** The code-set entry each document leads to (undefined for cross-references), resolved once at build time. */
   private readonly docEntries: (CodeEntry | undefined)[] = [];
   /** First word of an index document's main term ("" for other documents). */
@@ -162,6 +162,12 @@ export class EncoderSearch {
       if (version.getCanonical(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
     }
     this.index.seal();
+    this.kinds = Uint8Array.from(this.kinds);
+  }
+
+  private entryOf(doc: number): IndexEntry | undefined {
+    const t = this.texts[doc];
+    return typeof t === 'object' && !Array.isArray(t) ? t : undefined;
   }
 
   /**
@@ -186,18 +192,16 @@ export class EncoderSearch {
     entry?: IndexEntry,
     length?: number,
   ): void {
-    const id = this.index.add(tokens, length);
+    this.index.add(tokens, length);
     this.mainTerms.push(entry && kind === KIND_INDEX ? (tokenize(entry.path[0].split(',')[0])[0] ?? '') : '');
     this.docEntries.push(
       kind === KIND_SEE
         ? undefined
         : this.version.getCanonical(code.endsWith('-') ? code.slice(0, -1) : code),
     );
-    this.kinds.push(kind);
+    (this.kinds as number[]).push(kind);
     this.codes.push(code);
-    // an index document's text is its entry's path, walked when shown rather than held twice
-    this.texts.push(entry ? '' : text);
-    if (entry) this.entries.set(id, entry);
+    this.texts.push(entry ?? text);
   }
 
   get documentCount(): number {
@@ -391,7 +395,7 @@ export class EncoderSearch {
         matched >= Math.min(2, n) &&
         (!walked || score > walked.score)
       ) {
-        const e = this.entries.get(doc);
+        const e = this.entryOf(doc);
         if (e?.see) walked = { entry: e, score };
       }
     }
@@ -414,7 +418,7 @@ export class EncoderSearch {
     const indexHits: { code: string; path: string[]; score: number }[] = [];
     for (const s of scored) {
       const kind = this.kinds[s.doc];
-      const entry = this.entries.get(s.doc);
+      const entry = this.entryOf(s.doc);
       if (kind === KIND_SEE) {
         if (entry && response.crossReferences.length < 5) {
           const ref: CrossReference = { path: entry.path };
@@ -431,7 +435,7 @@ export class EncoderSearch {
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
-      const text = entry ? entry.path : this.texts[s.doc];
+      const text = entry ? entry.path : (this.texts[s.doc] as string | string[]);
       const hit = this.hitOf(
         ce,
         s.score,
