@@ -40,6 +40,7 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
 
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.url === '/healthz') return;
+    if (req.auditedInTransaction && reply.statusCode < 400) return; // committed with the data change
     const a = req.audit;
     ctx.audit.record({
       username: req.principal?.username,

@@ -36,22 +36,41 @@ export interface SearchPage {
   ignored: string[];
 }
 
+/** Work done inside a write transaction just before it commits (the audit entry of the change). */
+export type BeforeCommit = (tx: Queryable, written: WriteResult[]) => Promise<void>;
+
 export class Repository {
+  /** Inside a transaction: what has been written so far, for the before-commit hook. */
+  private readonly written: WriteResult[] = [];
+
   constructor(
     private readonly q: Queryable,
     readonly params: ParamRegistry,
     private readonly db?: Database,
+    private readonly beforeCommit?: BeforeCommit,
   ) {}
+
+  /** The same repository, whose transactions run `hook` before they commit. */
+  withBeforeCommit(hook: BeforeCommit): Repository {
+    return new Repository(this.q, this.params, this.db, hook);
+  }
 
   /** Runs fn with a repository bound to one database transaction (all or nothing). */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
-    return this.db.transaction((tx) => fn(new Repository(tx, this.params)));
+    return this.db.transaction(async (tx) => {
+      const inner = new Repository(tx, this.params);
+      const out = await fn(inner);
+      if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
+      return out;
+    });
   }
 
   async write(ops: WriteOp[]): Promise<WriteResult[]> {
     if (this.db) return this.transaction((repo) => repo.write(ops));
-    return applyWrites(this.q, this.params, ops);
+    const results = await applyWrites(this.q, this.params, ops);
+    this.written.push(...results);
+    return results;
   }
 
   async read(type: string, id: string): Promise<StoredVersion> {

@@ -56,6 +56,43 @@ describe('recording', () => {
   });
 });
 
+describe('writes and their audit entries', () => {
+  test('a write and its audit entry commit together: the entry is there as soon as the response is', async () => {
+    const created = await s.request('POST', '/Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Committed' }],
+    });
+    assert.equal(created.status, 201);
+    const rows = await db().query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_event WHERE action = 'create' AND content LIKE $1",
+      [`%Patient/${created.body.id}%`],
+    );
+    assert.equal(rows.rows[0].n, 1);
+  });
+
+  test('a failed write leaves neither data nor a success entry; the failure itself is audited', async () => {
+    const before = await db().query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_event WHERE action = 'create' AND outcome = '201'",
+    );
+    const bad = await s.request('POST', '/Patient', {
+      resourceType: 'Patient',
+      gender: 'sometimes',
+      identifier: [{ system: 'urn:t', value: 'failed-write' }],
+    });
+    assert.equal(bad.status, 400);
+    assert.equal((await s.request('GET', '/Patient?identifier=urn:t|failed-write')).body.entry.length, 0);
+    await s.running.flushAudit();
+    const after = await db().query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_event WHERE action = 'create' AND outcome = '201'",
+    );
+    assert.equal(after.rows[0].n, before.rows[0].n);
+    const failures = await db().query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_event WHERE outcome = '400'",
+    );
+    assert.ok(failures.rows[0].n >= 1);
+  });
+});
+
 describe('tamper evidence', () => {
   test('the database refuses to update or delete an entry', async () => {
     await assert.rejects(db().query("UPDATE audit_event SET action = 'nothing'"), /append-only/);

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertResourceShape } from '../../fhir/validate/validate-resource.js';
 import { badRequest } from '../../platform/errors.js';
 import { deleteResource, patchResource, updateResource } from '../../store/interactions.js';
+import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
 import { historyBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, ifMatchVersion, setVersionHeaders } from './respond.js';
@@ -56,7 +57,13 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     assertType(type);
     assertResourceShape(req.body);
     note(req, 'U', 'update', type, id);
-    const r = await updateResource(ctx.repo, type, id, req.body as Resource, ifMatchVersion(req));
+    const r = await updateResource(
+      auditedRepo(req, ctx, 'update', 'U'),
+      type,
+      id,
+      req.body as Resource,
+      ifMatchVersion(req),
+    );
     note(req, r.status === 201 ? 'C' : 'U', 'update', type, id, r.content);
     return sendWrite(req, reply, r, ctx.config.baseUrl);
   });
@@ -71,7 +78,13 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
         'Content-Type',
       );
     note(req, 'U', 'patch', type, id);
-    const r = await patchResource(ctx.repo, type, id, req.body, ifMatchVersion(req));
+    const r = await patchResource(
+      auditedRepo(req, ctx, 'patch', 'U'),
+      type,
+      id,
+      req.body,
+      ifMatchVersion(req),
+    );
     note(req, 'U', 'patch', type, id, r.content);
     return sendWrite(req, reply, r, ctx.config.baseUrl);
   });
@@ -80,7 +93,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { type, id } = req.params;
     assertType(type);
     note(req, 'D', 'delete', type, id);
-    await deleteResource(ctx.repo, type, id, ifMatchVersion(req));
+    await deleteResource(auditedRepo(req, ctx, 'delete', 'D'), type, id, ifMatchVersion(req));
     return reply.code(204).send();
   });
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { FhirError, issue } from '../../platform/errors.js';
 import { type Interaction, mayOnType } from '../../security/policy/permissions.js';
 import { processBundle } from '../../store/bundle/process-bundle.js';
+import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
 import { historyBundle } from './bundles.js';
 import { capabilityStatement } from './metadata.js';
@@ -26,7 +27,10 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
       patients: [],
     };
     assertBundleAllowed(req.body, req.principal?.roles ?? []);
-    const out = await processBundle(ctx.repo, req.body);
+    const out = await processBundle(
+      auditedRepo(req, ctx, type === 'batch' ? 'batch' : 'transaction', 'E'),
+      req.body,
+    );
     req.audit.entities = (out.entry ?? [])
       .map((e) => e.response?.location?.split('/_history')[0])
       .filter((x): x is string => !!x);

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertResourceShape } from '../../fhir/validate/validate-resource.js';
 import { badRequest } from '../../platform/errors.js';
 import { conditionalDelete, conditionalUpdate, createResource } from '../../store/interactions.js';
+import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
 import { historyBundle, searchsetBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, queryPairs, rawQuery } from './respond.js';
@@ -23,7 +24,7 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
       throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
     const ifNoneExist = req.headers['if-none-exist'] as string | undefined;
     req.audit = { action: 'C', interaction: 'create', entities: [], patients: [] };
-    const r = await createResource(ctx.repo, resource, ifNoneExist);
+    const r = await createResource(auditedRepo(req, ctx, 'create', 'C'), resource, ifNoneExist);
     req.audit.entities = [`${type}/${r.id}`];
     if (type === 'Patient') req.audit.patients = [r.id];
     return sendWrite(req, reply, r, ctx.config.baseUrl);
@@ -86,7 +87,12 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!query) throw badRequest('A conditional update needs search parameters: PUT Type?param=value', 'url');
     assertResourceShape(req.body);
     req.audit = { action: 'U', interaction: 'update-conditional', entities: [], patients: [] };
-    const r = await conditionalUpdate(ctx.repo, type, query, req.body as Resource);
+    const r = await conditionalUpdate(
+      auditedRepo(req, ctx, 'update-conditional', 'U'),
+      type,
+      query,
+      req.body as Resource,
+    );
     req.audit.entities = [`${type}/${r.id}`];
     return sendWrite(req, reply, r, ctx.config.baseUrl);
   });
@@ -98,7 +104,7 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!query)
       throw badRequest('A conditional delete needs search parameters: DELETE Type?param=value', 'url');
     req.audit = { action: 'D', interaction: 'delete-conditional', entities: [], patients: [] };
-    const r = await conditionalDelete(ctx.repo, type, query);
+    const r = await conditionalDelete(auditedRepo(req, ctx, 'delete-conditional', 'D'), type, query);
     if (r.id) req.audit.entities = [`${type}/${r.id}`];
     return reply.code(204).send();
   });
