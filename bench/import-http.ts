@@ -1,12 +1,8 @@
-// The corpus loaded through the running server's REST API (125 transaction/batch Bundles, 4 clients),
-// then the server's resident memory: the "server RSS after the import" figure.
-// Usage: node dist/bench/import-http.js [--clients 4]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { corpusDir, fmt, freshPgDatabase, repoRoot, saveResult, vm } from './support.js';
+import { corpusDir, fmt, freshPgDatabase, saveResult, startBenchServer, vm } from './support.js';
 
 const args = process.argv.slice(2);
 const clients = args.includes('--clients') ? Number(args[args.indexOf('--clients') + 1]) : 4;
@@ -22,23 +18,7 @@ const env = {
   CHARTROOM_PORT: '18090',
   CHARTROOM_BODY_LIMIT: String(64 * 2 ** 20),
 };
-const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve) =>
-  server.stdout.on('data', (d) => /listening/.test(String(d)) && resolve()),
-);
-const base = 'http://127.0.0.1:18090';
-const token = (
-  (await (
-    await fetch(`${base}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=password&username=admin&password=bench password 123',
-    })
-  ).json()) as { access_token: string }
-).access_token;
+const { server, base, token } = await startBenchServer(env);
 const atStart = vm(server.pid as number);
 
 const files = fs

@@ -8,7 +8,16 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { corpusDir, fmt, freshPgDatabase, repoRoot, saveResult, stats, vm } from './support.js';
+import {
+  corpusDir,
+  fmt,
+  freshPgDatabase,
+  repoRoot,
+  saveResult,
+  startBenchServer,
+  stats,
+  vm,
+} from './support.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
@@ -36,23 +45,7 @@ await new Promise((resolve, reject) =>
   ),
 );
 
-const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
-  env,
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve) =>
-  server.stdout.on('data', (d) => /listening/.test(String(d)) && resolve()),
-);
-const base = 'http://127.0.0.1:18080';
-const token = (
-  (await (
-    await fetch(`${base}/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'grant_type=password&username=admin&password=bench password 123',
-    })
-  ).json()) as { access_token: string }
-).access_token;
+const { server, base, token } = await startBenchServer(env);
 
 const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
 const ids = (

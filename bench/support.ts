@@ -76,3 +76,28 @@ export async function freshPgDatabase(name: string): Promise<string> {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
+export async function startBenchServer(
+  env: NodeJS.ProcessEnv,
+): Promise<{ server: import('node:child_process').ChildProcess; base: string; token: string }> {
+  const { spawn } = await import('node:child_process');
+  const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) =>
+    server.stdout?.on('data', (d) => /listening/.test(String(d)) && resolve()),
+  );
+  const base = `http://127.0.0.1:${env.CHARTROOM_PORT}`;
+  const res = await fetch(`${base}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      username: 'admin',
+      password: String(env.CHARTROOM_ADMIN_PASSWORD),
+    }),
+  });
+  return { server, base, token: ((await res.json()) as { access_token: string }).access_token };
+}
