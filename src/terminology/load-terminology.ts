@@ -167,6 +167,9 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
   for (let i = 0; i < steps.length; i++) {
     const [step, run] = steps[i];
     options.onProgress?.({ step, done: i, total });
+    // each step parses synchronously: give the event loop a turn between steps, so a server loading the
+    // code sets in the background (or for its first terminology request) keeps answering other requests
+    await new Promise((resolve) => setImmediate(resolve));
     const t0 = performance.now();
     await run();
     parts.timings?.push({ step, ms: Math.round(performance.now() - t0) });
@@ -174,7 +177,10 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
   options.onProgress?.({ step: 'Search indexes', done: steps.length, total });
   const t0 = performance.now();
   const terminology = new Terminology(parts as TerminologyParts);
-  for (const s of ['icd10cm', 'icd10pcs', 'hcpcs'] as const) terminology.searchIndexFor(registry.pick(s));
+  for (const s of ['icd10cm', 'icd10pcs', 'hcpcs'] as const) {
+    terminology.searchIndexFor(registry.pick(s));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   terminology.tableSearchers();
   parts.timings?.push({ step: 'Search indexes', ms: Math.round(performance.now() - t0) });
   terminology.loadMs = Math.round(performance.now() - started);

@@ -12,11 +12,23 @@ const PCS = 'http://www.cms.gov/Medicare/Coding/ICD10';
 let s: TestServer;
 before(async () => {
   s = await startTestServer({ label: 'terminology' });
-  // the first request pays for the load (lazy by default); every later one reuses it
-  const first = await s.request('GET', `/CodeSystem/$lookup?system=${ICD10CM}&code=I10`);
-  assert.equal(first.status, 200, first.text);
 });
 after(() => s.stop());
+
+test('the first terminology request loads the code sets, and the server keeps answering meanwhile', async () => {
+  const done: string[] = [];
+  const first = s.request('GET', `/CodeSystem/$lookup?system=${ICD10CM}&code=I10`).then((r) => {
+    done.push('lookup');
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 50)); // the load has started
+  const health = await fetch(`${s.url}/healthz`);
+  done.push('healthz');
+  assert.equal(health.status, 200);
+  const r = await first;
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(done, ['healthz', 'lookup'], 'the health check did not wait for the code sets');
+});
 
 const api = (path: string) => `${s.url}${path}`;
 type Part = { name: string; valueCode?: string; valueString?: string; valueBoolean?: boolean; part?: Part[] };
