@@ -47,9 +47,4 @@ export class TerminologyHolder {
     );
     return this.pending;
   }
-
-  /** Whether the code sets are in memory now (for status reporting; never triggers a load). */
-  get isLoaded(): boolean {
-    return this.loaded !== undefined;
-  }
 }

@@ -6,8 +6,8 @@ import { encoderRoutes } from './encoder-routes.js';
 import { terminologyOperationRoutes } from './fhir-operations.js';
 import { TerminologyHolder, terminologyModeOf } from './holder.js';
 
-export function terminologyRoutes(app: FastifyInstance, _ctx: AppContext, holder?: TerminologyHolder): void {
-  const h = holder ?? new TerminologyHolder(terminologyModeOf(process.env.CHARTROOM_TERMINOLOGY));
+export function terminologyRoutes(app: FastifyInstance, _ctx: AppContext): void {
+  const h = new TerminologyHolder(terminologyModeOf(process.env.CHARTROOM_TERMINOLOGY));
   if (h.mode === 'eager') {
     // loads in the background once the server is ready; requests that come earlier wait for the same load
     app.addHook('onReady', async () => {
