@@ -44,10 +44,10 @@ export class CodeSystemVersion {
     entries.forEach((e, i) => {
       byCode.set(e.code, i); // a code listed twice: the later entry wins, as it did with a Map
     });
-    const positions = Uint32Array.from(byCode.values());
-    positions.sort((a, b) =>
-      entries[a].code < entries[b].code ? -1 : entries[a].code > entries[b].code ? 1 : 0,
-    );
+    // the engine's own string sort, then positions: several times faster than a comparator over positions
+    const codes = [...byCode.keys()].sort();
+    const positions = new Uint32Array(codes.length);
+    for (let i = 0; i < codes.length; i++) positions[i] = byCode.get(codes[i]) as number;
     this.sorted = positions;
     const starts: number[] = [];
     for (let i = 0; i < positions.length; i++) {
