@@ -72,7 +72,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   if (config.port === 0) {
     const port = Number(new URL(address).port);
     config.port = port;
-    config.baseUrl = `http://${config.host}:${port}`;
+    config.baseUrl = `${config.tlsCert && config.tlsKey ? 'https' : 'http'}://${config.host}:${port}`;
   }
   return {
     app,

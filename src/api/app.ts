@@ -1,4 +1,5 @@
 // Builds the HTTP server: body parsing, the request pipeline, error mapping and the route plugins.
+import fs from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { FhirError, issue } from '../platform/errors.js';
 import { auditReportRoutes } from './audit-report.js';
@@ -11,6 +12,7 @@ import { FHIR_JSON } from './fhir/respond.js';
 import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
 import { installPipeline } from './pipeline.js';
+import { installSecurityHeaders } from './security-headers.js';
 import { terminologyRoutes } from './terminology/routes.js';
 
 export const VERSION = '0.1.0';
@@ -23,7 +25,14 @@ declare module 'fastify' {
 }
 
 export function buildApp(ctx: AppContext): FastifyInstance {
+  const tls =
+    ctx.config.tlsCert && ctx.config.tlsKey
+      ? { cert: fs.readFileSync(ctx.config.tlsCert), key: fs.readFileSync(ctx.config.tlsKey) }
+      : undefined;
   const app = Fastify({
+    ...(tls ? { https: tls } : {}),
+    // No request log: URLs and bodies carry PHI (search parameters, names). Errors are reported
+    // without request data (see the error handler).
     logger: false,
     bodyLimit: ctx.config.bodyLimit,
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: true },
@@ -64,6 +73,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: r.url });
   });
   installPipeline(app, ctx);
+  installSecurityHeaders(app, Boolean(tls));
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof FhirError) {
@@ -86,8 +96,12 @@ export function buildApp(ctx: AppContext): FastifyInstance {
         .type(FHIR_JSON)
         .send({ resourceType: 'OperationOutcome', issue: [issue('invalid', e.message)] });
     }
-    reply.log.error(err);
-    process.stderr.write(`internal error: ${(err as Error).stack}\n`);
+    // The message of an unexpected error may quote data (a database error cites the values it refused),
+    // so only its kind and where it happened are written.
+    const frames = ((err as Error).stack ?? '').split('\n').slice(1, 8).join('\n');
+    process.stderr.write(
+      `internal error ${(err as Error).name} ${(err as { code?: string }).code ?? ''} (message withheld: it may hold patient data)\n${frames}\n`,
+    );
     return reply
       .code(500)
       .type(FHIR_JSON)

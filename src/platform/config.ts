@@ -31,6 +31,9 @@ export interface Config {
   /** Who must use a second factor: privileged roles (default), everyone, or nobody (tests of other things). */
   mfa: 'privileged' | 'all' | 'off';
   passwordMinLength: number;
+  /** PEM files of the certificate and key: when both are set, Chartroom serves HTTPS (and HSTS). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 function int(name: string, fallback: number): number {
@@ -55,7 +58,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     dataDir: path.resolve(process.env.CHARTROOM_DATA_DIR ?? 'data'),
     host,
     port,
-    baseUrl: process.env.CHARTROOM_BASE_URL ?? `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    baseUrl:
+      process.env.CHARTROOM_BASE_URL ??
+      `${process.env.CHARTROOM_TLS_CERT ? 'https' : 'http'}://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
     bodyLimit: int('CHARTROOM_BODY_LIMIT', 16 * 1024 * 1024),
     adminPassword: process.env.CHARTROOM_ADMIN_PASSWORD || undefined,
     tokenLifetime: int('CHARTROOM_TOKEN_LIFETIME', 3600),
@@ -68,6 +73,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     lockoutSeconds: int('CHARTROOM_LOCKOUT_SECONDS', 900),
     mfa: mfaSetting(process.env.CHARTROOM_MFA),
     passwordMinLength: int('CHARTROOM_PASSWORD_MIN_LENGTH', 12),
+    tlsCert: process.env.CHARTROOM_TLS_CERT || undefined,
+    tlsKey: process.env.CHARTROOM_TLS_KEY || undefined,
     ...overrides,
   };
   return cfg;
