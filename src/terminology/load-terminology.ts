@@ -163,6 +163,10 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
       };
     },
   ]);
+  // The steps that parse files into short-lived trees (spreadsheet and table XML, JSON and CSV lists) go first,
+  // while little is held: V8 sizes the heap after the live data, so their garbage then costs less memory.
+  const treeParsers = /conversion table|Neoplasm Table|HCPCS|Medicare Code Editor|NCCI/;
+  steps.sort((a, b) => Number(treeParsers.test(b[0])) - Number(treeParsers.test(a[0])));
   const total = steps.length + 1;
   for (let i = 0; i < steps.length; i++) {
     const [step, run] = steps[i];
