@@ -11,6 +11,7 @@ import { instanceRoutes } from './fhir/instance.js';
 import { FHIR_JSON } from './fhir/respond.js';
 import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
+import { disclosureRoutes } from './him/disclosures.js';
 import { installPipeline } from './pipeline.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { terminologyRoutes } from './terminology/routes.js';
@@ -125,6 +126,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   mfaRoutes(app, ctx);
   userRoutes(app, ctx);
   auditReportRoutes(app, ctx);
+  disclosureRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
   instanceRoutes(app, ctx);

@@ -5,7 +5,13 @@
 import { patientCompartmentParams } from '../../fhir/definitions.js';
 
 export type Interaction = 'read' | 'write' | 'delete';
-export type Action = 'users:manage' | 'audit:read' | 'history:system' | 'terminology:use';
+export type Action =
+  | 'users:manage'
+  | 'audit:read'
+  | 'history:system'
+  | 'terminology:use'
+  | 'disclosures:record'
+  | 'disclosures:account';
 type Group =
   | 'demographic'
   | 'encounter'
@@ -142,7 +148,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       privacy: 'rw',
       other: 'r',
     },
-    actions: [],
+    actions: ['disclosures:record', 'disclosures:account'],
   },
   'him-director': {
     fhir: {
@@ -153,9 +159,12 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       financial: 'rwd',
       workflow: 'rwd',
     },
-    actions: ['terminology:use', 'history:system'],
+    actions: ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account'],
   },
-  'privacy-officer': { fhir: { ...ALL_R, privacy: 'rw' }, actions: ['audit:read'] },
+  'privacy-officer': {
+    fhir: { ...ALL_R, privacy: 'rw' },
+    actions: ['audit:read', 'disclosures:record', 'disclosures:account'],
+  },
   'system-integration': {
     fhir: {
       demographic: 'rwd',
@@ -180,7 +189,14 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       privacy: 'rw',
       other: 'rwd',
     },
-    actions: ['users:manage', 'audit:read', 'history:system', 'terminology:use'],
+    actions: [
+      'users:manage',
+      'audit:read',
+      'history:system',
+      'terminology:use',
+      'disclosures:record',
+      'disclosures:account',
+    ],
   },
 };
 

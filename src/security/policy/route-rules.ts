@@ -25,6 +25,8 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /admin/users': A('users:manage'),
   'POST /admin/users': A('users:manage'),
   'GET /audit': A('audit:read'),
+  'POST /disclosures': A('disclosures:record'),
+  'GET /patients/:id/accounting-of-disclosures': A('disclosures:account'),
   'GET /fhir/R4/_history': A('history:system'),
   'POST /fhir/R4': { kind: 'fhir-bundle' },
   'GET /fhir/R4/:type': R('read'),
