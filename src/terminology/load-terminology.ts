@@ -26,6 +26,7 @@ import { type AocEdit, loadAocJson, loadMueCsv, loadMueJson, loadPtpCsv } from '
 import { loadPoaExempt } from './loaders/poa-exempt.js';
 import { TabularNotes } from './notes/tabular-notes.js';
 import { Terminology, type TerminologyParts } from './terminology.js';
+import { TitleTable } from './title-table.js';
 import { ReplacementIndex } from './update/impact.js';
 import { VersionRegistry } from './version-registry.js';
 
@@ -55,6 +56,8 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
   const addenda = new Map<string, AddendaRecord[]>();
   const poaExempt = new Map<number, Set<string>>();
   const parts: Partial<TerminologyParts> = { registry, addenda, poaExempt, timings: [] };
+  // one word table per system, shared by its fiscal years
+  const titles = { icd10cm: new TitleTable(), icd10pcs: new TitleTable() };
 
   for (const y of ICD_YEARS) {
     steps.push([
@@ -67,6 +70,7 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
             y.fiscalYear,
             { publisher: 'CMS / CDC NCHS', official: true },
             registry.all('icd10cm')[0],
+            titles.icd10cm,
           ),
         );
         addenda.set(`icd10cm|${y.fiscalYear}`, await loadOrderAddenda(path(y.cmAddenda), 'icd10cm'));
@@ -83,6 +87,7 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
             y.fiscalYear,
             { publisher: 'CMS', official: true },
             registry.all('icd10pcs')[0],
+            titles.icd10pcs,
           ),
         );
         addenda.set(`icd10pcs|${y.fiscalYear}`, await loadOrderAddenda(path(y.pcsAddenda), 'icd10pcs'));
@@ -161,6 +166,13 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
         aocByAddOn,
         aocSource: 'NCCI add-on code edits 2026 Q3 (AOC_V2026Q3-F-MCR)',
       };
+    },
+  ]);
+  steps.push([
+    'ICD-10 titles',
+    async () => {
+      titles.icd10cm.trim();
+      titles.icd10pcs.trim();
     },
   ]);
   // The steps that parse files into short-lived trees (spreadsheet and table XML, JSON and CSV lists) go first,

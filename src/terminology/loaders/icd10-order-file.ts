@@ -2,6 +2,7 @@
 import { type CodeEntry, CodeSystemVersion, type Provenance } from '../code-system.js';
 import { fiscalYearPeriod } from '../fiscal-year.js';
 import { canonicalCode } from '../systems.js';
+import { CompactEntry, TitleTable } from '../title-table.js';
 import { readDataBytes } from './read-data-file.js';
 
 /**
@@ -24,6 +25,7 @@ export function parseOrderFile(
   bytes: Buffer,
   system: 'icd10cm' | 'icd10pcs',
   shareWith?: TitleSource,
+  titles: TitleTable = new TitleTable(),
 ): CodeEntry[] {
   const out: CodeEntry[] = [];
   let start = 0;
@@ -49,31 +51,22 @@ export function parseOrderFile(
       const same = shareWith?.getCanonical(code);
       const short = field(bytes, start + 16, Math.min(stop, start + 76));
       const long = field(bytes, Math.min(stop, start + 77), stop);
-      const display = same?.display === long ? same.display : long;
-      // about half the short titles equal the long one: one string serves both
-      const shortDisplay =
-        short === display ? display : same?.shortDisplay === short ? same.shortDisplay : short;
       const billable = flag === 0x31;
-      if (
-        same &&
-        same.billable === billable &&
-        same.display === display &&
-        same.shortDisplay === shortDisplay
-      ) {
+      if (same && same.billable === billable && same.display === long && same.shortDisplay === short) {
         // unchanged from the other year: the same entry object serves both (its order is that year's)
         out.push(same);
         lastSharedOrder = same.order;
         unsharedRun = 0;
       } else {
         unsharedRun++;
-        out.push({
-          code: same?.code ?? code,
-          billable,
-          shortDisplay,
-          display,
-          // without sharing, the position in this file; with it, a place between the shared neighbours
-          order: shareWith ? lastSharedOrder + 1 - 1 / (unsharedRun + 1) : out.length,
-        });
+        const longRef = titles.put(long);
+        const l = longRef < 0 ? long : longRef;
+        // about half the short titles equal the long one: one reference serves both
+        const shortRef = short === long ? longRef : titles.put(short);
+        const sh = short === long ? l : shortRef < 0 ? short : shortRef;
+        // without sharing, the position in this file; with it, a place between the shared neighbours
+        const order = shareWith ? lastSharedOrder + 1 - 1 / (unsharedRun + 1) : out.length;
+        out.push(new CompactEntry(same?.code ?? code, billable, order, titles, l, sh));
       }
     }
     start = end + 1;
@@ -87,8 +80,9 @@ export async function loadOrderFile(
   fiscalYear: number,
   provenance: Omit<Provenance, 'file'>,
   shareWith?: TitleSource,
+  titles?: TitleTable,
 ): Promise<CodeSystemVersion> {
-  const entries = parseOrderFile(await readDataBytes(path), system, shareWith);
+  const entries = parseOrderFile(await readDataBytes(path), system, shareWith, titles);
   return new CodeSystemVersion(system, String(fiscalYear), fiscalYearPeriod(fiscalYear), entries, {
     ...provenance,
     file: path.split('/').pop() ?? path,

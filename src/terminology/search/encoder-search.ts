@@ -149,15 +149,17 @@ export class EncoderSearch {
         this.addDoc(KIND_SEE, '', e.path, indexTokens(e), e, pathLength(e.path));
       }
     }
-    for (const c of version.entries)
+    for (const c of version.entries) {
+      const display = c.display; // decoded once (titles may be stored compactly)
       this.addDoc(
         KIND_TITLE,
         c.code,
-        c.display,
-        tokenize(c.display),
+        display,
+        tokenize(display),
         undefined,
-        this.titleLength(c) ?? saidLength(c.display),
+        this.titleLength(c, display) ?? saidLength(display),
       );
+    }
     for (const t of inclusionTerms) {
       if (version.getCanonical(t.code)) this.addDoc(KIND_INCLUSION, t.code, t.text, tokenize(t.text));
     }
@@ -174,12 +176,14 @@ export class EncoderSearch {
    * A 7-character code's title is its base title plus the 7th-character meaning; ranking by the base
    * keeps "initial encounter" (A) from losing to a shorter "sequela" (S) title when the query names neither.
    */
-  private titleLength(c: CodeEntry): number | undefined {
+  private titleLength(c: CodeEntry, display: string): number | undefined {
     if (this.version.system !== 'icd10cm' || c.code.length !== 8) return undefined;
     // the base title: the 6-character code, or the nearest existing ancestor when placeholders fill it (W11.XXXA -> W11)
     for (const n of [7, 6, 5, 3]) {
       const base = this.version.getCanonical(c.code.slice(0, n));
-      if (base && c.display.startsWith(base.display)) return saidLength(base.display);
+      if (!base) continue;
+      const baseDisplay = base.display;
+      if (display.startsWith(baseDisplay)) return saidLength(baseDisplay);
     }
     return undefined;
   }
@@ -201,7 +205,8 @@ export class EncoderSearch {
     );
     (this.kinds as number[]).push(kind);
     this.codes.push(code);
-    this.texts.push(entry ?? text);
+    // a title is read from its code-set entry when shown, not held a second time
+    this.texts.push(entry ?? (kind === KIND_TITLE ? '' : text));
   }
 
   get documentCount(): number {
@@ -435,7 +440,11 @@ export class EncoderSearch {
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
-      const text = entry ? entry.path : (this.texts[s.doc] as string | string[]);
+      const text = entry
+        ? entry.path
+        : kind === KIND_TITLE
+          ? ce.display
+          : (this.texts[s.doc] as string | string[]);
       const hit = this.hitOf(
         ce,
         s.score,

@@ -31,8 +31,9 @@ export function diffVersions(a: CodeSystemVersion, b: CodeSystemVersion): Versio
   const revised: RevisedEntry[] = [];
   for (const e of b.entries) {
     const old = a.get(e.code);
+    // an entry object shared by both years is unchanged (the loader shares only identical entries)
     if (!old) added.push({ code: e.code, display: e.display, billable: e.billable });
-    else if (old.display !== e.display || old.billable !== e.billable) {
+    else if (old !== e && (old.display !== e.display || old.billable !== e.billable)) {
       revised.push({
         code: e.code,
         from: old.display,
