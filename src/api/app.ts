@@ -12,6 +12,7 @@ import { FHIR_JSON } from './fhir/respond.js';
 import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
 import { disclosureRoutes } from './him/disclosures.js';
+import { restrictedAccessRoutes } from './him/restricted-access.js';
 import { installPipeline } from './pipeline.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { terminologyRoutes } from './terminology/routes.js';
@@ -127,6 +128,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   userRoutes(app, ctx);
   auditReportRoutes(app, ctx);
   disclosureRoutes(app, ctx);
+  restrictedAccessRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
   instanceRoutes(app, ctx);

@@ -7,6 +7,7 @@ import type { Repository } from '../store/repository.js';
 import type { WriteResult } from '../store/write.js';
 import type { AppContext } from './context.js';
 import { patientsOf } from './fhir/route-params.js';
+import { requestRepo } from './request-repo.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,7 +23,7 @@ export function auditedRepo(
   interaction: string,
   action: AccessRecord['action'],
 ): Repository {
-  return ctx.repo.withBeforeCommit(async (tx, written) => {
+  return requestRepo(req, ctx).withBeforeCommit(async (tx, written) => {
     const entities = written.map((w) => `${w.type}/${w.id}`);
     const patients = [
       ...new Set(

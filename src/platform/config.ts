@@ -34,6 +34,8 @@ export interface Config {
   /** PEM files of the certificate and key: when both are set, Chartroom serves HTTPS (and HSTS). */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** How long a break-the-glass grant lasts, in seconds. */
+  breakGlassSeconds: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -75,6 +77,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     passwordMinLength: int('CHARTROOM_PASSWORD_MIN_LENGTH', 12),
     tlsCert: process.env.CHARTROOM_TLS_CERT || undefined,
     tlsKey: process.env.CHARTROOM_TLS_KEY || undefined,
+    breakGlassSeconds: int('CHARTROOM_BREAK_GLASS_SECONDS', 3600),
     ...overrides,
   };
   return cfg;

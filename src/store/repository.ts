@@ -2,8 +2,9 @@
 // connection or inside one transaction. All SQL of the record store lives under src/store.
 import type { Resource } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../platform/db/database.js';
-import { gone, notFound } from '../platform/errors.js';
+import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
+import { restrictedAmong, type Visibility } from './restrictions.js';
 import { compileSearch, type SearchRequest } from './search/compile.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
 
@@ -48,18 +49,44 @@ export class Repository {
     readonly params: ParamRegistry,
     private readonly db?: Database,
     private readonly beforeCommit?: BeforeCommit,
+    private readonly visibility?: Visibility,
   ) {}
 
   /** The same repository, whose transactions run `hook` before they commit. */
   withBeforeCommit(hook: BeforeCommit): Repository {
-    return new Repository(this.q, this.params, this.db, hook);
+    return new Repository(this.q, this.params, this.db, hook, this.visibility);
+  }
+
+  /** The same repository, seeing restricted patients only as `v` allows. */
+  withVisibility(v: Visibility): Repository {
+    return new Repository(this.q, this.params, this.db, this.beforeCommit, v);
+  }
+
+  /** Restricted patients this caller may see, or undefined when it sees all. */
+  private async visibleRestricted(): Promise<string[] | undefined> {
+    if (!this.visibility || this.visibility.exempt) return undefined;
+    return this.visibility.allowed(this.q);
+  }
+
+  /** Refuses when any of these patients is restricted and not visible to the caller. */
+  private async assertVisible(patients: string[]): Promise<void> {
+    if (!this.visibility || this.visibility.exempt || patients.length === 0) return;
+    const restricted = await restrictedAmong(this.q, patients);
+    if (restricted.length === 0) return;
+    const allowed = new Set(await this.visibility.allowed(this.q));
+    const hidden = restricted.filter((p) => !allowed.has(p));
+    if (hidden.length) {
+      throw forbidden(
+        `The record of Patient/${hidden[0]} is restricted: it needs a care relationship, or break the glass (POST /break-the-glass with patient and reason)`,
+      );
+    }
   }
 
   /** Runs fn with a repository bound to one database transaction (all or nothing). */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
     return this.db.transaction(async (tx) => {
-      const inner = new Repository(tx, this.params);
+      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility);
       const out = await fn(inner);
       if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
       return out;
@@ -68,33 +95,52 @@ export class Repository {
 
   async write(ops: WriteOp[]): Promise<WriteResult[]> {
     if (this.db) return this.transaction((repo) => repo.write(ops));
+    // Changing a restricted chart needs the same right as reading it: checked on the charts as they
+    // were before the change, and on the charts new records join (a Patient's own labels may change).
+    if (this.visibility && !this.visibility.exempt) {
+      const keys = ops
+        .filter((o) => o.op !== 'create')
+        .map((o) => (o.op === 'delete' ? [o.type, o.id] : [o.resource.resourceType, o.resource.id]));
+      if (keys.length) {
+        const before = await this.q.query<{ patients: string[] }>(
+          'SELECT r.patients FROM resource r JOIN unnest($1::text[], $2::text[]) u(type, id) ON r.type = u.type AND r.id = u.id',
+          [keys.map((k) => k[0]), keys.map((k) => k[1])],
+        );
+        await this.assertVisible([...new Set(before.rows.flatMap((r) => r.patients))]);
+      }
+    }
     const results = await applyWrites(this.q, this.params, ops);
+    await this.assertVisible([
+      ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
+    ]);
     this.written.push(...results);
     return results;
   }
 
   async read(type: string, id: string): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
         WHERE r.type = $1 AND r.id = $2`,
       [type, id],
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} is not known`);
+    await this.assertVisible((row as StoredVersion & { patients: string[] }).patients);
     if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
     return row;
   }
 
   async vread(type: string, id: string, version: number): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients
          FROM resource r JOIN resource_version v ON v.rid = r.rid
         WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
       [type, id, version],
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);
+    await this.assertVisible((row as StoredVersion & { patients: string[] }).patients);
     if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
     return row;
   }
@@ -120,6 +166,12 @@ export class Repository {
     else if (h.type) where.push(`v.type = ${add(h.type)}`);
     if (h.since) where.push(`v.last_updated >= ${add(h.since)}::timestamptz`);
     if (h.at) where.push(`v.last_updated <= ${add(h.at)}::timestamptz`);
+    const visible = await this.visibleRestricted();
+    if (visible) {
+      where.push(
+        `NOT EXISTS (SELECT 1 FROM resource cr JOIN restricted_patient rp ON rp.patient = ANY(cr.patients) WHERE cr.rid = v.rid AND NOT (rp.patient = ANY(${add(visible)}::text[])))`,
+      );
+    }
     if (h.cursor) {
       const [lu, rid, ver] = h.cursor.split('|');
       where.push(
@@ -143,7 +195,7 @@ export class Repository {
   }
 
   async search(req: SearchRequest): Promise<SearchPage> {
-    const c = compileSearch(req, this.params);
+    const c = compileSearch({ ...req, visibleRestricted: await this.visibleRestricted() }, this.params);
     const r = await this.q.query<{ rid: string; content: string; patients: string[] }>(c.sql, c.values);
     const entries = r.rows;
     let next: string | undefined;

@@ -3,10 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
+import { restrictionLabels } from '../fhir/security-labels.js';
 import type { Queryable } from '../platform/db/database.js';
 import { conflict, preconditionFailed } from '../platform/errors.js';
 import { deleteCompartmentRows, deleteIndexRows, insertIndexRows } from './index-rows.js';
 import type { ParamRegistry } from './param-registry.js';
+import { setRestriction } from './restrictions.js';
 
 export type WriteOp =
   | { op: 'create'; resource: Resource }
@@ -25,6 +27,9 @@ export interface WriteResult {
   content?: string;
   /** True when an update carried the same content as the current version, so no version was written. */
   unchanged?: boolean;
+  /** Patients whose compartment held the resource before, and holds it now (for access checks). */
+  oldPatients?: string[];
+  newPatients?: string[];
 }
 
 interface Current {
@@ -106,6 +111,7 @@ export async function applyWrites(
   const reindex: Current[] = [];
   const batch = emptyBatch();
   const seen = new Set<string>();
+  const restrictions: [string, string[]][] = [];
 
   for (const o of ops) {
     const type = o.op === 'delete' ? o.type : o.resource.resourceType;
@@ -138,7 +144,8 @@ export async function applyWrites(
       updates.deleted.push(true);
       updates.patients.push('{}');
       reindex.push(cur);
-      results.push({ type, id, version, lastUpdated: now, status: 204 });
+      results.push({ type, id, version, lastUpdated: now, status: 204, oldPatients: cur.patients });
+      if (type === 'Patient') restrictions.push([id, []]);
       continue;
     }
     if (o.op === 'update' && o.createOnly && cur && !cur.deleted) throw conflict(`${key} already exists`);
@@ -188,7 +195,21 @@ export async function applyWrites(
       inserts.version.push(version);
       inserts.patients.push(patientsLiteral);
     }
-    results.push({ type, id, version, lastUpdated: now, status: cur && !cur.deleted ? 200 : 201, content });
+    results.push({
+      type,
+      id,
+      version,
+      lastUpdated: now,
+      status: cur && !cur.deleted ? 200 : 201,
+      content,
+      oldPatients: cur?.patients ?? [],
+      newPatients: patients,
+    });
+    if (type === 'Patient')
+      restrictions.push([
+        id,
+        restrictionLabels(resource as { meta?: { security?: { system?: string; code?: string }[] } }),
+      ]);
   }
 
   // 3. Write: versions, current rows, then the index rows (old ones removed first).
@@ -241,6 +262,7 @@ export async function applyWrites(
     await deleteCompartmentRows(tx, reindex);
   }
   await insertIndexRows(tx, batch);
+  for (const [patient, labels] of restrictions) await setRestriction(tx, patient, labels);
   return results;
 }
 

@@ -7,6 +7,7 @@ import { badRequest } from '../../platform/errors.js';
 import { deleteResource, patchResource, updateResource } from '../../store/interactions.js';
 import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
+import { requestRepo } from '../request-repo.js';
 import { historyBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, ifMatchVersion, setVersionHeaders } from './respond.js';
 import { sendWrite } from './respond-write.js';
@@ -35,7 +36,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { type, id } = req.params;
     assertType(type);
     note(req, 'R', 'read', type, id);
-    const v = await ctx.repo.read(type, id);
+    const v = await requestRepo(req, ctx).read(type, id);
     note(req, 'R', 'read', type, id, v.content);
     setVersionHeaders(reply, v.version, v.lastUpdated);
     return reply.type(FHIR_JSON).send(v.content);
@@ -46,7 +47,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     assertType(type);
     if (!/^\d+$/.test(vid ?? '')) throw badRequest(`Invalid version id "${vid}"`, 'vid');
     note(req, 'R', 'vread', type, id);
-    const v = await ctx.repo.vread(type, id, Number(vid));
+    const v = await requestRepo(req, ctx).vread(type, id, Number(vid));
     note(req, 'R', 'vread', type, id, v.content);
     setVersionHeaders(reply, v.version, v.lastUpdated);
     return reply.type(FHIR_JSON).send(v.content);
@@ -101,10 +102,10 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { type, id } = req.params;
     assertType(type);
     note(req, 'R', 'history-instance', type, id);
-    const current = await ctx.repo.currentVersion(type, id);
+    const current = await requestRepo(req, ctx).currentVersion(type, id);
     if (!current) throw badRequest(`${type}/${id} is not known`);
     const h = historyParams(req);
-    const page = await ctx.repo.history({ type, id, ...h });
+    const page = await requestRepo(req, ctx).history({ type, id, ...h });
     const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/${type}/${id}/_history`;
     const next = page.next

@@ -5,6 +5,7 @@ import { type Interaction, mayOnType } from '../../security/policy/permissions.j
 import { processBundle } from '../../store/bundle/process-bundle.js';
 import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
+import { requestRepo } from '../request-repo.js';
 import { historyBundle } from './bundles.js';
 import { capabilityStatement } from './metadata.js';
 import { baseUrl, FHIR_JSON } from './respond.js';
@@ -40,7 +41,7 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
   app.get('/fhir/R4/_history', async (req, reply) => {
     req.audit = { action: 'R', interaction: 'history-system', entities: [], patients: [] };
     const h = historyParams(req);
-    const page = await ctx.repo.history(h);
+    const page = await requestRepo(req, ctx).history(h);
     const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/_history`;
     const next = page.next

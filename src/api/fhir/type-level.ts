@@ -7,6 +7,7 @@ import { badRequest } from '../../platform/errors.js';
 import { conditionalDelete, conditionalUpdate, createResource } from '../../store/interactions.js';
 import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
+import { requestRepo } from '../request-repo.js';
 import { historyBundle, searchsetBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, queryPairs, rawQuery } from './respond.js';
 import { sendWrite } from './respond-write.js';
@@ -37,7 +38,7 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     const after = pairs.find(([k]) => k === '_cursor')?.[1];
     if (after !== undefined && !/^\d+$/.test(after)) throw badRequest('Invalid _cursor', '_cursor');
     const strict = /handling=strict/.test(String(req.headers.prefer ?? ''));
-    const page = await ctx.repo.search({ type, params: pairs, count, after });
+    const page = await requestRepo(req, ctx).search({ type, params: pairs, count, after });
     if (page.ignored.length && strict) {
       throw badRequest(
         `Unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
@@ -114,7 +115,7 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
     assertType(type);
     req.audit = { action: 'R', interaction: 'history-type', entities: [], patients: [] };
     const h = historyParams(req);
-    const page = await ctx.repo.history({ type, ...h });
+    const page = await requestRepo(req, ctx).history({ type, ...h });
     const base = baseUrl(ctx.config.baseUrl);
     const self = `${base}/${type}/_history`;
     const next = page.next

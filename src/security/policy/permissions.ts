@@ -11,7 +11,9 @@ export type Action =
   | 'history:system'
   | 'terminology:use'
   | 'disclosures:record'
-  | 'disclosures:account';
+  | 'disclosures:account'
+  | 'patients:assign'
+  | 'break-glass';
 type Group =
   | 'demographic'
   | 'encounter'
@@ -99,7 +101,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       directory: 'r',
       other: 'r',
     },
-    actions: ['terminology:use'],
+    actions: ['terminology:use', 'break-glass'],
   },
   coder: {
     fhir: {
@@ -111,7 +113,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       directory: 'r',
       other: 'r',
     },
-    actions: ['terminology:use'],
+    actions: ['terminology:use', 'break-glass'],
   },
   'cdi-specialist': {
     fhir: {
@@ -123,7 +125,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       directory: 'r',
       other: 'r',
     },
-    actions: ['terminology:use'],
+    actions: ['terminology:use', 'break-glass'],
   },
   provider: {
     fhir: {
@@ -135,7 +137,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       directory: 'r',
       other: 'r',
     },
-    actions: ['terminology:use'],
+    actions: ['terminology:use', 'break-glass'],
   },
   'release-of-information': {
     fhir: {
@@ -148,7 +150,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       privacy: 'rw',
       other: 'r',
     },
-    actions: ['disclosures:record', 'disclosures:account'],
+    actions: ['disclosures:record', 'disclosures:account', 'break-glass'],
   },
   'him-director': {
     fhir: {
@@ -159,11 +161,18 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       financial: 'rwd',
       workflow: 'rwd',
     },
-    actions: ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account'],
+    actions: [
+      'terminology:use',
+      'history:system',
+      'disclosures:record',
+      'disclosures:account',
+      'break-glass',
+      'patients:assign',
+    ],
   },
   'privacy-officer': {
     fhir: { ...ALL_R, privacy: 'rw' },
-    actions: ['audit:read', 'disclosures:record', 'disclosures:account'],
+    actions: ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign'],
   },
   'system-integration': {
     fhir: {
@@ -196,6 +205,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       'terminology:use',
       'disclosures:record',
       'disclosures:account',
+      'patients:assign',
     ],
   },
 };

@@ -13,6 +13,8 @@ export interface SearchRequest {
   count: number;
   /** Keyset cursor: only resources with rid greater than this. */
   after?: string;
+  /** When set, resources of restricted patients are hidden unless the patient is in this list. */
+  visibleRestricted?: string[];
 }
 
 export interface CompiledSearch {
@@ -219,6 +221,12 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
     if (conds.length) where.push(`(${conds.join(' OR ')})`);
   }
   if (req.after) where.push(`r.rid > ${add(req.after)}::bigint`);
+  // Authorization inside the query: hidden records are neither returned nor paged over.
+  if (req.visibleRestricted) {
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM restricted_patient rp WHERE rp.patient = ANY(r.patients) AND NOT (rp.patient = ANY(${add(req.visibleRestricted)}::text[])))`,
+    );
+  }
   const sql = `SELECT r.rid::text AS rid, v.content, r.patients FROM resource r
     JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
     WHERE ${where.join(' AND ')} ORDER BY r.rid LIMIT ${add(req.count + 1)}`;

@@ -1,0 +1,95 @@
+// SQL for restricted patients, care relationships and break-the-glass grants.
+import type { Queryable } from '../platform/db/database.js';
+
+export async function setRestriction(db: Queryable, patient: string, labels: string[]): Promise<void> {
+  if (labels.length) {
+    await db.query(
+      'INSERT INTO restricted_patient (patient, labels) VALUES ($1, $2) ON CONFLICT (patient) DO UPDATE SET labels = EXCLUDED.labels',
+      [patient, labels],
+    );
+  } else await db.query('DELETE FROM restricted_patient WHERE patient = $1', [patient]);
+}
+
+/** Patients (of those given) that are restricted. */
+export async function restrictedAmong(db: Queryable, patients: string[]): Promise<string[]> {
+  if (patients.length === 0) return [];
+  const r = await db.query<{ patient: string }>(
+    'SELECT patient FROM restricted_patient WHERE patient = ANY($1::text[])',
+    [patients],
+  );
+  return r.rows.map((x) => x.patient);
+}
+
+/** Restricted patients the user may see: care relationships and grants that have not expired. */
+export async function allowedRestricted(db: Queryable, username: string): Promise<string[]> {
+  const r = await db.query<{ patient: string }>(
+    `SELECT patient FROM care_relationship WHERE username = $1
+     UNION SELECT patient FROM access_grant WHERE username = $1 AND expires_at > now()`,
+    [username],
+  );
+  return r.rows.map((x) => x.patient);
+}
+
+export async function addCareRelationship(
+  db: Queryable,
+  username: string,
+  patient: string,
+  by: string,
+): Promise<void> {
+  await db.query(
+    'INSERT INTO care_relationship (username, patient, created_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    [username, patient, by],
+  );
+}
+
+export async function insertGrant(
+  db: Queryable,
+  username: string,
+  patient: string,
+  reason: string,
+  seconds: number,
+): Promise<{ id: string; expires_at: string }> {
+  const r = await db.query<{ id: string; expires_at: string }>(
+    `INSERT INTO access_grant (username, patient, reason, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+     RETURNING id::text AS id, expires_at::text AS expires_at`,
+    [username, patient, reason, seconds],
+  );
+  return r.rows[0];
+}
+
+export interface GrantRow {
+  id: string;
+  username: string;
+  patient: string;
+  reason: string;
+  granted_at: string;
+  expires_at: string;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  review_note: string | null;
+}
+
+export async function listGrants(db: Queryable, open: boolean): Promise<GrantRow[]> {
+  const r = await db.query<GrantRow>(
+    `SELECT id::text AS id, username, patient, reason, granted_at::text AS granted_at, expires_at::text AS expires_at, reviewed_by, reviewed_at::text AS reviewed_at, review_note
+       FROM access_grant ${open ? 'WHERE reviewed_at IS NULL' : ''} ORDER BY access_grant.granted_at DESC LIMIT 500`,
+  );
+  return r.rows;
+}
+
+export async function reviewGrant(db: Queryable, id: string, by: string, note: string): Promise<boolean> {
+  const r = await db.query(
+    'UPDATE access_grant SET reviewed_by = $2, reviewed_at = now(), review_note = $3 WHERE id = $1::bigint AND reviewed_at IS NULL',
+    [id, by, note],
+  );
+  return r.rowCount > 0;
+}
+
+/** What a caller may see of restricted patients; `allowed` is loaded on first need. */
+export interface Visibility {
+  exempt: boolean;
+  /** Runs on the caller's connection: inside a transaction on the embedded database there is no other. */
+  allowed: (q: Queryable) => Promise<string[]>;
+  /** For messages: who is asking. */
+  username: string;
+}
