@@ -68,10 +68,13 @@ export class Repository {
     return this.visibility.allowed(this.q);
   }
 
-  /** Refuses when any of these patients is restricted and not visible to the caller. */
-  private async assertVisible(patients: string[]): Promise<void> {
+  /**
+   * Refuses when any of these patients is restricted and not visible to the caller. `known` is the
+   * restricted subset when the caller's query already fetched it (reads do, to save a round trip).
+   */
+  private async assertVisible(patients: string[], known?: string[]): Promise<void> {
     if (!this.visibility || this.visibility.exempt || patients.length === 0) return;
-    const restricted = await restrictedAmong(this.q, patients);
+    const restricted = known ?? (await restrictedAmong(this.q, patients));
     if (restricted.length === 0) return;
     const allowed = new Set(await this.visibility.allowed(this.q));
     const hidden = restricted.filter((p) => !allowed.has(p));
@@ -119,28 +122,32 @@ export class Repository {
 
   async read(type: string, id: string): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients,
+              ARRAY(SELECT rp.patient FROM restricted_patient rp WHERE rp.patient = ANY(r.patients)) AS restricted
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
         WHERE r.type = $1 AND r.id = $2`,
       [type, id],
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} is not known`);
-    await this.assertVisible((row as StoredVersion & { patients: string[] }).patients);
+    const access = row as StoredVersion & { patients: string[]; restricted: string[] };
+    await this.assertVisible(access.patients, access.restricted);
     if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
     return row;
   }
 
   async vread(type: string, id: string, version: number): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients,
+              ARRAY(SELECT rp.patient FROM restricted_patient rp WHERE rp.patient = ANY(r.patients)) AS restricted
          FROM resource r JOIN resource_version v ON v.rid = r.rid
         WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
       [type, id, version],
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);
-    await this.assertVisible((row as StoredVersion & { patients: string[] }).patients);
+    const access = row as StoredVersion & { patients: string[]; restricted: string[] };
+    await this.assertVisible(access.patients, access.restricted);
     if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
     return row;
   }
