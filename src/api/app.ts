@@ -13,6 +13,7 @@ import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
 import { disclosureRoutes } from './him/disclosures.js';
 import { restrictedAccessRoutes } from './him/restricted-access.js';
+import { installMinimumNecessary } from './minimum-necessary.js';
 import { installPipeline } from './pipeline.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { terminologyRoutes } from './terminology/routes.js';
@@ -76,6 +77,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   });
   installPipeline(app, ctx);
   installSecurityHeaders(app, Boolean(tls));
+  installMinimumNecessary(app);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof FhirError) {

@@ -13,7 +13,9 @@ export type Action =
   | 'disclosures:record'
   | 'disclosures:account'
   | 'patients:assign'
-  | 'break-glass';
+  | 'break-glass'
+  /** Sees Social Security numbers unmasked (minimum necessary: others see the last four digits). */
+  | 'phi:ssn';
 type Group =
   | 'demographic'
   | 'encounter'
@@ -90,7 +92,10 @@ const ALL_R: Grants = {
 };
 
 export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = {
-  registrar: { fhir: { demographic: 'rw', encounter: 'rw', financial: 'r', directory: 'r' }, actions: [] },
+  registrar: {
+    fhir: { demographic: 'rw', encounter: 'rw', financial: 'r', directory: 'r' },
+    actions: ['phi:ssn'],
+  },
   'him-technician': {
     fhir: {
       demographic: 'rw',
@@ -150,7 +155,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       privacy: 'rw',
       other: 'r',
     },
-    actions: ['disclosures:record', 'disclosures:account', 'break-glass'],
+    actions: ['disclosures:record', 'disclosures:account', 'break-glass', 'phi:ssn'],
   },
   'him-director': {
     fhir: {
@@ -168,11 +173,12 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       'disclosures:account',
       'break-glass',
       'patients:assign',
+      'phi:ssn',
     ],
   },
   'privacy-officer': {
     fhir: { ...ALL_R, privacy: 'rw' },
-    actions: ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign'],
+    actions: ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn'],
   },
   'system-integration': {
     fhir: {
@@ -185,7 +191,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       privacy: 'r',
       other: 'rwd',
     },
-    actions: ['terminology:use', 'history:system'],
+    actions: ['terminology:use', 'history:system', 'phi:ssn'],
   },
   administrator: {
     fhir: {
@@ -206,6 +212,7 @@ export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = 
       'disclosures:record',
       'disclosures:account',
       'patients:assign',
+      'phi:ssn',
     ],
   },
 };
