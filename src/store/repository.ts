@@ -31,6 +31,8 @@ export interface HistoryQuery {
 
 export interface SearchPage {
   entries: { rid: string; content: string }[];
+  /** Matches on all pages, when asked for (`total`). */
+  total?: number;
   /** Patients whose compartment holds a result (for the audit trail). */
   patients: string[];
   next?: string;
@@ -201,8 +203,12 @@ export class Repository {
     return { versions: rows, next };
   }
 
-  async search(req: SearchRequest): Promise<SearchPage> {
+  async search(req: SearchRequest & { total?: boolean }): Promise<SearchPage> {
     const c = compileSearch({ ...req, visibleRestricted: await this.visibleRestricted() }, this.params);
+    const total = req.total
+      ? (await this.q.query<{ n: number }>(c.countSql, c.countValues)).rows[0].n
+      : undefined;
+    if (req.count === 0) return { entries: [], ignored: c.ignored, patients: [], total };
     const r = await this.q.query<{ rid: string; content: string; patients: string[] }>(c.sql, c.values);
     const entries = r.rows;
     let next: string | undefined;
@@ -211,7 +217,7 @@ export class Repository {
       next = entries[entries.length - 1].rid;
     }
     const patients = [...new Set(entries.flatMap((e) => e.patients))];
-    return { entries, next, ignored: c.ignored, patients };
+    return { entries, next, ignored: c.ignored, patients, total };
   }
 
   /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */

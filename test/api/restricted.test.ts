@@ -69,6 +69,12 @@ describe('without a care relationship', () => {
       undefined,
       'no next page that would hold the hidden one',
     );
+    assert.equal(
+      (await nora('GET', '/Patient?name=hid&_total=accurate')).body.total,
+      1,
+      '_total does not reveal the hidden patient',
+    );
+    assert.equal((await as('pia')('GET', '/Patient?name=hid&_total=accurate')).body.total, 2);
     const history = await nora('GET', '/Patient/_history?_count=100');
     assert.ok(!ids(history.body).includes(restricted));
   });

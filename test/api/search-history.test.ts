@@ -119,6 +119,26 @@ describe('search', () => {
     assert.equal(strict.status, 400);
   });
 
+  test('_total=accurate counts every page; _summary=count gives only the count; _sort is reported as not supported yet', async () => {
+    const r = await s.request('GET', `/Observation?patient=${patientA}&_count=10&_total=accurate`);
+    assert.equal(r.body.total, 25);
+    assert.equal(r.body.entry.length, 10);
+    const c = await s.request('GET', `/Observation?patient=${patientA}&_summary=count`);
+    assert.equal(c.body.total, 25);
+    assert.deepEqual(c.body.entry, []);
+    assert.equal(
+      (await s.request('GET', `/Observation?patient=${patientA}`)).body.total,
+      undefined,
+      'no count unless asked',
+    );
+    const sorted = await s.request('GET', `/Observation?patient=${patientA}&_sort=-date`);
+    assert.match(
+      JSON.stringify(sorted.body.entry.at(-1)),
+      /Ignored unknown or unsupported search parameter\(s\): _sort/,
+    );
+    assert.equal((await s.request('GET', '/Observation?_total=lots')).status, 400);
+  });
+
   test('POST _search takes the parameters as a form', async () => {
     const r = await s.request('POST', '/Patient/_search', `family=smith`, {
       'content-type': 'application/x-www-form-urlencoded',

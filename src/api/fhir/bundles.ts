@@ -7,6 +7,7 @@ export function searchsetBundle(
   entries: { content: string }[],
   nextUrl?: string,
   outcome?: object,
+  total?: number,
 ): string {
   const links = [`{"relation":"self","url":${JSON.stringify(selfUrl)}}`];
   if (nextUrl) links.push(`{"relation":"next","url":${JSON.stringify(nextUrl)}}`);
@@ -17,7 +18,7 @@ export function searchsetBundle(
     return `{"resource":${e.content}${fullUrl},"search":{"mode":"match"}}`;
   });
   if (outcome) items.push(`{"resource":${JSON.stringify(outcome)},"search":{"mode":"outcome"}}`);
-  return `{"resourceType":"Bundle","type":"searchset","link":[${links.join(',')}],"entry":[${items.join(',')}]}`;
+  return `{"resourceType":"Bundle","type":"searchset",${total === undefined ? '' : `"total":${total},`}"link":[${links.join(',')}],"entry":[${items.join(',')}]}`;
 }
 
 export function historyBundle(

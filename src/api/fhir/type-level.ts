@@ -34,11 +34,19 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
   const search = async (req: FastifyRequest<P>, reply: FastifyReply, pairs: [string, string][]) => {
     const { type } = req.params;
     assertType(type);
-    const count = countParam(pairs.find(([k]) => k === '_count')?.[1]);
+    const summary = pairs.find(([k]) => k === '_summary')?.[1];
+    const totalMode = pairs.find(([k]) => k === '_total')?.[1] ?? 'none';
+    if (!['none', 'estimate', 'accurate'].includes(totalMode))
+      throw badRequest('_total must be none, estimate or accurate', '_total');
+    if (summary !== undefined && summary !== 'count' && summary !== 'false')
+      throw badRequest('Only _summary=count is supported so far', '_summary');
+    // _summary=count asks for the number of matches only; _total=accurate|estimate adds it to a page.
+    const count = summary === 'count' ? 0 : countParam(pairs.find(([k]) => k === '_count')?.[1]);
+    const withTotal = summary === 'count' || totalMode !== 'none';
     const after = pairs.find(([k]) => k === '_cursor')?.[1];
     if (after !== undefined && !/^\d+$/.test(after)) throw badRequest('Invalid _cursor', '_cursor');
     const strict = /handling=strict/.test(String(req.headers.prefer ?? ''));
-    const page = await requestRepo(req, ctx).search({ type, params: pairs, count, after });
+    const page = await requestRepo(req, ctx).search({ type, params: pairs, count, after, total: withTotal });
     if (page.ignored.length && strict) {
       throw badRequest(
         `Unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
@@ -68,7 +76,7 @@ export function typeRoutes(app: FastifyInstance, ctx: AppContext): void {
       entities: page.entries.map((e) => `${type}/${/"id":"([^"]+)"/.exec(e.content)?.[1]}`),
       patients: page.patients,
     };
-    return reply.type(FHIR_JSON).send(searchsetBundle(base, self, page.entries, next, outcome));
+    return reply.type(FHIR_JSON).send(searchsetBundle(base, self, page.entries, next, outcome, page.total));
   };
 
   app.get<P>('/fhir/R4/:type', (req, reply) => search(req, reply, queryPairs(req)));

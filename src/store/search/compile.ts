@@ -20,22 +20,18 @@ export interface SearchRequest {
 export interface CompiledSearch {
   sql: string;
   values: unknown[];
+  /** The number of matches (all pages), under the same conditions and authorization. */
+  countSql: string;
+  countValues: unknown[];
   /** Parameters that were not understood and ignored (lenient handling). */
   ignored: string[];
 }
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
 type Prefix = (typeof PREFIXES)[number];
-const RESULT_PARAMS = new Set([
-  '_count',
-  '_cursor',
-  '_sort',
-  '_total',
-  '_format',
-  '_pretty',
-  '_summary',
-  '_elements',
-]);
+// Result parameters handled by the API; `_sort`, `_elements`, `_include`... are not yet, and so are
+// reported as ignored (or refused with Prefer: handling=strict) like any unknown parameter.
+const RESULT_PARAMS = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_summary']);
 
 /** Splits on commas not escaped with a backslash, unescaping `\,` `\|` `\$` `\\`. */
 export function splitOr(value: string): string[] {
@@ -220,17 +216,19 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
     }
     if (conds.length) where.push(`(${conds.join(' OR ')})`);
   }
-  if (req.after) where.push(`r.rid > ${add(req.after)}::bigint`);
-  // Authorization inside the query: hidden records are neither returned nor paged over.
+  // Authorization inside the query: hidden records are neither returned nor paged over nor counted.
   if (req.visibleRestricted) {
     where.push(
       `NOT EXISTS (SELECT 1 FROM restricted_patient rp WHERE rp.patient = ANY(r.patients) AND NOT (rp.patient = ANY(${add(req.visibleRestricted)}::text[])))`,
     );
   }
+  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`;
+  const countValues = [...values];
+  if (req.after) where.push(`r.rid > ${add(req.after)}::bigint`);
   const sql = `SELECT r.rid::text AS rid, v.content, r.patients FROM resource r
     JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
     WHERE ${where.join(' AND ')} ORDER BY r.rid LIMIT ${add(req.count + 1)}`;
-  return { sql, values, ignored };
+  return { sql, values, ignored, countSql, countValues };
 }
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, '\\$&');
