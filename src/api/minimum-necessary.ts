@@ -40,7 +40,7 @@ export function installMinimumNecessary(app: FastifyInstance): void {
   });
 
   app.addHook('onSend', async (req, _reply, payload) => {
-    if (typeof payload !== 'string' || !payload.includes(SSN_SYSTEM) || seesSsn(req)) return payload;
+    if (seesSsn(req) || typeof payload !== 'string' || !payload.includes(SSN_SYSTEM)) return payload;
     const doc = JSON.parse(payload) as unknown;
     walk(doc, (o) => {
       if (o.system === SSN_SYSTEM && typeof o.value === 'string')
