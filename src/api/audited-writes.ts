@@ -4,7 +4,6 @@ import type { FastifyRequest } from 'fastify';
 import { type AccessRecord, toAuditEvent } from '../security/audit/audit-event.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import type { Repository } from '../store/repository.js';
-import type { WriteResult } from '../store/write.js';
 import type { AppContext } from './context.js';
 import { patientsOf } from './fhir/route-params.js';
 import { requestRepo } from './request-repo.js';
@@ -58,5 +57,3 @@ export function auditedRepo(
     req.auditedInTransaction = true;
   });
 }
-
-export type { WriteResult };

@@ -2,6 +2,7 @@
 
 import type { Database, Queryable } from '../platform/db/database.js';
 import { type ChainedFields, entryHash, GENESIS } from '../security/audit/chain.js';
+import { textArrayLiteral } from './sql-literals.js';
 
 export interface AuditRow {
   username: string | undefined;
@@ -57,7 +58,7 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
       cols.username.push(e.username);
       cols.action.push(e.action);
       cols.outcome.push(e.outcome);
-      cols.patients.push(`{${r.patients.map((p) => `"${p}"`).join(',')}}`);
+      cols.patients.push(textArrayLiteral(r.patients));
       cols.content.push(e.content);
       cols.prev.push(prev);
       cols.hash.push(hash);

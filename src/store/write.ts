@@ -9,6 +9,7 @@ import { conflict, preconditionFailed } from '../platform/errors.js';
 import { deleteCompartmentRows, deleteIndexRows, insertIndexRows } from './index-rows.js';
 import type { ParamRegistry } from './param-registry.js';
 import { setRestriction } from './restrictions.js';
+import { textArrayLiteral } from './sql-literals.js';
 
 export type WriteOp =
   | { op: 'create'; resource: Resource }
@@ -174,7 +175,7 @@ export async function applyWrites(
     const content = JSON.stringify(resource);
     const rid = cur ? cur.rid : (rids.shift() as string);
     const patients = extractIndex(resource, rid, params.idOf, batch);
-    const patientsLiteral = toArrayLiteral(patients);
+    const patientsLiteral = textArrayLiteral(patients);
     versions.rid.push(rid);
     versions.version.push(version);
     versions.type.push(type);
@@ -264,8 +265,4 @@ export async function applyWrites(
   await insertIndexRows(tx, batch);
   for (const [patient, labels] of restrictions) await setRestriction(tx, patient, labels);
   return results;
-}
-
-function toArrayLiteral(items: string[]): string {
-  return `{${items.map((s) => `"${s.replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
 }

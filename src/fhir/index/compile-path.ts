@@ -103,7 +103,7 @@ function isA(type: string, want: string): boolean {
 
 /** Names under which a field of a node of this type appears in JSON, with their FHIR types. */
 function fieldChoices(type: string, name: string): { prop: string; type: string }[] | undefined {
-  const schema = typeSchema(type) ?? (type.endsWith('Resource') ? undefined : undefined);
+  const schema = typeSchema(type);
   if (!schema) return undefined;
   const plain = schema.elements[name];
   if (plain) {

@@ -70,152 +70,43 @@ export function groupOf(type: string): Group {
 
 type Grants = Partial<Record<Group, string>>; // letters: r read, w write, d delete
 
-const ALL_RW: Grants = {
-  demographic: 'rw',
-  encounter: 'rw',
-  clinical: 'rw',
-  financial: 'rw',
-  workflow: 'rw',
-  directory: 'rw',
-  privacy: 'r',
-  other: 'rw',
-};
-const ALL_R: Grants = {
-  demographic: 'r',
-  encounter: 'r',
-  clinical: 'r',
-  financial: 'r',
-  workflow: 'r',
-  directory: 'r',
-  privacy: 'r',
-  other: 'r',
-};
+const GROUP_COLUMNS: Group[] = [
+  'demographic',
+  'encounter',
+  'clinical',
+  'financial',
+  'workflow',
+  'directory',
+  'privacy',
+  'other',
+];
 
-export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = {
-  registrar: {
-    fhir: { demographic: 'rw', encounter: 'rw', financial: 'r', directory: 'r' },
-    actions: ['phi:ssn'],
-  },
-  'him-technician': {
-    fhir: {
-      demographic: 'rw',
-      encounter: 'rw',
-      clinical: 'rw',
-      financial: 'r',
-      workflow: 'rw',
-      directory: 'r',
-      other: 'r',
-    },
-    actions: ['terminology:use', 'break-glass'],
-  },
-  coder: {
-    fhir: {
-      demographic: 'r',
-      encounter: 'rw',
-      clinical: 'r',
-      financial: 'rw',
-      workflow: 'rw',
-      directory: 'r',
-      other: 'r',
-    },
-    actions: ['terminology:use', 'break-glass'],
-  },
-  'cdi-specialist': {
-    fhir: {
-      demographic: 'r',
-      encounter: 'r',
-      clinical: 'r',
-      financial: 'r',
-      workflow: 'rw',
-      directory: 'r',
-      other: 'r',
-    },
-    actions: ['terminology:use', 'break-glass'],
-  },
-  provider: {
-    fhir: {
-      demographic: 'rw',
-      encounter: 'rw',
-      clinical: 'rw',
-      financial: 'r',
-      workflow: 'rw',
-      directory: 'r',
-      other: 'r',
-    },
-    actions: ['terminology:use', 'break-glass'],
-  },
-  'release-of-information': {
-    fhir: {
-      demographic: 'r',
-      encounter: 'r',
-      clinical: 'r',
-      financial: 'r',
-      workflow: 'rw',
-      directory: 'r',
-      privacy: 'rw',
-      other: 'r',
-    },
-    actions: ['disclosures:record', 'disclosures:account', 'break-glass', 'phi:ssn'],
-  },
-  'him-director': {
-    fhir: {
-      ...ALL_RW,
-      demographic: 'rwd',
-      encounter: 'rwd',
-      clinical: 'rwd',
-      financial: 'rwd',
-      workflow: 'rwd',
-    },
-    actions: [
-      'terminology:use',
-      'history:system',
-      'disclosures:record',
-      'disclosures:account',
-      'break-glass',
-      'patients:assign',
-      'phi:ssn',
-    ],
-  },
-  'privacy-officer': {
-    fhir: { ...ALL_R, privacy: 'rw' },
-    actions: ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn'],
-  },
-  'system-integration': {
-    fhir: {
-      demographic: 'rwd',
-      encounter: 'rwd',
-      clinical: 'rwd',
-      financial: 'rwd',
-      workflow: 'rwd',
-      directory: 'rwd',
-      privacy: 'r',
-      other: 'rwd',
-    },
-    actions: ['terminology:use', 'history:system', 'phi:ssn'],
-  },
-  administrator: {
-    fhir: {
-      demographic: 'rwd',
-      encounter: 'rwd',
-      clinical: 'rwd',
-      financial: 'rwd',
-      workflow: 'rwd',
-      directory: 'rwd',
-      privacy: 'rw',
-      other: 'rwd',
-    },
-    actions: [
-      'users:manage',
-      'audit:read',
-      'history:system',
-      'terminology:use',
-      'disclosures:record',
-      'disclosures:account',
-      'patients:assign',
-      'phi:ssn',
-    ],
-  },
-};
+// One row per role: what it may do on each group of resource types ('-' nothing), and its actions.
+// biome-ignore format: an aligned table is the point
+const TABLE: [role: string, grants: string, actions: Action[]][] = [
+  //                        demo enc  clin fin  work dir  priv other
+  ['registrar',              'rw   rw   -    r    -    r    -    -',   ['phi:ssn']],
+  ['him-technician',         'rw   rw   rw   r    rw   r    -    r',   ['terminology:use', 'break-glass']],
+  ['coder',                  'r    rw   r    rw   rw   r    -    r',   ['terminology:use', 'break-glass']],
+  ['cdi-specialist',         'r    r    r    r    rw   r    -    r',   ['terminology:use', 'break-glass']],
+  ['provider',               'rw   rw   rw   r    rw   r    -    r',   ['terminology:use', 'break-glass']],
+  ['release-of-information', 'r    r    r    r    rw   r    rw   r',   ['disclosures:record', 'disclosures:account', 'break-glass', 'phi:ssn']],
+  ['him-director',           'rwd  rwd  rwd  rwd  rwd  rw   r    rw',  ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account', 'break-glass', 'patients:assign', 'phi:ssn']],
+  ['privacy-officer',        'r    r    r    r    r    r    rw   r',   ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn']],
+  ['system-integration',     'rwd  rwd  rwd  rwd  rwd  rwd  r    rwd', ['terminology:use', 'history:system', 'phi:ssn']],
+  ['administrator',          'rwd  rwd  rwd  rwd  rwd  rwd  rw   rwd', ['users:manage', 'audit:read', 'history:system', 'terminology:use', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn']],
+];
+
+export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = Object.fromEntries(
+  TABLE.map(([role, row, actions]) => {
+    const cells = row.trim().split(/\s+/);
+    const fhir: Grants = {};
+    GROUP_COLUMNS.forEach((g, k) => {
+      if (cells[k] !== '-') fhir[g] = cells[k];
+    });
+    return [role, { fhir, actions }];
+  }),
+);
 
 export const ROLES = Object.keys(ROLE_GRANTS);
 
