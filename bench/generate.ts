@@ -106,7 +106,10 @@ function rewriteReferences(node: unknown, targets: Map<string, string>): void {
 
 /** gzip NDJSON files per type, a new file every FILE_LINES lines; waits when the disk is behind. */
 class NdjsonSink {
-  private readonly open = new Map<string, { gz: zlib.Gzip; lines: number; file: number; done: Promise<void> }>();
+  private readonly open = new Map<
+    string,
+    { gz: zlib.Gzip; lines: number; file: number; done: Promise<void> }
+  >();
   private readonly finished: Promise<void>[] = [];
   readonly byType: Record<string, number> = {};
   total = 0;
@@ -130,7 +133,9 @@ class NdjsonSink {
 
   private start(type: string, file: number) {
     const gz = zlib.createGzip({ level: 1 });
-    const out = fs.createWriteStream(path.join(this.dir, `${type}.${String(file).padStart(3, '0')}.ndjson.gz`));
+    const out = fs.createWriteStream(
+      path.join(this.dir, `${type}.${String(file).padStart(3, '0')}.ndjson.gz`),
+    );
     gz.pipe(out);
     const done = new Promise<void>((resolve, reject) => {
       out.on('finish', resolve);

@@ -79,7 +79,14 @@ export async function ensureDataset(opts: DatasetOptions): Promise<LoadedDataset
   const databaseUrl = await freshPgDatabase(opts.database);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-load-'));
   const reportFile = path.join(dataDir, 'import-report.json');
-  const args = [path.join(repoRoot, 'dist/src/cli/main.js'), 'import', '--quiet', '--report', reportFile, opts.out];
+  const args = [
+    path.join(repoRoot, 'dist/src/cli/main.js'),
+    'import',
+    '--quiet',
+    '--report',
+    reportFile,
+    opts.out,
+  ];
   await new Promise((resolve, reject) =>
     spawn(process.execPath, args, {
       env: {
@@ -132,7 +139,10 @@ export const datasetDefaults = (args: string[]): DatasetOptions => {
   const opt = (name: string, d: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : d);
   const resources = Number(opt('--resources', '1000000'));
   return {
-    database: opt('--database', resources === 1_000_000 ? 'chartroom_bench_1m' : `chartroom_bench_${resources}`),
+    database: opt(
+      '--database',
+      resources === 1_000_000 ? 'chartroom_bench_1m' : `chartroom_bench_${resources}`,
+    ),
     resources,
     seed: Number(opt('--seed', '1')),
     out: opt('--out', `/tmp/chartroom-bench-${resources}`),
