@@ -9,6 +9,7 @@ import { userRoutes } from './auth/users.js';
 import type { AppContext } from './context.js';
 import { instanceRoutes } from './fhir/instance.js';
 import { FHIR_JSON } from './fhir/respond.js';
+import { searchRoutes } from './fhir/search.js';
 import { systemRoutes } from './fhir/system-level.js';
 import { typeRoutes } from './fhir/type-level.js';
 import { disclosureRoutes } from './him/disclosures.js';
@@ -133,6 +134,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   restrictedAccessRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
   typeRoutes(app, ctx);
+  searchRoutes(app, ctx);
   instanceRoutes(app, ctx);
   terminologyRoutes(app, ctx);
   return app;

@@ -5,7 +5,7 @@ import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
 import { restrictedAmong, type Visibility } from './restrictions.js';
-import { compileSearch, type SearchRequest } from './search/compile.js';
+import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
 
 export interface StoredVersion {
@@ -29,15 +29,7 @@ export interface HistoryQuery {
   cursor?: string;
 }
 
-export interface SearchPage {
-  entries: { rid: string; content: string }[];
-  /** Matches on all pages, when asked for (`total`). */
-  total?: number;
-  /** Patients whose compartment holds a result (for the audit trail). */
-  patients: string[];
-  next?: string;
-  ignored: string[];
-}
+export type { SearchPage, SearchRequest } from './search/run-search.js';
 
 /** Work done inside a write transaction just before it commits (the audit entry of the change). */
 export type BeforeCommit = (tx: Queryable, written: WriteResult[]) => Promise<void>;
@@ -203,21 +195,8 @@ export class Repository {
     return { versions: rows, next };
   }
 
-  async search(req: SearchRequest & { total?: boolean }): Promise<SearchPage> {
-    const c = compileSearch({ ...req, visibleRestricted: await this.visibleRestricted() }, this.params);
-    const total = req.total
-      ? (await this.q.query<{ n: number }>(c.countSql, c.countValues)).rows[0].n
-      : undefined;
-    if (req.count === 0) return { entries: [], ignored: c.ignored, patients: [], total };
-    const r = await this.q.query<{ rid: string; content: string; patients: string[] }>(c.sql, c.values);
-    const entries = r.rows;
-    let next: string | undefined;
-    if (entries.length > req.count) {
-      entries.length = req.count;
-      next = entries[entries.length - 1].rid;
-    }
-    const patients = [...new Set(entries.flatMap((e) => e.patients))];
-    return { entries, next, ignored: c.ignored, patients, total };
+  async search(req: SearchRequest): Promise<SearchPage> {
+    return runSearch(this.q, this.params, req, await this.visibleRestricted());
   }
 
   /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */

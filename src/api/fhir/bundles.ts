@@ -1,25 +1,5 @@
-// Builds searchset and history Bundles as JSON text, splicing the stored resource JSON in unparsed.
+// Builds history Bundles as JSON text, splicing the stored resource JSON in unparsed.
 import type { StoredVersion } from '../../store/repository.js';
-
-export function searchsetBundle(
-  base: string,
-  selfUrl: string,
-  entries: { content: string }[],
-  nextUrl?: string,
-  outcome?: object,
-  total?: number,
-): string {
-  const links = [`{"relation":"self","url":${JSON.stringify(selfUrl)}}`];
-  if (nextUrl) links.push(`{"relation":"next","url":${JSON.stringify(nextUrl)}}`);
-  const items = entries.map((e) => {
-    const m = /"resourceType":"([A-Za-z]+)"/.exec(e.content);
-    const id = /"id":"([A-Za-z0-9\-.]+)"/.exec(e.content);
-    const fullUrl = m && id ? `,"fullUrl":${JSON.stringify(`${base}/${m[1]}/${id[1]}`)}` : '';
-    return `{"resource":${e.content}${fullUrl},"search":{"mode":"match"}}`;
-  });
-  if (outcome) items.push(`{"resource":${JSON.stringify(outcome)},"search":{"mode":"outcome"}}`);
-  return `{"resourceType":"Bundle","type":"searchset",${total === undefined ? '' : `"total":${total},`}"link":[${links.join(',')}],"entry":[${items.join(',')}]}`;
-}
 
 export function historyBundle(
   base: string,

@@ -7,12 +7,18 @@ export type AccessRule =
   /** Any signed-in user, including one whose token only allows setting up the second factor. */
   | { kind: 'signed-in' }
   | { kind: 'action'; action: Action }
-  /** A FHIR interaction on the resource type named by the route's :type parameter. */
-  | { kind: 'fhir-type'; interaction: Interaction }
+  /** A FHIR interaction on the resource type named by the route's :type (or `param`) parameter. */
+  | { kind: 'fhir-type'; interaction: Interaction; param?: string }
+  /** System-level search: read on every type `_type` names (the route keeps to readable types). */
+  | { kind: 'fhir-system-search' }
   /** A Bundle: each entry is checked on its own (api/fhir/system-level.ts). */
   | { kind: 'fhir-bundle' };
 
-const R = (interaction: Interaction): AccessRule => ({ kind: 'fhir-type', interaction });
+const R = (interaction: Interaction, param?: string): AccessRule => ({
+  kind: 'fhir-type',
+  interaction,
+  param,
+});
 const A = (action: Action): AccessRule => ({ kind: 'action', action });
 
 export const ROUTE_RULES: Record<string, AccessRule> = {
@@ -33,6 +39,9 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /patients/:id/accounting-of-disclosures': A('disclosures:account'),
   'GET /fhir/R4/_history': A('history:system'),
   'POST /fhir/R4': { kind: 'fhir-bundle' },
+  'GET /fhir/R4': { kind: 'fhir-system-search' },
+  'POST /fhir/R4/_search': { kind: 'fhir-system-search' },
+  'GET /fhir/R4/:type/:id/:compartmentType': R('read', 'compartmentType'),
   'GET /fhir/R4/:type': R('read'),
   'POST /fhir/R4/:type/_search': R('read'),
   'GET /fhir/R4/:type/_history': R('read'),
