@@ -1,6 +1,6 @@
 // The large benchmark database: generated (bench/generate.ts), imported with `chartroom import` and
-// analyzed once, then reused by later runs as long as the generator version, size and seed are the same
-// (the database's comment records what was loaded and how fast). `--reload` forces a new load.
+// analyzed once, then reused by later runs as long as the generator version, size, seed and schema (newest
+// migration) are the same (the database's comment records what was loaded and how fast). `--reload` forces a new load, e.g. after a change to index extraction.
 // Usage alone: node dist/bench/search-dataset.js [--resources 1000000] [--seed 1] [--reload]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +18,8 @@ export interface LoadedDataset {
   databaseUrl: string;
   database: string;
   generator: string;
+  /** The last migration applied when the data was loaded: a newer schema means a reload. */
+  schema: string;
   seed: number;
   requested: number;
   manifest: Manifest;
@@ -60,11 +62,17 @@ async function loadedComment(database: string): Promise<LoadedDataset | undefine
   }
 }
 
+/** The name of the newest migration file. */
+export function schemaVersion(): string {
+  return fs.readdirSync(path.join(repoRoot, 'migrations')).sort().at(-1) ?? '';
+}
+
 export async function ensureDataset(opts: DatasetOptions): Promise<LoadedDataset> {
   const known = await loadedComment(opts.database);
   if (
     !opts.reload &&
     known?.generator === GENERATOR_VERSION &&
+    known.schema === schemaVersion() &&
     known.requested === opts.resources &&
     known.seed === opts.seed
   )
@@ -115,6 +123,7 @@ export async function ensureDataset(opts: DatasetOptions): Promise<LoadedDataset
     databaseUrl,
     database: opts.database,
     generator: GENERATOR_VERSION,
+    schema: schemaVersion(),
     seed: opts.seed,
     requested: opts.resources,
     manifest,

@@ -15,11 +15,6 @@ export interface SearchShape {
    * the data (rows picked at random, so frequent values come up as often as they occur).
    */
   samples(db: Queryable, n: number): Promise<string[]>;
-  /**
-   * The type-level search the server compiles for a path, when the path uses another form (the
-   * compartment form `Patient/X/Observation`); undefined when the path is already a type-level search.
-   */
-  typeLevel?: (path: string) => string;
 }
 
 const q = (pairs: [string, string][]) => new URLSearchParams(pairs).toString();
@@ -69,11 +64,6 @@ export const SEARCH_SHAPES: SearchShape[] = [
       (await observationPatientCodes(db, n)).map(
         (r) => `/Patient/${r.patient}/Observation?${q([['code', `http://loinc.org|${r.code}`]])}`,
       ),
-    typeLevel: (path) => {
-      const m = /^\/Patient\/([^/?]+)\/(\w+)\?(.*)$/.exec(path);
-      if (!m) throw new Error(`not a compartment search: ${path}`);
-      return `/${m[2]}?${q([['patient', m[1]], ...new URLSearchParams(m[3])])}`;
-    },
   },
   {
     name: 'condition-code',

@@ -1,7 +1,6 @@
 // The SQL the server runs for a search, and its query plan. `searchStatements` is the one place where the
 // benchmark and the query-plan test reach into the store's search compiler: when its entry point changes,
 // adjust this function only.
-import { countParam } from '../src/api/fhir/route-params.js';
 import type { Queryable } from '../src/platform/db/database.js';
 import type { ParamRegistry } from '../src/store/param-registry.js';
 import { Repository } from '../src/store/repository.js';
@@ -15,18 +14,19 @@ export interface Statement {
 export const BIG_TABLES = /^(resource|resource_version|resource_compartment|sp_\w+)$/;
 
 /**
- * The statements the repository runs for a type-level search path (`/Observation?code=...`), as the
- * server's search route calls it. `restricted` runs it as a user who is not exempt from restrictions
- * (most users), which adds the restricted-patient filter; otherwise as an administrator.
+ * The statements the repository runs for a search path below the FHIR base, as the server's search
+ * routes call it: type-level (`/Observation?code=...`) or Patient compartment
+ * (`/Patient/X/Observation?code=...`). `restricted` runs it as a user who is not exempt from
+ * restrictions (most users), which adds the restricted-patient filter; otherwise as an administrator.
  */
 export async function searchStatements(
   registry: ParamRegistry,
   path: string,
   opts: { restricted?: boolean } = {},
 ): Promise<Statement[]> {
-  const m = /^\/([A-Za-z]+)\?(.*)$/.exec(path);
-  if (!m) throw new Error(`not a type-level search path: ${path}`);
-  const params = [...new URLSearchParams(m[2])];
+  const m = /^\/(?:Patient\/([^/?]+)\/)?([A-Za-z]+)\?(.*)$/.exec(path);
+  if (!m) throw new Error(`not a search path: ${path}`);
+  const [, patient, type, query] = m;
   const seen: Statement[] = [];
   // The repository runs its queries on this recorder, which answers with no rows.
   const recorder: Queryable = {
@@ -36,9 +36,12 @@ export async function searchStatements(
     },
   };
   let repo = new Repository(recorder, registry);
-  if (opts.restricted)
-    repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
-  await repo.search({ type: m[1], params, count: countParam(params.find(([k]) => k === '_count')?.[1]) });
+  if (opts.restricted) repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
+  await repo.search({
+    type: [type],
+    params: [...new URLSearchParams(query)],
+    filters: patient ? [{ kind: 'compartment', patients: [decodeURIComponent(patient)] }] : undefined,
+  });
   return seen;
 }
 

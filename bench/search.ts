@@ -141,7 +141,6 @@ async function shapeRows(shape: SearchShape): Promise<Row[]> {
   };
   const pr = await probe(paths[0]);
   if (pr.refused) return [{ ...row, notSupported: `refused by the server (${pr.refused})` }];
-  const typeLevel = paths.map((p) => (shape.typeLevel ? shape.typeLevel(p) : p));
   const rows: Row[] = [];
   if (pr.ignored.length) {
     // Measured as the server answers it, but flagged; the supported rest is the row held to the target.
@@ -151,8 +150,7 @@ async function shapeRows(shape: SearchShape): Promise<Row[]> {
       http: await httpLoad(fhir, paths),
     });
     const reduced = paths.map((p) => withoutParams(p, pr.ignored));
-    const reducedTypeLevel = typeLevel.map((p) => withoutParams(p, pr.ignored));
-    const st = await Promise.all(reducedTypeLevel.map((p) => searchStatements(registry, p)));
+    const st = await Promise.all(reduced.map((p) => searchStatements(registry, p)));
     rows.push({
       ...row,
       name: `${shape.name} without ${pr.ignored.join(', ')}`,
@@ -161,7 +159,7 @@ async function shapeRows(shape: SearchShape): Promise<Row[]> {
       explain: await explain(reduced, st),
     });
   } else {
-    const st = await Promise.all(typeLevel.map((p) => searchStatements(registry, p)));
+    const st = await Promise.all(paths.map((p) => searchStatements(registry, p)));
     rows.push({
       ...row,
       http: await httpLoad(fhir, paths),
