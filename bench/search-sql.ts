@@ -36,7 +36,8 @@ export async function searchStatements(
     },
   };
   let repo = new Repository(recorder, registry);
-  if (opts.restricted) repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
+  if (opts.restricted)
+    repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
   await repo.search({
     type: [type],
     params: [...new URLSearchParams(query)],
@@ -84,4 +85,20 @@ export function seqScansOnBigTables(plan: PlanNode): string[] {
   return planNodes(plan)
     .filter((n) => n['Node Type'] === 'Seq Scan' && BIG_TABLES.test(n['Relation Name'] ?? ''))
     .map((n) => `Seq Scan on ${n['Relation Name']}`);
+}
+
+/**
+ * Index scans of big tables with no index condition: the whole index is read in its order (for
+ * `ORDER BY ... LIMIT`), filtering every row; at scale as costly as a sequential scan unless the limit
+ * is reached early.
+ */
+export function fullIndexScansOnBigTables(plan: PlanNode): string[] {
+  return planNodes(plan)
+    .filter(
+      (n) =>
+        (n['Node Type'] === 'Index Scan' || n['Node Type'] === 'Index Only Scan') &&
+        BIG_TABLES.test(n['Relation Name'] ?? '') &&
+        !n['Index Cond'],
+    )
+    .map((n) => `full Index Scan using ${n['Index Name']} on ${n['Relation Name']}`);
 }

@@ -12,7 +12,13 @@ import { ParamRegistry } from '../src/store/param-registry.js';
 import { BENCH_ADMIN_PASSWORD, datasetDefaults, ensureDataset } from './search-dataset.js';
 import { get, type LoadRun, runCalls, runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES, type SearchShape } from './search-shapes.js';
-import { BIG_TABLES, type Statement, searchStatements } from './search-sql.js';
+import {
+  explainJson,
+  fullIndexScansOnBigTables,
+  type Statement,
+  searchStatements,
+  seqScansOnBigTables,
+} from './search-sql.js';
 import { fmt, saveResult, startBenchServer, stats, vm } from './support.js';
 
 const args = process.argv.slice(2);
@@ -23,6 +29,7 @@ const warmup = opt('--warmup', 100);
 const connections = opt('--connections', 10);
 const sampleCount = opt('--samples', 400);
 
+const loadavgAtStart = os.loadavg();
 const datasetOpts = datasetDefaults(args);
 const dataset = await ensureDataset(datasetOpts);
 process.stdout.write(
@@ -43,6 +50,8 @@ const { server, base, token } = await startBenchServer({
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: connections });
 const registry = await ParamRegistry.load(pool);
+// Fresh planner statistics, after the migrations the server applied at start.
+await pool.query('ANALYZE');
 
 interface Row {
   name: string;
@@ -54,7 +63,14 @@ interface Row {
   samples: number;
   http?: Summary;
   sqlOnly?: Summary;
-  explain?: { path: string; seqScansOnBigTables: string[]; executionMs: number; plan: string[] }[];
+  explain?: {
+    path: string;
+    why: string;
+    seqScansOnBigTables: string[];
+    fullIndexScans: string[];
+    executionMs: number;
+    plan: string[];
+  }[];
 }
 
 type Summary = Record<'rps' | 'p50ms' | 'p95ms' | 'p99ms', ReturnType<typeof stats>> & {
@@ -90,30 +106,55 @@ async function measure(run: (offset: number, n: number) => Promise<LoadRun>): Pr
 const httpLoad = (target: Target, paths: string[]) =>
   measure((offset, n) => runLoad(target, paths, { connections, requests: n, offset }));
 
-/** The server's SQL for each path, run by `connections` clients straight on PostgreSQL. */
-async function sqlLoad(statements: Statement[][]): Promise<Summary> {
-  const calls = statements.map((ss) => async () => {
+/**
+ * The server's SQL for each path, run by `connections` clients straight on PostgreSQL; also gives the
+ * samples in order of their slowest SQL time, whose plans are the ones worth reading.
+ */
+async function sqlLoad(statements: Statement[][]): Promise<{ summary: Summary; slowest: number[] }> {
+  const worst = new Map<number, number>();
+  const calls = statements.map((ss, i) => async () => {
+    const t0 = performance.now();
     let n = 0;
     for (const s of ss) n = (await pool.query(s.sql, s.values)).rowCount ?? 0;
+    worst.set(i, Math.max(worst.get(i) ?? 0, performance.now() - t0));
     return n;
   });
-  return measure((offset, n) => runCalls(calls, { connections, requests: n, offset }));
+  const summary = await measure((offset, n) => runCalls(calls, { connections, requests: n, offset }));
+  return { summary, slowest: [...worst.entries()].sort((a, b) => b[1] - a[1]).map(([i]) => i) };
 }
 
-async function explain(paths: string[], statements: Statement[][]): Promise<Row['explain']> {
+/** EXPLAIN (ANALYZE, BUFFERS) of the first sample and of the two whose SQL was slowest under load. */
+async function explain(
+  paths: string[],
+  statements: Statement[][],
+  slowest: number[],
+): Promise<Row['explain']> {
   const out: NonNullable<Row['explain']> = [];
-  for (let i = 0; i < Math.min(2, paths.length); i++) {
+  for (const i of new Set([0, ...slowest.slice(0, 2)])) {
     for (const s of statements[i]) {
       const r = await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${s.sql}`, s.values);
       const plan = r.rows.map((x) => x['QUERY PLAN']);
-      const seq = plan
-        .map((l) => /Seq Scan on (\w+)/.exec(l)?.[1])
-        .filter((t): t is string => !!t && BIG_TABLES.test(t));
-      const exec = Number(/Execution Time: ([\d.]+)/.exec(plan.join('\n'))?.[1] ?? Number.NaN);
-      out.push({ path: paths[i], seqScansOnBigTables: seq, executionMs: exec, plan: [s.sql, ...plan] });
+      const client = await pool.connect();
+      const json = await explainJson(client, s).finally(() => client.release());
+      out.push({
+        path: paths[i],
+        why: i === 0 ? 'first sample' : 'among the slowest under load',
+        seqScansOnBigTables: seqScansOnBigTables(json),
+        fullIndexScans: fullIndexScansOnBigTables(json),
+        executionMs: Number(/Execution Time: ([\d.]+)/.exec(plan.join('\n'))?.[1] ?? Number.NaN),
+        plan: [s.sql, ...plan],
+      });
     }
   }
   return out;
+}
+
+/** HTTP, the same SQL alone, and the plans, for one set of paths. */
+async function measured(row: Row, paths: string[]): Promise<Row> {
+  const st = await Promise.all(paths.map((p) => searchStatements(registry, p)));
+  const http = await httpLoad(fhir, paths);
+  const sql = await sqlLoad(st);
+  return { ...row, http, sqlOnly: sql.summary, explain: await explain(paths, st, sql.slowest) };
 }
 
 /** What the server said it did not support, from the searchset's OperationOutcome (or its refusal). */
@@ -141,33 +182,18 @@ async function shapeRows(shape: SearchShape): Promise<Row[]> {
   };
   const pr = await probe(paths[0]);
   if (pr.refused) return [{ ...row, notSupported: `refused by the server (${pr.refused})` }];
-  const rows: Row[] = [];
-  if (pr.ignored.length) {
-    // Measured as the server answers it, but flagged; the supported rest is the row held to the target.
-    rows.push({
-      ...row,
-      notSupported: `${pr.ignored.join(', ')} ignored by the server`,
-      http: await httpLoad(fhir, paths),
-    });
-    const reduced = paths.map((p) => withoutParams(p, pr.ignored));
-    const st = await Promise.all(reduced.map((p) => searchStatements(registry, p)));
-    rows.push({
-      ...row,
-      name: `${shape.name} without ${pr.ignored.join(', ')}`,
-      http: await httpLoad(fhir, reduced),
-      sqlOnly: await sqlLoad(st),
-      explain: await explain(reduced, st),
-    });
-  } else {
-    const st = await Promise.all(paths.map((p) => searchStatements(registry, p)));
-    rows.push({
-      ...row,
-      http: await httpLoad(fhir, paths),
-      sqlOnly: await sqlLoad(st),
-      explain: await explain(paths, st),
-    });
-  }
-  return rows;
+  if (!pr.ignored.length) return [await measured(row, paths)];
+  // Measured as the server answers it, but flagged; the supported rest is the row held to the target.
+  const flagged = {
+    ...row,
+    notSupported: `${pr.ignored.join(', ')} ignored by the server`,
+    http: await httpLoad(fhir, paths),
+  };
+  const reduced = paths.map((p) => withoutParams(p, pr.ignored));
+  return [
+    flagged,
+    await measured({ ...row, name: `${shape.name} without ${pr.ignored.join(', ')}` }, reduced),
+  ];
 }
 
 const rows: Row[] = [];
@@ -238,6 +264,7 @@ const file = saveResult(`search-${label}`, {
   requestsPerRun: requests,
   warmupRequests: warmup,
   note: 'client, server and PostgreSQL share the 2 cores; the client is an administrator (exempt from patient restrictions)',
+  loadavgAtStart,
   dataset,
   rows: rows.map((r) => ({ ...r, verdict: verdict(r) })),
   serverMemory: memory,
