@@ -251,8 +251,8 @@ for (const r of rows) {
           : ''),
   );
   for (const e of r.explain ?? [])
-    if (e.seqScansOnBigTables.length)
-      lines.push(`    SEQ SCAN: ${e.seqScansOnBigTables.join(', ')} in ${e.path}`);
+    for (const scan of [...e.seqScansOnBigTables, ...e.fullIndexScans])
+      lines.push(`    ${scan} (${e.executionMs} ms) in ${decodeURIComponent(e.path)}`);
 }
 lines.push(`  server RSS ${memory.rssMiB} MiB (peak ${memory.hwmMiB} MiB)`);
 process.stdout.write(`${lines.join('\n')}\n`);
