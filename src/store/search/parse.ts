@@ -295,4 +295,3 @@ function parseHas(types: string[], rawName: string, value: string, ignored: stri
 export function referenceTargets(p: CompiledParam): string[] {
   return (p.definition.target as string[] | undefined) ?? [];
 }
-
