@@ -101,6 +101,7 @@ describe('every route obeys its rule for every role', () => {
     };
     const fill = (url: string) =>
       url
+        .replace(':compartmentType', 'Observation')
         .replace(':type', 'Observation')
         .replace(':id', observationId)
         .replace(':vid', '1')
@@ -118,10 +119,12 @@ describe('every route obeys its rule for every role', () => {
             ? mayDo([role], rule.action)
             : rule.kind === 'fhir-type'
               ? mayOnType([role], 'Observation', rule.interaction)
-              : mayOnType([role], 'Observation', 'write');
-        const path = fill(route.url);
+              : rule.kind === 'fhir-system-search'
+                ? mayOnType([role], 'Observation', 'read')
+                : mayOnType([role], 'Observation', 'write');
+        const path = fill(route.url) + (rule.kind === 'fhir-system-search' ? '?_type=Observation' : '');
         const body =
-          route.url === '/fhir/R4'
+          route.url === '/fhir/R4' && route.method === 'POST'
             ? bundle
             : route.method === 'PUT' || route.method === 'POST'
               ? { resourceType: 'Observation', id: observationId, status: 'final', code: { text: 'weight' } }

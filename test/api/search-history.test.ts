@@ -132,7 +132,9 @@ describe('search', () => {
       'no count unless asked',
     );
     const sorted = await s.request('GET', `/Observation?patient=${patientA}&_sort=-date&_count=50`);
-    const dates = sorted.body.entry.map((e: { resource: { effectiveDateTime: string } }) => e.resource.effectiveDateTime);
+    const dates = sorted.body.entry.map(
+      (e: { resource: { effectiveDateTime: string } }) => e.resource.effectiveDateTime,
+    );
     assert.equal(dates.length, 25);
     assert.deepEqual(dates, [...dates].sort().reverse(), 'newest first');
     assert.equal((await s.request('GET', '/Observation?_total=lots')).status, 400);

@@ -1,7 +1,7 @@
 // Type-level interactions: create (with If-None-Exist), conditional update and delete, and type
 // history. Search is in search.ts.
 import type { Resource } from '@medplum/fhirtypes';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { assertResourceShape } from '../../fhir/validate/validate-resource.js';
 import { badRequest } from '../../platform/errors.js';
 import { conditionalDelete, conditionalUpdate, createResource } from '../../store/interactions.js';
@@ -9,7 +9,7 @@ import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
 import { requestRepo } from '../request-repo.js';
 import { historyBundle } from './bundles.js';
-import { baseUrl, FHIR_JSON, queryPairs, rawQuery } from './respond.js';
+import { baseUrl, FHIR_JSON, rawQuery } from './respond.js';
 import { sendWrite } from './respond-write.js';
 import { assertType, historyParams } from './route-params.js';
 

@@ -148,6 +148,9 @@ export function dateRange(s: string): RangeValue | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, sec, frac, tz] = m;
   const Y = Number(y);
+  if (mo && (Number(mo) < 1 || Number(mo) > 12)) return undefined;
+  if (d && (Number(d) < 1 || Number(d) > new Date(Date.UTC(Y, Number(mo), 0)).getUTCDate())) return undefined;
+  if (h && (Number(h) > 23 || Number(mi) > 59 || (sec && Number(sec) > 60))) return undefined;
   let lo: number;
   let hi: number;
   if (!mo) {

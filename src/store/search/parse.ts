@@ -2,7 +2,6 @@
 // following the R4 search page: modifiers, prefixes, escaping, chains, _has, and the result
 // parameters. Pure: no SQL here (compile.ts turns the tree into SQL). Errors are 400s that name the
 // parameter; parameters this server does not know are collected as `ignored` (lenient handling).
-import { patientCompartmentParams } from '../../fhir/definitions.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
 
@@ -196,7 +195,7 @@ function includeSpec(value: string, reverse: boolean, modifier: string | undefin
     throw badRequest(`${where} takes Type:parameter[:TargetType], not "${value}"`, where);
   if (param !== '*') {
     const p = findParam(source, param);
-    if (!p || p.type !== 'reference')
+    if (p?.type !== 'reference')
       throw badRequest(`${where}: ${source} has no reference parameter "${param}"`, where);
   }
   return { source, param, target, iterate, reverse };
@@ -257,7 +256,7 @@ function parseChain(
 ): Filter | undefined {
   const [refName, typeModifier] = head.split(':');
   const param = findParam(types[0], refName);
-  if (!param || param.type !== 'reference') {
+  if (param?.type !== 'reference') {
     ignored.push(`${head}.${rest}`);
     return undefined;
   }
@@ -282,7 +281,7 @@ function parseHas(types: string[], rawName: string, value: string, ignored: stri
   if (!m) throw badRequest(`_has takes _has:Type:reference:parameter=value, not "${rawName}"`, rawName);
   const [, type, refName, rest] = m;
   const param = findParam(type, refName);
-  if (!param || param.type !== 'reference')
+  if (param?.type !== 'reference')
     throw badRequest(`_has: ${type} has no reference parameter "${refName}"`, rawName);
   const targets = referenceTargets(param);
   if (!types.some((t) => targets.includes(t)))
@@ -295,9 +294,4 @@ function parseHas(types: string[], rawName: string, value: string, ignored: stri
 /** The resource types a reference parameter can point at (its definition's `target`). */
 export function referenceTargets(p: CompiledParam): string[] {
   return (p.definition.target as string[] | undefined) ?? [];
-}
-
-/** Patient-compartment parameters of a type, for compartment search. */
-export function compartmentParams(type: string): string[] {
-  return patientCompartmentParams(type);
 }
