@@ -82,7 +82,7 @@ function authorize(req: FastifyRequest): void {
       if (!mayDo(p.roles, rule.action)) throw forbidden(`Your role (${who}) does not allow ${rule.action}`);
       return;
     case 'fhir-type': {
-      const type = (req.params as { type?: string }).type ?? '';
+      const type = rule.type ?? (req.params as { type?: string }).type ?? '';
       if (!isKnownResourceType(type)) return; // the route answers 404 for an unknown type
       if (!mayOnType(p.roles, type, rule.interaction))
         throw forbidden(`Your role (${who}) may not ${rule.interaction} ${type} resources`);

@@ -7,8 +7,8 @@ export type AccessRule =
   /** Any signed-in user, including one whose token only allows setting up the second factor. */
   | { kind: 'signed-in' }
   | { kind: 'action'; action: Action }
-  /** A FHIR interaction on the resource type named by the route's :type parameter. */
-  | { kind: 'fhir-type'; interaction: Interaction }
+  /** A FHIR interaction on the resource type named by the route's :type parameter (or by `type`). */
+  | { kind: 'fhir-type'; interaction: Interaction; type?: string }
   /** A Bundle: each entry is checked on its own (api/fhir/system-level.ts). */
   | { kind: 'fhir-bundle' };
 
@@ -52,6 +52,16 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'POST /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
   'GET /fhir/R4/ValueSet/$expand': A('terminology:use'),
   'POST /fhir/R4/ValueSet/$expand': A('terminology:use'),
+  // Patient/$everything: reading the Patient; the answer holds only the types the role may read.
+  'GET /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  'POST /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  // Bulk Data export: kick-off, status (owner or administrator only, checked by the route), files.
+  'GET /fhir/R4/$export': A('export:bulk'),
+  'GET /fhir/R4/Patient/$export': A('export:bulk'),
+  'GET /fhir/R4/Group/:id/$export': A('export:bulk'),
+  'GET /fhir/R4/$export-status/:id': A('export:bulk'),
+  'DELETE /fhir/R4/$export-status/:id': A('export:bulk'),
+  'GET /fhir/R4/$export-file/:id/:file': A('export:bulk'),
 };
 
 /** Prefix rules for route families (the encoder's JSON API). */
