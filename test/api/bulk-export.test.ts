@@ -150,6 +150,21 @@ after(async () => {
 const notRestricted = 'NOT ($1 = ANY(r.patients))';
 
 describe('system-level export', () => {
+  test('the CapabilityStatement declares the Bulk Data operations and $everything', async () => {
+    const m = (await (await fetch(`${s.fhir}/metadata`)).json()) as {
+      instantiates: string[];
+      rest: { operation: { name: string }[]; resource: { type: string; operation?: { name: string }[] }[] }[];
+    };
+    assert.ok(m.instantiates.includes('http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'));
+    assert.deepEqual(
+      m.rest[0].operation.map((o) => o.name),
+      ['export'],
+    );
+    const ops = (t: string) => m.rest[0].resource.find((r) => r.type === t)?.operation?.map((o) => o.name);
+    assert.deepEqual(ops('Patient'), ['everything', 'export']);
+    assert.deepEqual(ops('Group'), ['export']);
+  });
+
   test('the files hold every resource the store holds, per type, split into files of the configured size', async () => {
     const { manifest } = await runExport(s.token, '/$export');
     assert.equal(manifest.requiresAccessToken, true);
