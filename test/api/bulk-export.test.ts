@@ -297,6 +297,20 @@ describe('jobs', () => {
     assert.ok(!fs.existsSync(path.join(s.storage.dataDir, 'exports', id)), 'files removed');
   });
 
+  test('an expired export is removed: status 404, files gone', async () => {
+    const { status, manifest } = await runExport(s.token, '/$export?_type=Patient');
+    const id = status.split('/').pop() as string;
+    assert.ok(fs.existsSync(path.join(s.storage.dataDir, 'exports', id)));
+    // As if CHARTROOM_EXPORT_TTL had passed since it finished.
+    await s.running.services.db.query(
+      "UPDATE export_job SET expires_at = now() - interval '1 second' WHERE id = $1",
+      [id],
+    );
+    assert.equal((await get(s.token, manifest.output[0].url)).status, 404);
+    assert.equal((await get(s.token, status)).status, 404);
+    assert.ok(!fs.existsSync(path.join(s.storage.dataDir, 'exports', id)));
+  });
+
   test('kick-off, completion (with the patients) and each download are audited', async () => {
     const { manifest } = await runExport(
       users.dora,

@@ -127,6 +127,12 @@ export class ExportRunner {
         signal.reason === 'stop'
           ? 'The server stopped while this export ran; start the export again'
           : `The export failed (${err instanceof Error ? err.name : 'error'}); start it again`;
+      if (signal.reason !== 'stop') {
+        const frames = ((err as Error).stack ?? '').split('\n').slice(1, 6).join('\n');
+        process.stderr.write(
+          `export ${job.id} failed: ${(err as Error).name} (message withheld: it may hold patient data)\n${frames}\n`,
+        );
+      }
       this.removeFiles(job.id);
       await this.db.query('DELETE FROM export_file WHERE job_id = $1', [job.id]).catch(() => undefined);
       if (await finishJob(this.db, job.id, 'failed', this.opts.ttlSeconds, message).catch(() => false))
