@@ -235,8 +235,8 @@ export function exportFinishedAudit(
   config: Config,
   job: ExportJob,
   status: 'completed' | 'failed',
-): void {
-  void (async () => {
+): Promise<void> {
+  return (async () => {
     const files = status === 'completed' ? await filesOf(db, job.id) : [];
     audit.record({
       username: job.username,

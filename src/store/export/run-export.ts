@@ -17,7 +17,6 @@ import {
   expiredJobs,
   failInterruptedJobs,
   finishJob,
-  getJob,
   insertJob,
   setProgress,
 } from './export-jobs.js';
@@ -34,7 +33,7 @@ export interface ExportOptions {
 }
 
 /** Told when a job ends, for the audit trail. */
-export type ExportFinished = (job: ExportJob, status: 'completed' | 'failed') => void;
+export type ExportFinished = (job: ExportJob, status: 'completed' | 'failed') => Promise<void>;
 
 class Cancelled extends Error {}
 
@@ -46,7 +45,7 @@ export class ExportRunner {
   constructor(
     private readonly db: Database,
     private readonly opts: ExportOptions,
-    private readonly onFinished: ExportFinished = () => undefined,
+    private readonly onFinished: ExportFinished = async () => undefined,
   ) {
     this.batchSize = opts.batchSize ?? 2000;
   }
@@ -114,8 +113,10 @@ export class ExportRunner {
       fs.mkdirSync(dir, { recursive: true });
       await this.export(job, repo, files, signal);
       await files.close();
-      if (await finishJob(this.db, job.id, 'completed', this.opts.ttlSeconds))
-        this.onFinished((await getJob(this.db, job.id)) ?? job, 'completed');
+      // The audit entry is recorded before the manifest becomes visible, so no client sees a finished
+      // export whose completion is not yet in the audit trail.
+      await this.onFinished(job, 'completed');
+      await finishJob(this.db, job.id, 'completed', this.opts.ttlSeconds);
     } catch (err) {
       files.destroy();
       if (signal.reason === 'cancel') {
@@ -136,7 +137,7 @@ export class ExportRunner {
       this.removeFiles(job.id);
       await this.db.query('DELETE FROM export_file WHERE job_id = $1', [job.id]).catch(() => undefined);
       if (await finishJob(this.db, job.id, 'failed', this.opts.ttlSeconds, message).catch(() => false))
-        this.onFinished({ ...job, status: 'failed', message }, 'failed');
+        await this.onFinished({ ...job, status: 'failed', message }, 'failed');
     }
   }
 
