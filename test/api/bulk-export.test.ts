@@ -325,8 +325,16 @@ describe('jobs', () => {
     const last = completions.filter((a) => a.username === 'dora').at(-1);
     assert.deepEqual(last?.patients, [patients[0]]);
     assert.equal(JSON.parse(last?.content ?? '{}').resourceType, 'AuditEvent');
-    const downloads = await auditRows('export-download');
-    assert.deepEqual(downloads.at(-1)?.patients, [patients[0]]);
+    // A request's audit entry is recorded when its response ends, which may be just after the client
+    // has read it: look again for a moment.
+    const filePath = new URL(patientFile.url).pathname;
+    let downloads = await auditRows('export-download');
+    for (let i = 0; i < 40 && !downloads.some((d) => d.content.includes(filePath)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      downloads = await auditRows('export-download');
+    }
+    const download = downloads.find((d) => d.content.includes(filePath));
+    assert.deepEqual(download?.patients, [patients[0]]);
   });
 });
 

@@ -147,7 +147,7 @@ export function bulkExportRoutes(app: FastifyInstance, ctx: AppContext): void {
     req.audit = {
       action: 'R',
       interaction: 'export-download',
-      entities: [`${statusPath(id)}/${file}`],
+      entities: [`/fhir/R4/$export-file/${id}/${file}`],
       patients: [],
     };
     const job = await ownJob(req, ctx, id);

@@ -15,7 +15,7 @@ import { countParam, instantParam } from './route-params.js';
 
 type P = { Params: { id: string } };
 const DEFAULT_EVERYTHING_COUNT = 100;
-const SUPPORTED = new Set(['_since', '_type', '_count', '_cursor', '_format']);
+const SUPPORTED = new Set(['_since', '_type', '_count', '_cursor', '_format', '_pretty']);
 
 export function everythingRoutes(app: FastifyInstance, ctx: AppContext): void {
   const everything = async (req: FastifyRequest<P>, reply: FastifyReply, pairs: [string, string][]) => {

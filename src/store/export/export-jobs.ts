@@ -121,7 +121,7 @@ export async function closeJob(q: Queryable, id: string, status: 'cancelled' | '
     'UPDATE export_job SET status = $2, finished_at = coalesce(finished_at, now()) WHERE id = $1',
     [id, status],
   );
-  await q.query('DELETE FROM export_file WHERE job_id = $1', [id]);
+  await forgetFiles(q, id);
 }
 
 /** Jobs that were running when the server stopped: marked failed (their files are partial). */
@@ -143,6 +143,11 @@ export async function expiredJobs(q: Queryable): Promise<string[]> {
     "SELECT id FROM export_job WHERE status IN ('completed', 'failed') AND expires_at <= now()",
   );
   return r.rows.map((x) => x.id);
+}
+
+/** Forgets the files recorded for a job (after a failure removed them). */
+export async function forgetFiles(q: Queryable, jobId: string): Promise<void> {
+  await q.query('DELETE FROM export_file WHERE job_id = $1', [jobId]);
 }
 
 export async function addFile(q: Queryable, jobId: string, f: ExportFile): Promise<void> {

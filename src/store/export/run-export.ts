@@ -17,6 +17,7 @@ import {
   expiredJobs,
   failInterruptedJobs,
   finishJob,
+  forgetFiles,
   insertJob,
   setProgress,
 } from './export-jobs.js';
@@ -135,7 +136,7 @@ export class ExportRunner {
         );
       }
       this.removeFiles(job.id);
-      await this.db.query('DELETE FROM export_file WHERE job_id = $1', [job.id]).catch(() => undefined);
+      await forgetFiles(this.db, job.id).catch(() => undefined);
       if (await finishJob(this.db, job.id, 'failed', this.opts.ttlSeconds, message).catch(() => false))
         await this.onFinished({ ...job, status: 'failed', message }, 'failed');
     }
