@@ -7,6 +7,8 @@ import { mfaRoutes } from './auth/mfa.js';
 import { tokenRoutes } from './auth/token.js';
 import { userRoutes } from './auth/users.js';
 import type { AppContext } from './context.js';
+import { bulkExportRoutes } from './fhir/bulk-export.js';
+import { everythingRoutes } from './fhir/everything.js';
 import { instanceRoutes } from './fhir/instance.js';
 import { FHIR_JSON } from './fhir/respond.js';
 import { searchRoutes } from './fhir/search.js';
@@ -133,6 +135,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   disclosureRoutes(app, ctx);
   restrictedAccessRoutes(app, ctx);
   systemRoutes(app, ctx, VERSION);
+  everythingRoutes(app, ctx);
+  bulkExportRoutes(app, ctx);
   typeRoutes(app, ctx);
   searchRoutes(app, ctx);
   instanceRoutes(app, ctx);

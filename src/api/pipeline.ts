@@ -92,7 +92,8 @@ function authorize(req: FastifyRequest): void {
       return;
     }
     case 'fhir-type': {
-      const type = (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
+      const type =
+        rule.type ?? (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
       if (!isKnownResourceType(type)) return; // the route answers 404 for an unknown type
       if (!mayOnType(p.roles, type, rule.interaction))
         throw forbidden(`Your role (${who}) may not ${rule.interaction} ${type} resources`);

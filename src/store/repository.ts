@@ -57,7 +57,7 @@ export class Repository {
   }
 
   /** Restricted patients this caller may see, or undefined when it sees all. */
-  private async visibleRestricted(): Promise<string[] | undefined> {
+  async visibleRestricted(): Promise<string[] | undefined> {
     if (!this.visibility || this.visibility.exempt) return undefined;
     return this.visibility.allowed(this.q);
   }

@@ -21,6 +21,12 @@ const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
     { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
   ],
   ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+  // Patient/$everything (api/fhir/everything.ts) and Bulk Data export (api/fhir/bulk-export.ts).
+  Patient: [
+    { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  ],
+  Group: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }],
 };
 
 /** Parameters every type takes (the R4 search page's "all resources" parameters this server supports). */
@@ -50,6 +56,7 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
     status: 'active',
     date: new Date().toISOString().slice(0, 10),
     kind: 'instance',
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     software: { name: 'Chartroom', version },
     implementation: { description: 'Chartroom FHIR R4 record store', url: base },
     fhirVersion: '4.0.1',
@@ -76,6 +83,9 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           { code: 'search-system' },
         ],
         searchParam: COMMON_PARAMS,
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+        ],
         resource: allResourceTypes().map((type) => ({
           type: type as 'Patient',
           versioning: 'versioned-update',
