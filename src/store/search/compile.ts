@@ -15,6 +15,8 @@ export interface SearchRequest {
   after?: string;
   /** When set, resources of restricted patients are hidden unless the patient is in this list. */
   visibleRestricted?: string[];
+  /** When set, only resources in this patient's compartment (SMART patient/ scopes). */
+  compartmentPatient?: string;
 }
 
 export interface CompiledSearch {
@@ -222,6 +224,10 @@ export function compileSearch(req: SearchRequest, registry: ParamRegistry): Comp
       `NOT EXISTS (SELECT 1 FROM restricted_patient rp WHERE rp.patient = ANY(r.patients) AND NOT (rp.patient = ANY(${add(req.visibleRestricted)}::text[])))`,
     );
   }
+  if (req.compartmentPatient)
+    where.push(
+      `r.rid IN (SELECT rc.rid FROM resource_compartment rc WHERE rc.patient = ${add(req.compartmentPatient)})`,
+    );
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`;
   const countValues = [...values];
   if (req.after) where.push(`r.rid > ${add(req.after)}::bigint`);
