@@ -3,7 +3,7 @@
 // State-changing requests authenticated by the cookie must carry the session's CSRF token
 // (synchronizer token: a keyed MAC of the session id) in X-CSRF-Token.
 import { timingSafeEqual } from 'node:crypto';
-import { fastifyCookie } from '@fastify/cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SecretBox } from '../../platform/crypto/secret-box.js';
 
@@ -14,8 +14,11 @@ export const cookieName = (tls: boolean) => (tls ? '__Host-chartroom_session' : 
 export function sessionIdFromCookie(req: FastifyRequest, tls: boolean): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  return fastifyCookie.parse(header)[cookieName(tls)] || undefined;
+  return parseCookie(header)[cookieName(tls)] || undefined;
 }
+
+const attributes = (tls: boolean, maxAge: number) =>
+  ({ httpOnly: true, sameSite: 'strict', secure: tls, path: '/', maxAge }) as const;
 
 export function setSessionCookie(
   reply: FastifyReply,
@@ -25,27 +28,12 @@ export function setSessionCookie(
 ): void {
   reply.header(
     'Set-Cookie',
-    fastifyCookie.serialize(cookieName(tls), sid, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: tls,
-      path: '/',
-      maxAge: maxAgeSeconds,
-    }),
+    stringifySetCookie({ name: cookieName(tls), value: sid, ...attributes(tls, maxAgeSeconds) }),
   );
 }
 
 export function clearSessionCookie(reply: FastifyReply, tls: boolean): void {
-  reply.header(
-    'Set-Cookie',
-    fastifyCookie.serialize(cookieName(tls), '', {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: tls,
-      path: '/',
-      maxAge: 0,
-    }),
-  );
+  reply.header('Set-Cookie', stringifySetCookie({ name: cookieName(tls), value: '', ...attributes(tls, 0) }));
 }
 
 export const csrfToken = (box: SecretBox, sid: string) => box.mac('csrf', sid);
