@@ -649,3 +649,19 @@ describe('signing-key rotation', () => {
     );
   });
 });
+
+test('the CapabilityStatement names SMART-on-FHIR and the OAuth endpoints', async () => {
+  const c = await json(await fetch(`${s.fhir}/metadata`));
+  const security = (
+    c.rest as {
+      security: {
+        service: { coding: { code: string }[] }[];
+        extension: { extension: { url: string; valueUri: string }[] }[];
+      };
+    }[]
+  )[0].security;
+  assert.ok(security.service[0].coding.some((x) => x.code === 'SMART-on-FHIR'));
+  const uris = Object.fromEntries(security.extension[0].extension.map((e) => [e.url, e.valueUri]));
+  assert.equal(uris.authorize, `${s.url}/oauth/authorize`);
+  assert.equal(uris.token, `${s.url}/oauth/token`);
+});
