@@ -27,8 +27,11 @@ export function enforceScopes(req: FastifyRequest, rule: AccessRule): void {
   if (!p?.clientId) return;
   const url = req.routeOptions.url ?? '';
   switch (rule.kind) {
-    case 'open':
     case 'signed-in':
+      // an app may end its session, not manage the user's second factor
+      if (url.startsWith('/auth/mfa/')) throw forbidden('An app token cannot manage the second factor');
+      return;
+    case 'open':
     case 'fhir-bundle': // each entry: assertEntryScopes, from the bundle route once the body is parsed
       return;
     case 'fhir-type': {

@@ -75,6 +75,16 @@ describe('cookie session with CSRF protection', () => {
     assert.equal((await withCookie(cookie, 'POST', '/Patient', patient, csrf)).status, 201);
   });
 
+  test('a cross-site sign-in request is refused (login CSRF)', async () => {
+    const r = await fetch(`${s.url}/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams({ username: 'clerk', password: PASSWORD }),
+    });
+    assert.equal(r.status, 403);
+    assert.equal(r.headers.get('set-cookie'), null);
+  });
+
   test('GET /auth/session repeats the CSRF token for a reloaded page', async () => {
     const { cookie, csrf } = await signInWithCookie();
     const r = await fetch(`${s.url}/auth/session`, { headers: { cookie } });

@@ -446,9 +446,14 @@ describe('patient/ scopes confine the app to the launched patient', () => {
     assert.equal(bundle.status, 403, 'a transaction cannot write outside the compartment either');
   });
 
-  test('an app token reaches the FHIR API only, not the administration', async () => {
+  test('an app token reaches the FHIR API only, not the administration nor the second factor', async () => {
     const r = await fetch(`${s.url}/admin/users`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 403);
+    const mfa = await fetch(`${s.url}/auth/mfa/enroll`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(mfa.status, 403);
   });
 });
 
@@ -487,6 +492,41 @@ describe('v1 and v2 scopes, intersected with the role', () => {
   test('scopes the client may not have are not granted', async () => {
     const r = await launch(appId, 'user/*.rs user/*.cruds system/*.rs', 'dr-app');
     assert.equal(r.scope, 'user/*.rs');
+  });
+});
+
+describe('confidential apps', () => {
+  test('a confidential app exchanges its code with its secret (HTTP Basic); a wrong secret is invalid_client', async () => {
+    const c = await registerClient({
+      name: 'Chart viewer',
+      type: 'confidential',
+      redirect_uris: [REDIRECT],
+      scopes: 'user/*.rs',
+    });
+    const basic = (secret: string) => `Basic ${Buffer.from(`${c.client_id}:${secret}`).toString('base64')}`;
+    const exchange = async (secret: string) => {
+      const pkce = newPkce();
+      const flow = await authorizeInBrowser(s.url, authorizeUrl(c.client_id as string, 'user/*.rs', pkce), {
+        username: 'dr-app',
+        password: PASSWORD,
+      });
+      return fetch(`${s.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(secret) },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: flow.location?.searchParams.get('code') as string,
+          redirect_uri: REDIRECT,
+          code_verifier: pkce.verifier,
+        }),
+      });
+    };
+    const wrong = await exchange('not-the-secret');
+    assert.equal(wrong.status, 401);
+    assert.equal((await json(wrong)).error, 'invalid_client');
+    const right = await exchange(c.client_secret as string);
+    assert.equal(right.status, 200);
+    assert.equal((await json(right)).scope, 'user/*.rs');
   });
 });
 

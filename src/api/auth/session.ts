@@ -13,6 +13,9 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const tls = servesTls(ctx);
 
   app.post('/auth/session', async (req, reply) => {
+    // Login CSRF: another site must not sign the browser in to an account of its choosing.
+    if (req.headers['sec-fetch-site'] === 'cross-site')
+      throw forbidden('Sign in from Chartroom itself: cross-site sign-in requests are refused');
     const f = fields(req);
     const username = f.get('username');
     const password = f.get('password');
