@@ -1,6 +1,7 @@
 // The resource repository: reads, versioned writes (see write.ts), history and search, on one database
 // connection or inside one transaction. All SQL of the record store lives under src/store.
 import type { Resource } from '@medplum/fhirtypes';
+import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
@@ -79,6 +80,36 @@ export class Repository {
     }
   }
 
+  /** The patient whose compartment confines this caller for resources of `type`, if any. */
+  private confinedTo(type?: string): string | undefined {
+    const p = this.visibility?.patient;
+    if (!p) return undefined;
+    return type === undefined || inCompartment(type) ? p : undefined;
+  }
+
+  /** Refuses a resource outside the compartment of the patient the caller is confined to. */
+  private assertInCompartment(type: string, id: string, patients: string[] | undefined): void {
+    const p = this.confinedTo(type);
+    if (p && !(patients ?? []).includes(p))
+      throw forbidden(
+        `The access token is limited to the record of Patient/${p}; ${type}/${id} is outside it`,
+      );
+  }
+
+  /** Writes under patient/ scopes stay inside the patient's compartment, before and after. */
+  private assertWritesConfined(results: WriteResult[]): void {
+    const p = this.visibility?.patient;
+    if (!p) return;
+    for (const r of results) {
+      if (!inCompartment(r.type))
+        throw forbidden(
+          `The access token is limited to the record of Patient/${p}; it cannot write ${r.type}`,
+        );
+      if ((r.oldPatients?.length ?? 0) > 0) this.assertInCompartment(r.type, r.id, r.oldPatients);
+      if (r.status !== 204) this.assertInCompartment(r.type, r.id, r.newPatients);
+    }
+  }
+
   /** Runs fn with a repository bound to one database transaction (all or nothing). */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
@@ -107,6 +138,7 @@ export class Repository {
       }
     }
     const results = await applyWrites(this.q, this.params, ops);
+    this.assertWritesConfined(results);
     await this.assertVisible([
       ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
     ]);
@@ -126,6 +158,7 @@ export class Repository {
     if (!row) throw notFound(`${type}/${id} is not known`);
     const access = row as StoredVersion & { patients: string[]; restricted: string[] };
     await this.assertVisible(access.patients, access.restricted);
+    this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
     return row;
   }
@@ -142,6 +175,7 @@ export class Repository {
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);
     const access = row as StoredVersion & { patients: string[]; restricted: string[] };
     await this.assertVisible(access.patients, access.restricted);
+    this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
     return row;
   }
@@ -165,6 +199,11 @@ export class Repository {
     if (h.id && h.type)
       where.push(`v.rid = (SELECT rid FROM resource WHERE type = ${add(h.type)} AND id = ${add(h.id)})`);
     else if (h.type) where.push(`v.type = ${add(h.type)}`);
+    const confined = this.confinedTo(h.type);
+    if (confined)
+      where.push(
+        `EXISTS (SELECT 1 FROM resource cr WHERE cr.rid = v.rid AND ${add(confined)} = ANY(cr.patients))`,
+      );
     if (h.since) where.push(`v.last_updated >= ${add(h.since)}::timestamptz`);
     if (h.at) where.push(`v.last_updated <= ${add(h.at)}::timestamptz`);
     const visible = await this.visibleRestricted();
@@ -196,7 +235,19 @@ export class Repository {
   }
 
   async search(req: SearchRequest): Promise<SearchPage> {
-    return runSearch(this.q, this.params, req, await this.visibleRestricted());
+    // Under a SMART patient/ scope, searches of compartment types stay in the launched patient's record.
+    const types = Array.isArray(req.type) ? req.type : [req.type];
+    const confined = types.map((t) => this.confinedTo(t)).find((p) => p !== undefined);
+    const filters = confined
+      ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [confined] }]
+      : req.filters;
+    const page = await runSearch(this.q, this.params, { ...req, filters }, await this.visibleRestricted());
+    if (confined)
+      page.included = page.included.filter((e) => {
+        const type = /"resourceType":"([A-Za-z]+)"/.exec(e.content)?.[1] ?? '';
+        return !inCompartment(type) || e.patients.includes(confined);
+      });
+    return page;
   }
 
   /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */
@@ -213,4 +264,9 @@ export class Repository {
   async lockKey(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   }
+}
+
+/** Types that belong to the Patient compartment (Patient itself included). */
+function inCompartment(type: string): boolean {
+  return type === 'Patient' || patientCompartmentParams(type).length > 0;
 }

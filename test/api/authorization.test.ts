@@ -113,7 +113,8 @@ describe('every route obeys its rule for every role', () => {
         .replace(':vid', '1')
         .replace(':table', 'drug')
         .replace(':system', 'icd10cm')
-        .replace(':code', 'E11.22');
+        .replace(':code', 'E11.22')
+        .replace(':kid', 'no-such-key');
     const mismatches: string[] = [];
     let checked = 0;
     for (const route of s.running.app.routeList) {

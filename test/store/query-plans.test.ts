@@ -56,9 +56,7 @@ if (testDb !== 'postgres') {
               assert.deepEqual(
                 seqScansOnBigTables(plan),
                 [],
-                `${path}${restricted ? ' (restricted user)' : ''}:\n${s.sql}\nplan nodes: ${planNodes(
-                  plan,
-                )
+                `${path}${restricted ? ' (restricted user)' : ''}:\n${s.sql}\nplan nodes: ${planNodes(plan)
                   .map((n) => `${n['Node Type']} ${n['Relation Name'] ?? ''} ${n['Index Name'] ?? ''}`.trim())
                   .join(' | ')}`,
               );

@@ -66,15 +66,30 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
       {
         mode: 'server',
         security: {
+          // SMART App Launch: where apps find the OAuth endpoints (also in .well-known/smart-configuration)
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'authorize', valueUri: `${base.replace(/\/fhir\/R4$/, '')}/oauth/authorize` },
+                { url: 'token', valueUri: `${base.replace(/\/fhir\/R4$/, '')}/oauth/token` },
+              ],
+            },
+          ],
           cors: false,
           service: [
             {
               coding: [
                 { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' },
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                  code: 'SMART-on-FHIR',
+                },
               ],
             },
           ],
-          description: 'Bearer tokens (JWT, ES256) from POST /auth/token.',
+          description:
+            'Bearer tokens (JWT, ES256) from POST /auth/token, or from SMART on FHIR (App Launch 2.0 and Backend Services: see /.well-known/smart-configuration).',
         },
         interaction: [
           { code: 'transaction' },
