@@ -1,5 +1,11 @@
 // Public surface of the terminology domain: load the code sets, then search, look up, validate, expand, edit and diff.
 
+export {
+  type CachedLoadOptions,
+  type CacheOutcome,
+  cacheKey,
+  loadTerminologyCached,
+} from './cache/code-set-cache.js';
 export type {
   EncounterCodes,
   EncounterDiagnosis,

@@ -32,7 +32,7 @@ import {
   seventhCharacterRule,
 } from './notes/code-detail.js';
 import { CodeTableSearch, type TableSearchResponse } from './search/code-table-search.js';
-import { EncoderSearch, type SearchResponse } from './search/encoder-search.js';
+import { EncoderSearch, type EncoderSearchArrays, type SearchResponse } from './search/encoder-search.js';
 import { canonicalCode, SYSTEM_NAMES, SYSTEM_URIS, type SystemKey } from './systems.js';
 import { diffVersions, type VersionDiff } from './update/diff.js';
 import {
@@ -183,6 +183,8 @@ export class Terminology {
   readonly systems = SYSTEM_URIS;
   loadMs = 0;
   private readonly searchers = new Map<CodeSystemVersion, EncoderSearch>();
+  /** The entries each search index was built from (table cells are made per version): the cache refers to them by position. */
+  private readonly indexEntryLists = new Map<CodeSystemVersion, IndexEntry[]>();
   private tables?: { neoplasm: CodeTableSearch; drug: CodeTableSearch };
 
   constructor(private readonly parts: TerminologyParts) {}
@@ -196,29 +198,43 @@ export class Terminology {
     return this.parts.timings;
   }
 
+  /** @internal the parts and the built search indexes, for the code-set cache. */
+  cacheParts(): { parts: TerminologyParts; searchers: EncoderSearch[] } {
+    return { parts: this.parts, searchers: [...this.searchers.values()] };
+  }
+
+  /** @internal a search index restored from the code-set cache. */
+  restoreSearchIndex(v: CodeSystemVersion, arrays: EncoderSearchArrays): void {
+    this.searchers.set(v, new EncoderSearch(v, this.indexEntriesFor(v), [], arrays));
+  }
+
+  /** @internal the Alphabetic Index paths (and table cells, as paths) an ICD-10-CM search index is built from. */
+  indexEntriesFor(v: CodeSystemVersion): IndexEntry[] {
+    if (v.system !== 'icd10cm') return [];
+    let list = this.indexEntryLists.get(v);
+    if (!list) {
+      list = [
+        ...this.parts.index,
+        ...tableEntries(this.parts.neoplasm, v),
+        ...tableEntries(this.parts.drug, v),
+      ];
+      this.indexEntryLists.set(v, list);
+    }
+    return list;
+  }
+
   /** @internal the search index of one version, built on first use. */
   searchIndexFor(v: CodeSystemVersion): EncoderSearch {
     let s = this.searchers.get(v);
     if (!s) {
-      const cm = v.system === 'icd10cm';
       const inclusion: { code: string; text: string }[] = [];
-      if (cm) {
+      if (v.system === 'icd10cm') {
         for (const d of this.parts.structure.notes.allDiags()) {
           for (const n of d.node.notes)
             if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
         }
       }
-      s = new EncoderSearch(
-        v,
-        cm
-          ? [
-              ...this.parts.index,
-              ...tableEntries(this.parts.neoplasm, v),
-              ...tableEntries(this.parts.drug, v),
-            ]
-          : [],
-        inclusion,
-      );
+      s = new EncoderSearch(v, this.indexEntriesFor(v), inclusion);
       this.searchers.set(v, s);
     }
     return s;
@@ -520,6 +536,7 @@ export class Terminology {
     if (entries.length === 0) throw badRequest(`${path}: no index terms found`, 'path');
     this.parts.index = entries;
     this.searchers.clear();
+    this.indexEntryLists.clear();
     this.searchIndexFor(this.parts.registry.pick('icd10cm'));
     return { year, entries: entries.length };
   }
