@@ -1,5 +1,7 @@
 // Public surface of the terminology domain: load the code sets, then search, look up, validate, expand, edit and diff.
 
+export { CHECKED_SYSTEMS, codeCheckOf, codingIssues } from './binding/coding-issues.js';
+
 export {
   type CachedLoadOptions,
   type CacheOutcome,

@@ -194,6 +194,11 @@ export class Terminology {
     return this.parts.registry.list();
   }
 
+  /** The loaded versions of one system, newest first (none for CPT without a licensed file). */
+  loadedVersions(system: SystemKey): CodeSystemVersion[] {
+    return this.parts.registry.all(system);
+  }
+
   get loadTimings(): { step: string; ms: number }[] {
     return this.parts.timings;
   }

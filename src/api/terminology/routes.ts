@@ -1,7 +1,7 @@
 // The terminology area of the API: the FHIR terminology operations and the encoder's JSON API, over code sets
 // held by one holder (CHARTROOM_TERMINOLOGY=lazy|eager|off, default lazy: loaded on first use).
 import type { FastifyInstance } from 'fastify';
-import { loadTerminologyCached } from '../../terminology/index.js';
+import { codeCheckOf, loadTerminologyCached } from '../../terminology/index.js';
 import type { AppContext } from '../context.js';
 import { encoderRoutes } from './encoder-routes.js';
 import { terminologyOperationRoutes } from './fhir-operations.js';
@@ -13,6 +13,8 @@ export function terminologyRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { terminology } = await loadTerminologyCached({ cacheDir });
     return terminology;
   });
+  // coded elements of the systems served are checked on every write, unless the code sets are switched off
+  if (h.mode !== 'off') ctx.repo.setCodeCheck(codeCheckOf(() => h.get()));
   if (h.mode === 'eager') {
     // loads in the background once the server is ready; requests that come earlier wait for the same load
     app.addHook('onReady', async () => {
