@@ -38,4 +38,12 @@ export {
 } from './terminology.js';
 export type { DiffEntry, RevisedEntry, VersionDiff } from './update/diff.js';
 export type { ImpactEntry, ImpactReport, Replacement, StoredCode } from './update/impact.js';
+export type {
+  ComposeFilter,
+  ComposeFilterOp,
+  ComposeInclude,
+  ValueSetDefinition,
+  ValueSetExpansion,
+  ValueSetValidation,
+} from './value-set/compose.js';
 export type { VersionInfo } from './version-registry.js';

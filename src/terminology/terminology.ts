@@ -42,6 +42,13 @@ import {
   type ReplacementIndex,
   type StoredCode,
 } from './update/impact.js';
+import {
+  expandDefinition,
+  type ValueSetDefinition,
+  type ValueSetExpansion,
+  type ValueSetValidation,
+  validateInDefinition,
+} from './value-set/compose.js';
 import type { VersionInfo, VersionRegistry } from './version-registry.js';
 
 export interface TerminologyParts {
@@ -382,6 +389,23 @@ export class Terminology {
         .slice(offset, offset + count)
         .map((c) => ({ system: uri, code: c.code, display: c.display, billable: c.billable })),
     };
+  }
+
+  /** Expansion of a ValueSet given by its definition (compose.include / exclude), with a text filter, paged. */
+  expandValueSet(
+    def: ValueSetDefinition,
+    opts: { filter?: string; date?: string; offset?: number; count?: number } = {},
+  ): ValueSetExpansion {
+    return expandDefinition(def, (sys, o) => this.parts.registry.pick(sys, o), opts);
+  }
+
+  /** Is the code in the ValueSet given by its definition? Never throws for a code outside it. */
+  validateInValueSet(
+    def: ValueSetDefinition,
+    req: { system: string; code: string; date?: string },
+  ): ValueSetValidation {
+    const system = this.parts.registry.systemOf(req.system);
+    return validateInDefinition(def, (sys, o) => this.parts.registry.pick(sys, o), { ...req, system });
   }
 
   /** Coding edits for one encounter: validity, 7th character, notes, MCE, POA, NCCI. */

@@ -52,6 +52,8 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'POST /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
   'GET /fhir/R4/ValueSet/$expand': A('terminology:use'),
   'POST /fhir/R4/ValueSet/$expand': A('terminology:use'),
+  'GET /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
+  'POST /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
 };
 
 /** Prefix rules for route families (the encoder's JSON API). */
