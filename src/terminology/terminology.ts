@@ -57,6 +57,8 @@ export interface TerminologyParts {
   poaExempt: Map<number, Set<string>>;
   structure: Structure;
   index: IndexEntry[];
+  /** The External Cause of Injuries Index, searched like the Alphabetic Index. */
+  externalIndex: IndexEntry[];
   neoplasm: CodeTable;
   drug: CodeTable;
   replacements: ReplacementIndex;
@@ -227,6 +229,7 @@ export class Terminology {
     if (!list) {
       list = [
         ...this.parts.index,
+        ...this.parts.externalIndex,
         ...tableEntries(this.parts.neoplasm, v),
         ...tableEntries(this.parts.drug, v),
       ];

@@ -215,6 +215,7 @@ export function writeTerminology(w: SnapshotWriter, t: Terminology): PartsMeta {
     blocks: parts.structure.blocks,
   });
   writeIndexEntries(w, 'index', parts.index);
+  writeIndexEntries(w, 'externalIndex', parts.externalIndex);
   w.json('neoplasm', parts.neoplasm);
   w.json('drug', parts.drug);
   w.json('replacements', parts.replacements.rows);
@@ -264,6 +265,7 @@ export async function readTerminology(r: SnapshotReader, meta: PartsMeta): Promi
       blocks: structure.blocks,
     },
     index: readIndexEntries(r, 'index'),
+    externalIndex: readIndexEntries(r, 'externalIndex').map((e) => Object.assign(e, { externalCause: true })),
     neoplasm: r.json<CodeTable>('neoplasm'),
     drug: r.json<CodeTable>('drug'),
     replacements: new ReplacementIndex(r.json<ConversionRow[]>('replacements')),

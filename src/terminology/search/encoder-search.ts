@@ -22,6 +22,8 @@ export interface SearchHit {
   indexPath?: string[];
   /** The code as the index prints it; a trailing "-" means the index sends the coder to the tabular for more characters. */
   indexCode?: string;
+  /** "external-cause" when the path is one of the External Cause of Injuries Index. */
+  index?: 'external-cause';
 }
 
 export interface CrossReference {
@@ -338,7 +340,10 @@ export class EncoderSearch {
       limit,
       options,
     );
-    const followed = follow.hits.map((h) => ({
+    // a reference leads within its own index (the Alphabetic Index or the External Cause Index)
+    const sameIndex = (h: SearchHit) =>
+      !h.indexPath || (h.index === 'external-cause') === !!see.entry.externalCause;
+    const followed = follow.hits.filter(sameIndex).map((h) => ({
       ...h,
       indexPath: [...see.entry.path, `see ${target}`, ...(h.indexPath ?? [])],
     }));
@@ -490,7 +495,7 @@ export class EncoderSearch {
       .sort((a, b) => b.score - a.score);
     this.bestSee = walked;
     const byCode = new Map<string, SearchHit>();
-    const indexHits: { code: string; path: string[]; score: number }[] = [];
+    const indexHits: { code: string; path: string[]; score: number; externalCause?: boolean }[] = [];
     for (const s of scored) {
       const kind = this.kinds[s.doc];
       const entry = this.entryOf(s.doc);
@@ -506,7 +511,12 @@ export class EncoderSearch {
       const printed = this.codes[s.doc];
       const code = printed.endsWith('-') ? printed.slice(0, -1) : printed;
       if (kind === KIND_INDEX && entry && indexHits.length < 30)
-        indexHits.push({ code: printed, path: entry.path, score: s.score });
+        indexHits.push({
+          code: printed,
+          path: entry.path,
+          score: s.score,
+          externalCause: entry.externalCause,
+        });
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
@@ -524,16 +534,23 @@ export class EncoderSearch {
       if (kind === KIND_INDEX && entry) {
         hit.indexPath = entry.path;
         hit.indexCode = printed;
+        if (entry.externalCause) hit.index = 'external-cause';
       }
       byCode.set(code, hit);
     }
-    // A title hit under an incomplete index code ("S72.0-") inherits that path: the index led the coder there.
+    // A title hit under an incomplete index code ("S72.0-", or an external-cause header such as "W10.9") inherits
+    // that path: the index led the coder there.
     for (const hit of byCode.values()) {
       if (hit.indexPath) continue;
-      const via = indexHits.find((h) => h.code.endsWith('-') && hit.code.startsWith(h.code.slice(0, -1)));
+      const via = indexHits.find((h) => {
+        if (h.code.endsWith('-')) return hit.code.startsWith(h.code.slice(0, -1));
+        // the External Cause Index prints "W10.9" for W10.9XXA: a header code is as incomplete as "W10.9-"
+        return h.externalCause === true && hit.code.startsWith(h.code) && !this.version.get(h.code)?.billable;
+      });
       if (via) {
         hit.indexPath = via.path;
         hit.indexCode = via.code;
+        if (via.externalCause) hit.index = 'external-cause';
         hit.score += 0.5 * (via.score / (indexHits[0]?.score || 1));
       }
     }
