@@ -7,6 +7,7 @@ export {
   type CacheOutcome,
   cacheKey,
   loadTerminologyCached,
+  saveCache,
 } from './cache/code-set-cache.js';
 export type {
   EncounterCodes,
@@ -16,6 +17,18 @@ export type {
 } from './edits/encounter.js';
 export type { EditFinding, FindingSeverity } from './edits/finding.js';
 export { type EffectivePeriod, fiscalYearOf, fiscalYearPeriod } from './fiscal-year.js';
+export {
+  applyRelease,
+  guessSpec,
+  INSTALL_KINDS,
+  type InstalledRelease,
+  type InstallKind,
+  type InstallSpec,
+  installedDir,
+  installRelease,
+  loadWithInstalled,
+  readManifest,
+} from './install/installed-releases.js';
 export { defaultDataDir, type LoadOptions, type LoadProgress, loadTerminology } from './load-terminology.js';
 export type { AddendaRecord } from './loaders/icd10-addenda.js';
 export type {

@@ -573,6 +573,25 @@ export class Terminology {
     return { year, entries: entries.length };
   }
 
+  /** Installs a CDC External Cause of Injuries Index XML (.xml, .xml.gz or the CDC .zip) in place of the shipped one. */
+  async installExternalCauseIndexXml(path: string): Promise<{ year: number; entries: number }> {
+    const text = await textFromRelease(path, /eindex[-_]\d{4}\.xml$/i, 'utf8');
+    const { year, entries } = parseIndexXml(text, path.split('/').pop() ?? path);
+    if (entries.length === 0) throw badRequest(`${path}: no index terms found`, 'path');
+    for (const e of entries) e.externalCause = true;
+    this.parts.externalIndex = entries;
+    this.searchers.clear();
+    this.indexEntryLists.clear();
+    this.prepareSearch();
+    return { year, entries: entries.length };
+  }
+
+  /** @internal builds the search index of each system's newest version (and the table searches) ahead of use. */
+  prepareSearch(): void {
+    for (const s of this.parts.registry.systemKeys()) this.searchIndexFor(this.parts.registry.pick(s));
+    this.tableSearchers();
+  }
+
   /** Installs an official CMS NCCI PTP file (tab-separated text, or the CMS .zip holding it) in place of the shipped sample. */
   async installNcciPtp(path: string): Promise<{ pairs: number }> {
     const text = await textFromRelease(path, /\.txt$/i, 'latin1');

@@ -91,6 +91,19 @@ function writeCache(dir: string, file: string, key: string, t: Terminology): voi
       rmSync(join(dir, name), { force: true });
 }
 
+/** Writes the cache of already loaded code sets (after an install), under the key their sources give. */
+export function saveCache(
+  t: Terminology,
+  cacheDir: string,
+  dataDir = defaultDataDir(),
+  extraFiles: string[] = [],
+): string {
+  const key = cacheKey(dataDir, extraFiles);
+  const file = join(cacheDir, `${PREFIX}${key.slice(0, 16)}.bin`);
+  writeCache(cacheDir, file, key, t);
+  return file;
+}
+
 /**
  * Loads the code sets from the cache when it matches the sources, else in full (then writes the cache).
  * A damaged or stale cache file is never an error: it is rebuilt.
@@ -116,6 +129,7 @@ export async function loadTerminologyCached(
     const cached = await readCache(file, key);
     if (cached) {
       cached.loadMs = Math.round(performance.now() - started);
+      cached.loadTimings.push({ step: 'code-set cache', ms: cached.loadMs });
       options.onProgress?.({ step: 'done', done: 1, total: 1 });
       return { terminology: cached, outcome: { cache: 'hit', file, ms: cached.loadMs } };
     }
