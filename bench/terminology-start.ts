@@ -2,15 +2,19 @@
 // folder on PGlite, CHARTROOM_TERMINOLOGY=eager) to the first encoder search answered over HTTP. Compared in
 // the same run, in turn: the same start without the code-set cache (full load of the source files), and the
 // server alone (first /healthz answered, no code sets). Also the server's RSS after the first search.
-// Run: npm run build && node dist/bench/terminology-start.js [--runs 5]
+// Run: npm run build && node dist/bench/terminology-start.js [--runs 5] [--db pglite|postgres]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, saveResult, stats, vm } from './support.js';
+import { freshPgDatabase, repoRoot, saveResult, stats, vm } from './support.js';
 
 const loadBefore = os.loadavg()[0];
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
+const db = process.argv.includes('--db') ? process.argv[process.argv.indexOf('--db') + 1] : 'pglite';
+if (db !== 'pglite' && db !== 'postgres') throw new Error('--db must be pglite or postgres');
+// PostgreSQL: one database for every start (created once, as a deployed server finds it)
+const databaseUrl = db === 'postgres' ? await freshPgDatabase('bench_terminology_start') : '';
 const password = 'bench-terminology-start-password';
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chartroom-bench-start-'));
 const cacheDir = path.join(dataDir, 'terminology-cache');
@@ -50,6 +54,7 @@ async function start(variant: Variant): Promise<Start> {
     env: {
       ...process.env,
       CHARTROOM_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
       CHARTROOM_PORT: String(port),
       CHARTROOM_ADMIN_PASSWORD: password,
       CHARTROOM_MFA: 'off',
@@ -102,7 +107,7 @@ for (let i = 0; i < runs; i++)
   for (const v of ['cache', 'no-cache', 'server-alone'] as Variant[]) results[v].push(await start(v));
 fs.rmSync(dataDir, { recursive: true, force: true });
 
-const summary: Record<string, unknown> = { runs, cores: os.cpus().length, loadAverageBefore: loadBefore };
+const summary: Record<string, unknown> = { db, runs, cores: os.cpus().length, loadAverageBefore: loadBefore };
 for (const [v, list] of Object.entries(results)) {
   const s = stats(list.map((x) => x.ms));
   const cpu = stats(list.map((x) => x.cpuMs));
@@ -114,4 +119,4 @@ for (const [v, list] of Object.entries(results)) {
       `RSS ${rss.median} MiB (${rss.min}-${rss.max}), peak ${hwm.median} MiB${v === 'server-alone' ? '' : `, ${list[0].hits} hits`}\n`,
   );
 }
-process.stdout.write(`saved ${saveResult('terminology-start', summary)}\n`);
+process.stdout.write(`saved ${saveResult(`terminology-start-${db}`, summary)}\n`);

@@ -183,6 +183,24 @@ export class SnapshotReader {
     return JSON.parse(this.text(this.section(name, 'json'))) as T;
   }
 
+  /**
+   * A JSON section decoded on first use: its bytes are copied out (the text region is released after the
+   * load), and parsed when the value is first asked for.
+   */
+  jsonLater<T>(name: string): () => T {
+    const s = this.section(name, 'json');
+    if (!this.textRegion) throw new Error('code-set cache: text already released');
+    let bytes: Buffer | undefined = Buffer.from(this.textRegion.subarray(s.offset, s.offset + s.bytes));
+    let value: T | undefined;
+    return () => {
+      if (bytes) {
+        value = JSON.parse(bytes.toString('utf8')) as T;
+        bytes = undefined;
+      }
+      return value as T;
+    };
+  }
+
   /** Lets the text region go (every string and JSON section has been decoded). */
   release(): void {
     this.textRegion = undefined;

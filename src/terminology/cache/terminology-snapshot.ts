@@ -191,6 +191,26 @@ const ncciFromPlain = (p: PlainNcci): NcciData => ({
   aocSource: p.aocSource,
 });
 
+/** A part built when first read (an install may replace it before: then the cached one is never built). */
+function lazyPart<K extends keyof TerminologyParts>(
+  parts: TerminologyParts,
+  key: K,
+  build: () => TerminologyParts[K],
+): void {
+  let value: TerminologyParts[K] | undefined;
+  Object.defineProperty(parts, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      value ??= build();
+      return value;
+    },
+    set: (v: TerminologyParts[K]) => {
+      value = v;
+    },
+  });
+}
+
 interface PartsMeta {
   systems: Partial<Record<SystemKey, SystemMeta>>;
   searchers: { system: SystemKey; version: string }[];
@@ -251,19 +271,16 @@ export async function readTerminology(r: SnapshotReader, meta: PartsMeta): Promi
     for (const v of readSystem(r, sys, m)) registry.add(v);
     await turn();
   }
-  const structure = r.json<{ notes: PlainTabularNotes; chapters: BlockRange[]; blocks: BlockRange[] }>(
+  // the tabular notes and the NCCI edits serve code detail and edits, not search: decoded on first use
+  const structure = r.jsonLater<{ notes: PlainTabularNotes; chapters: BlockRange[]; blocks: BlockRange[] }>(
     'structure',
   );
+  const ncci = r.jsonLater<PlainNcci>('ncci');
   await turn();
-  const parts: TerminologyParts = {
+  const parts = {
     registry,
     addenda: new Map(r.json<[string, AddendaRecord[]][]>('addenda')),
     poaExempt: new Map(r.json<[number, string[]][]>('poaExempt').map(([fy, codes]) => [fy, new Set(codes)])),
-    structure: {
-      notes: TabularNotes.fromPlain(structure.notes),
-      chapters: structure.chapters,
-      blocks: structure.blocks,
-    },
     index: readIndexEntries(r, 'index'),
     externalIndex: readIndexEntries(r, 'externalIndex').map((e) => Object.assign(e, { externalCause: true })),
     neoplasm: r.json<CodeTable>('neoplasm'),
@@ -271,9 +288,13 @@ export async function readTerminology(r: SnapshotReader, meta: PartsMeta): Promi
     replacements: new ReplacementIndex(r.json<ConversionRow[]>('replacements')),
     mce: mceFromPlain(r.json<PlainMce>('mce')),
     mceSex: mceFromPlain(r.json<PlainMce>('mceSex')),
-    ncci: ncciFromPlain(r.json<PlainNcci>('ncci')),
     timings: [],
-  };
+  } as Omit<TerminologyParts, 'structure' | 'ncci'> as TerminologyParts;
+  lazyPart(parts, 'structure', () => {
+    const p = structure();
+    return { notes: TabularNotes.fromPlain(p.notes), chapters: p.chapters, blocks: p.blocks };
+  });
+  lazyPart(parts, 'ncci', () => ncciFromPlain(ncci()));
   const t = new Terminology(parts);
   for (const [i, s] of meta.searchers.entries()) {
     await turn();
