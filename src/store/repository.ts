@@ -1,6 +1,6 @@
 // The resource repository: reads, versioned writes (see write.ts), history and search, on one database
 // connection or inside one transaction. All SQL of the record store lives under src/store.
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
@@ -35,6 +35,12 @@ export type { SearchPage, SearchRequest } from './search/run-search.js';
 /** Work done inside a write transaction just before it commits (the audit entry of the change). */
 export type BeforeCommit = (tx: Queryable, written: WriteResult[]) => Promise<void>;
 
+/**
+ * Checks the coded elements of a resource about to be written against the code sets (set by the terminology
+ * area): returns errors and warnings as OperationOutcome issues.
+ */
+export type CodeCheck = (resource: Resource) => Promise<OperationOutcomeIssue[]>;
+
 export class Repository {
   /** Inside a transaction: what has been written so far, for the before-commit hook. */
   private readonly written: WriteResult[] = [];
@@ -45,16 +51,28 @@ export class Repository {
     private readonly db?: Database,
     private readonly beforeCommit?: BeforeCommit,
     private readonly visibility?: Visibility,
+    /** Shared by every repository derived from this one (transactions, audited and visibility views). */
+    private readonly checks: { codes?: CodeCheck } = {},
   ) {}
 
   /** The same repository, whose transactions run `hook` before they commit. */
   withBeforeCommit(hook: BeforeCommit): Repository {
-    return new Repository(this.q, this.params, this.db, hook, this.visibility);
+    return new Repository(this.q, this.params, this.db, hook, this.visibility, this.checks);
   }
 
   /** The same repository, seeing restricted patients only as `v` allows. */
   withVisibility(v: Visibility): Repository {
-    return new Repository(this.q, this.params, this.db, this.beforeCommit, v);
+    return new Repository(this.q, this.params, this.db, this.beforeCommit, v, this.checks);
+  }
+
+  /** Sets the check of coded elements run on every create and update (here and in derived repositories). */
+  setCodeCheck(check: CodeCheck | undefined): void {
+    this.checks.codes = check;
+  }
+
+  /** Issues of the coded elements of a resource about to be written (none when no check is set). */
+  async checkCodes(resource: Resource): Promise<OperationOutcomeIssue[]> {
+    return this.checks.codes ? this.checks.codes(resource) : [];
   }
 
   /** Restricted patients this caller may see, or undefined when it sees all. */
@@ -114,7 +132,7 @@ export class Repository {
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
     return this.db.transaction(async (tx) => {
-      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility);
+      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility, this.checks);
       const out = await fn(inner);
       if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
       return out;

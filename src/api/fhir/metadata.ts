@@ -20,7 +20,10 @@ const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
     { name: 'lookup', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup' },
     { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
   ],
-  ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+  ValueSet: [
+    { name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' },
+    { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code' },
+  ],
   // Patient/$everything (api/fhir/everything.ts) and Bulk Data export (api/fhir/bulk-export.ts).
   Patient: [
     { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },

@@ -88,6 +88,8 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /fhir/R4/$export-status/:id': A('export:bulk'),
   'DELETE /fhir/R4/$export-status/:id': A('export:bulk'),
   'GET /fhir/R4/$export-file/:id/:file': A('export:bulk'),
+  'GET /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
+  'POST /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
 };
 
 /** Prefix rules for route families (the encoder's JSON API). */
