@@ -133,7 +133,10 @@ const cases = {
 };
 const results: Record<string, { rps: number; p50: number; p99: number; hits: number }[]> = {};
 for (let k = 0; k < runs; k++)
-  for (const [name, run] of Object.entries(cases)) (results[name] ??= []).push(await run());
+  for (const [name, run] of Object.entries(cases)) {
+    results[name] ??= [];
+    results[name].push(await run());
+  }
 
 const summary = Object.fromEntries(
   Object.entries(results).map(([name, xs]) => [
