@@ -84,8 +84,19 @@ function authorizeRoles(req: FastifyRequest, p: Principal, rule: AccessRule): vo
     case 'action':
       if (!mayDo(p.roles, rule.action)) throw forbidden(`Your role (${who}) does not allow ${rule.action}`);
       return;
+    case 'fhir-system-search': {
+      const q = new URLSearchParams(req.url.split('?')[1] ?? '');
+      for (const type of q
+        .getAll('_type')
+        .flatMap((v) => v.split(','))
+        .map((t) => t.trim()))
+        if (isKnownResourceType(type) && !mayOnType(p.roles, type, 'read'))
+          throw forbidden(`Your role (${who}) may not read ${type} resources`);
+      return;
+    }
     case 'fhir-type': {
-      const type = (req.params as { type?: string }).type ?? '';
+      const type =
+        rule.type ?? (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
       if (!isKnownResourceType(type)) return; // the route answers 404 for an unknown type
       if (!mayOnType(p.roles, type, rule.interaction))
         throw forbidden(`Your role (${who}) may not ${rule.interaction} ${type} resources`);

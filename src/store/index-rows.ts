@@ -30,8 +30,8 @@ export async function deleteCompartmentRows(
  * Each index table with the SQL types of its columns, in the order of the batch's column arrays
  * (the order `emptyBatch` in fhir/index/extract.ts gives them).
  */
-const TABLES: { table: string; key: keyof IndexBatch; types: string[] }[] = [
-  { table: 'sp_token', key: 'token', types: ['bigint', 'int', 'text', 'text'] },
+const TABLES: { table: string; key: keyof IndexBatch; types: string[]; select?: string }[] = [
+  { table: 'sp_token', key: 'token', types: ['bigint', 'int', 'text', 'text', 'text', 'text'] },
   { table: 'sp_string', key: 'string', types: ['bigint', 'int', 'text', 'text'] },
   { table: 'sp_date', key: 'date', types: ['bigint', 'int', 'timestamptz', 'timestamptz'] },
   { table: 'sp_reference', key: 'reference', types: ['bigint', 'int', 'text', 'text'] },
@@ -40,14 +40,23 @@ const TABLES: { table: string; key: keyof IndexBatch; types: string[] }[] = [
   { table: 'sp_uri', key: 'uri', types: ['bigint', 'int', 'text'] },
   { table: 'sp_composite', key: 'composite', types: ['bigint', 'int', 'text', 'numeric', 'numeric'] },
   { table: 'resource_compartment', key: 'compartment', types: ['text', 'bigint'] },
+  {
+    table: 'sp_text',
+    key: 'text',
+    types: ['bigint', 'text', 'text'],
+    select: "rid, to_tsvector('english', narrative), to_tsvector('english', content)",
+  },
 ];
 
 export async function insertIndexRows(tx: Queryable, b: IndexBatch): Promise<void> {
-  for (const { table, key, types } of TABLES) {
+  for (const { table, key, types, select } of TABLES) {
     const cols = Object.values(b[key]) as unknown[][];
     if (cols[0].length === 0) continue;
     const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');
     const conflict = table === 'resource_compartment' ? ' ON CONFLICT DO NOTHING' : '';
-    await tx.query(`INSERT INTO ${table} SELECT * FROM unnest(${args})${conflict}`, cols);
+    const from = select
+      ? `${select} FROM unnest(${args}) u(${Object.keys(b[key]).join(', ')})`
+      : `* FROM unnest(${args})`;
+    await tx.query(`INSERT INTO ${table} SELECT ${from}${conflict}`, cols);
   }
 }

@@ -6,7 +6,7 @@ import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
 import { restrictedAmong, type Visibility } from './restrictions.js';
-import { compileSearch, type SearchRequest } from './search/compile.js';
+import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
 
 export interface StoredVersion {
@@ -30,15 +30,7 @@ export interface HistoryQuery {
   cursor?: string;
 }
 
-export interface SearchPage {
-  entries: { rid: string; content: string }[];
-  /** Matches on all pages, when asked for (`total`). */
-  total?: number;
-  /** Patients whose compartment holds a result (for the audit trail). */
-  patients: string[];
-  next?: string;
-  ignored: string[];
-}
+export type { SearchPage, SearchRequest } from './search/run-search.js';
 
 /** Work done inside a write transaction just before it commits (the audit entry of the change). */
 export type BeforeCommit = (tx: Queryable, written: WriteResult[]) => Promise<void>;
@@ -66,7 +58,7 @@ export class Repository {
   }
 
   /** Restricted patients this caller may see, or undefined when it sees all. */
-  private async visibleRestricted(): Promise<string[] | undefined> {
+  async visibleRestricted(): Promise<string[] | undefined> {
     if (!this.visibility || this.visibility.exempt) return undefined;
     return this.visibility.allowed(this.q);
   }
@@ -242,28 +234,23 @@ export class Repository {
     return { versions: rows, next };
   }
 
-  async search(req: SearchRequest & { total?: boolean }): Promise<SearchPage> {
-    const c = compileSearch(
-      {
-        ...req,
-        visibleRestricted: await this.visibleRestricted(),
-        compartmentPatient: this.confinedTo(req.type),
-      },
-      this.params,
-    );
-    const total = req.total
-      ? (await this.q.query<{ n: number }>(c.countSql, c.countValues)).rows[0].n
-      : undefined;
-    if (req.count === 0) return { entries: [], ignored: c.ignored, patients: [], total };
-    const r = await this.q.query<{ rid: string; content: string; patients: string[] }>(c.sql, c.values);
-    const entries = r.rows;
-    let next: string | undefined;
-    if (entries.length > req.count) {
-      entries.length = req.count;
-      next = entries[entries.length - 1].rid;
+  async search(req: SearchRequest): Promise<SearchPage> {
+    const p = this.visibility?.patient;
+    const types = Array.isArray(req.type) ? req.type : [req.type];
+    // SMART patient/ scopes: only the patient's compartment, for the matches and for what they include
+    const filters =
+      p && types.some(inCompartment)
+        ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [p] }]
+        : req.filters;
+    const page = await runSearch(this.q, this.params, { ...req, filters }, await this.visibleRestricted());
+    if (p && page.included.length) {
+      page.included = page.included.filter((row) => {
+        const type = /"resourceType":"([A-Za-z]+)"/.exec(row.content)?.[1] ?? '';
+        return !inCompartment(type) || row.patients.includes(p);
+      });
+      page.patients = [...new Set([...page.entries, ...page.included].flatMap((e) => e.patients))];
     }
-    const patients = [...new Set(entries.flatMap((e) => e.patients))];
-    return { entries, next, ignored: c.ignored, patients, total };
+    return page;
   }
 
   /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */

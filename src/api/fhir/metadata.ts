@@ -3,7 +3,16 @@ import type { CapabilityStatement } from '@medplum/fhirtypes';
 import { allResourceTypes } from '../../fhir/definitions.js';
 import { paramsFor } from '../../fhir/index/search-params.js';
 
-const SUPPORTED_SEARCH_TYPES = new Set(['token', 'reference', 'string', 'date', 'uri', 'number', 'quantity']);
+const SUPPORTED_SEARCH_TYPES = new Set([
+  'token',
+  'reference',
+  'string',
+  'date',
+  'uri',
+  'number',
+  'quantity',
+  'composite',
+]);
 
 /** The terminology operations (src/api/terminology/), by the resource type they are invoked on. */
 const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
@@ -12,7 +21,34 @@ const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
     { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
   ],
   ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+  // Patient/$everything (api/fhir/everything.ts) and Bulk Data export (api/fhir/bulk-export.ts).
+  Patient: [
+    { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  ],
+  Group: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }],
 };
+
+/** Parameters every type takes (the R4 search page's "all resources" parameters this server supports). */
+const COMMON_PARAMS: { name: string; type: 'token' }[] = (
+  [
+    ['_id', 'token'],
+    ['_lastUpdated', 'date'],
+    ['_tag', 'token'],
+    ['_profile', 'uri'],
+    ['_security', 'token'],
+    ['_source', 'uri'],
+    ['_text', 'string'],
+    ['_content', 'string'],
+    ['_list', 'special'],
+    ['_has', 'special'],
+  ] as const
+).map(([name, type]) => ({ name, type: type as 'token' }));
+
+const referenceParams = (type: string) =>
+  paramsFor(type)
+    .filter((p) => p.type === 'reference')
+    .map((p) => `${type}:${p.code}`);
 
 export function capabilityStatement(base: string, version: string): CapabilityStatement {
   return {
@@ -20,6 +56,7 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
     status: 'active',
     date: new Date().toISOString().slice(0, 10),
     kind: 'instance',
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     software: { name: 'Chartroom', version },
     implementation: { description: 'Chartroom FHIR R4 record store', url: base },
     fhirVersion: '4.0.1',
@@ -54,7 +91,16 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           description:
             'Bearer tokens (JWT, ES256) from POST /auth/token, or from SMART on FHIR (App Launch 2.0 and Backend Services: see /.well-known/smart-configuration).',
         },
-        interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'history-system' }],
+        interaction: [
+          { code: 'transaction' },
+          { code: 'batch' },
+          { code: 'history-system' },
+          { code: 'search-system' },
+        ],
+        searchParam: COMMON_PARAMS,
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+        ],
         resource: allResourceTypes().map((type) => ({
           type: type as 'Patient',
           versioning: 'versioned-update',
@@ -76,10 +122,12 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           ].map((code) => ({
             code: code as 'read',
           })),
+          searchInclude: ['*', ...referenceParams(type)],
+          searchRevInclude: ['*'],
           searchParam: [
-            { name: '_id', type: 'token' },
-            { name: '_lastUpdated', type: 'date' },
+            ...COMMON_PARAMS,
             ...paramsFor(type)
+              .filter((p) => !p.code.startsWith('_'))
               .filter((p) => SUPPORTED_SEARCH_TYPES.has(p.type))
               .map((p) => ({ name: p.code, type: p.type as 'token', definition: p.definition.url })),
           ],

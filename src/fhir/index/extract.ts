@@ -3,6 +3,7 @@
 import { patientCompartmentParams } from '../definitions.js';
 import type { TypedValue } from './compile-path.js';
 import { type CompiledParam, paramsFor } from './search-params.js';
+import { contentText, narrativeText } from './text.js';
 import {
   type QuantityValue,
   type RangeValue,
@@ -19,7 +20,14 @@ import {
 } from './values.js';
 
 export interface IndexBatch {
-  token: { rid: string[]; param: number[]; system: (string | null)[]; code: string[] };
+  token: {
+    rid: string[];
+    param: number[];
+    system: (string | null)[];
+    code: (string | null)[];
+    text: (string | null)[];
+    ofType: (string | null)[];
+  };
   string: { rid: string[]; param: number[]; value: string[]; raw: string[] };
   date: { rid: string[]; param: number[]; lo: string[]; hi: string[] };
   reference: { rid: string[]; param: number[]; targetType: (string | null)[]; targetId: string[] };
@@ -35,11 +43,12 @@ export interface IndexBatch {
   uri: { rid: string[]; param: number[]; value: string[] };
   composite: { rid: string[]; param: number[]; key: string[]; lo: (string | null)[]; hi: (string | null)[] };
   compartment: { patient: string[]; rid: string[] };
+  text: { rid: string[]; narrative: string[]; content: string[] };
 }
 
 export function emptyBatch(): IndexBatch {
   return {
-    token: { rid: [], param: [], system: [], code: [] },
+    token: { rid: [], param: [], system: [], code: [], text: [], ofType: [] },
     string: { rid: [], param: [], value: [], raw: [] },
     date: { rid: [], param: [], lo: [], hi: [] },
     reference: { rid: [], param: [], targetType: [], targetId: [] },
@@ -48,6 +57,7 @@ export function emptyBatch(): IndexBatch {
     uri: { rid: [], param: [], value: [] },
     composite: { rid: [], param: [], key: [], lo: [], hi: [] },
     compartment: { patient: [], rid: [] },
+    text: { rid: [], narrative: [], content: [] },
   };
 }
 
@@ -79,6 +89,9 @@ export function extractIndex(
     batch.compartment.patient.push(patient);
     batch.compartment.rid.push(rid);
   }
+  batch.text.rid.push(rid);
+  batch.text.narrative.push(narrativeText(resource));
+  batch.text.content.push(contentText(resource));
   return [...patients];
 }
 
@@ -94,12 +107,7 @@ function addValues(
     case 'token': {
       const out: TokenValue[] = [];
       for (const v of values) toTokens(v, out);
-      for (const t of dedupe(out, (t) => `${t.system}|${t.code}`)) {
-        b.token.rid.push(rid);
-        b.token.param.push(param);
-        b.token.system.push(t.system);
-        b.token.code.push(t.code);
-      }
+      pushTokens(out, rid, param, b);
       return;
     }
     case 'string': {
@@ -134,6 +142,10 @@ function addValues(
         b.reference.targetId.push(r.targetId);
         if (patients && r.targetType === 'Patient') patients.add(r.targetId);
       }
+      // A reference by identifier is searchable with `:identifier` (token rows under the same parameter).
+      const ids: TokenValue[] = [];
+      for (const v of values) if (v.type === 'Reference') toTokens(v, ids);
+      pushTokens(ids, rid, param, b);
       return;
     }
     case 'number': {
@@ -192,7 +204,7 @@ function addComposites(
       if (c.type === 'token') {
         const out: TokenValue[] = [];
         for (const v of vals) toTokens(v, out);
-        for (const t of out) parts.push({ key: `${t.system ?? ''}|${t.code}` });
+        for (const t of out) if (t.code !== null) parts.push({ key: `${t.system ?? ''}|${t.code}` });
       } else if (c.type === 'quantity') {
         const out: QuantityValue[] = [];
         for (const v of vals) toQuantities(v, out);
@@ -239,6 +251,17 @@ function addComposites(
       b.composite.lo.push(c.lo);
       b.composite.hi.push(c.hi);
     }
+  }
+}
+
+function pushTokens(out: TokenValue[], rid: string, param: number, b: IndexBatch): void {
+  for (const t of dedupe(out, (t) => `${t.system}|${t.code}|${t.text}|${t.ofType}`)) {
+    b.token.rid.push(rid);
+    b.token.param.push(param);
+    b.token.system.push(t.system);
+    b.token.code.push(t.code);
+    b.token.text.push(t.text ?? null);
+    b.token.ofType.push(t.ofType ?? null);
   }
 }
 

@@ -4,7 +4,12 @@ import type { TypedValue } from './compile-path.js';
 
 export interface TokenValue {
   system: string | null;
-  code: string;
+  /** Null for a row that carries only text (a CodeableConcept's own text). */
+  code: string | null;
+  /** Normalized display or text, for `:text`. */
+  text?: string | null;
+  /** An identifier's type as `system|code`, for `:of-type`. */
+  ofType?: string | null;
 }
 export interface StringValue {
   value: string;
@@ -43,7 +48,15 @@ export function toTokens(tv: TypedValue, out: TokenValue[]): void {
   const v = tv.value;
   switch (tv.type) {
     case 'CodeableConcept': {
-      for (const c of ((v as Obj).coding as Obj[] | undefined) ?? []) pushCoding(c, out);
+      const texts = new Set<string>();
+      for (const c of ((v as Obj).coding as Obj[] | undefined) ?? []) {
+        pushCoding(c, out);
+        const d = str(c.display);
+        if (d) texts.add(normalizeString(d));
+      }
+      const text = str((v as Obj).text);
+      if (text && !texts.has(normalizeString(text)))
+        out.push({ system: null, code: null, text: normalizeString(text) });
       return;
     }
     case 'Coding':
@@ -52,7 +65,18 @@ export function toTokens(tv: TypedValue, out: TokenValue[]): void {
     case 'Identifier': {
       const o = v as Obj;
       const value = str(o.value);
-      if (value) out.push({ system: str(o.system) ?? null, code: value });
+      if (!value) return;
+      const type = o.type as Obj | undefined;
+      const text = str(type?.text) ? normalizeString(type?.text as string) : null;
+      const types = ((type?.coding as Obj[] | undefined) ?? []).filter((c) => str(c.code));
+      if (types.length === 0) out.push({ system: str(o.system) ?? null, code: value, text });
+      for (const t of types)
+        out.push({
+          system: str(o.system) ?? null,
+          code: value,
+          text,
+          ofType: `${str(t.system) ?? ''}|${t.code}`,
+        });
       return;
     }
     case 'ContactPoint': {
@@ -75,7 +99,9 @@ export function toTokens(tv: TypedValue, out: TokenValue[]): void {
 
 function pushCoding(c: Obj, out: TokenValue[]): void {
   const code = str(c.code);
-  if (code) out.push({ system: str(c.system) ?? null, code });
+  const display = str(c.display);
+  if (code)
+    out.push({ system: str(c.system) ?? null, code, text: display ? normalizeString(display) : null });
 }
 
 export function toStrings(tv: TypedValue, out: StringValue[]): void {
@@ -122,6 +148,9 @@ export function dateRange(s: string): RangeValue | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, sec, frac, tz] = m;
   const Y = Number(y);
+  if (mo && (Number(mo) < 1 || Number(mo) > 12)) return undefined;
+  if (d && (Number(d) < 1 || Number(d) > new Date(Date.UTC(Y, Number(mo), 0)).getUTCDate())) return undefined;
+  if (h && (Number(h) > 23 || Number(mi) > 59 || (sec && Number(sec) > 60))) return undefined;
   let lo: number;
   let hi: number;
   if (!mo) {

@@ -7,12 +7,21 @@ export type AccessRule =
   /** Any signed-in user, including one whose token only allows setting up the second factor. */
   | { kind: 'signed-in' }
   | { kind: 'action'; action: Action }
-  /** A FHIR interaction on the resource type named by the route's :type parameter. */
-  | { kind: 'fhir-type'; interaction: Interaction }
+  /**
+   * A FHIR interaction on the resource type named by the route's :type parameter (or by the `param`
+   * parameter, or fixed as `type`).
+   */
+  | { kind: 'fhir-type'; interaction: Interaction; param?: string; type?: string }
+  /** System-level search: read on every type `_type` names (the route keeps to readable types). */
+  | { kind: 'fhir-system-search' }
   /** A Bundle: each entry is checked on its own (api/fhir/system-level.ts). */
   | { kind: 'fhir-bundle' };
 
-const R = (interaction: Interaction): AccessRule => ({ kind: 'fhir-type', interaction });
+const R = (interaction: Interaction, param?: string): AccessRule => ({
+  kind: 'fhir-type',
+  interaction,
+  param,
+});
 const A = (action: Action): AccessRule => ({ kind: 'action', action });
 
 export const ROUTE_RULES: Record<string, AccessRule> = {
@@ -47,6 +56,9 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /patients/:id/accounting-of-disclosures': A('disclosures:account'),
   'GET /fhir/R4/_history': A('history:system'),
   'POST /fhir/R4': { kind: 'fhir-bundle' },
+  'GET /fhir/R4': { kind: 'fhir-system-search' },
+  'POST /fhir/R4/_search': { kind: 'fhir-system-search' },
+  'GET /fhir/R4/:type/:id/:compartmentType': R('read', 'compartmentType'),
   'GET /fhir/R4/:type': R('read'),
   'POST /fhir/R4/:type/_search': R('read'),
   'GET /fhir/R4/:type/_history': R('read'),
@@ -66,6 +78,16 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'POST /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
   'GET /fhir/R4/ValueSet/$expand': A('terminology:use'),
   'POST /fhir/R4/ValueSet/$expand': A('terminology:use'),
+  // Patient/$everything: reading the Patient; the answer holds only the types the role may read.
+  'GET /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  'POST /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  // Bulk Data export: kick-off, status (owner or administrator only, checked by the route), files.
+  'GET /fhir/R4/$export': A('export:bulk'),
+  'GET /fhir/R4/Patient/$export': A('export:bulk'),
+  'GET /fhir/R4/Group/:id/$export': A('export:bulk'),
+  'GET /fhir/R4/$export-status/:id': A('export:bulk'),
+  'DELETE /fhir/R4/$export-status/:id': A('export:bulk'),
+  'GET /fhir/R4/$export-file/:id/:file': A('export:bulk'),
 };
 
 /** Prefix rules for route families (the encoder's JSON API). */

@@ -1,22 +1,25 @@
-// Compiles a search (parameters already split by name) into one parameterized SQL query over the
-// resource table and the index tables. This is the minimal subset of the record-store issue:
-// _id, _lastUpdated, token, reference, string, date, uri, number and quantity parameters with OR (commas)
-// and AND (repeats), _count and keyset paging. The full R4 semantics belong to the search issue.
+// Compiles a parsed search into parameterized SQL: the page (filters, authorization, sort, keyset
+// cursor), the accurate count and the planner's estimate. Paging is by keyset on the sort keys plus
+// the internal row key, so a page link stays correct while records are added or removed: nothing is
+// skipped or repeated that was there before and after.
 import { findParam } from '../../fhir/index/search-params.js';
-import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
+import {
+  type ConditionContext,
+  type ExpandedValueSet,
+  filterSql,
+  mergeDateBounds,
+  SqlParts,
+  visibilitySql,
+} from './conditions.js';
+import type { ParsedSearch, SortKey } from './parse.js';
 
-export interface SearchRequest {
-  type: string;
-  params: [string, string][];
-  count: number;
-  /** Keyset cursor: only resources with rid greater than this. */
-  after?: string;
-  /** When set, resources of restricted patients are hidden unless the patient is in this list. */
+export interface CompileOptions {
+  registry: ParamRegistry;
   visibleRestricted?: string[];
-  /** When set, only resources in this patient's compartment (SMART patient/ scopes). */
-  compartmentPatient?: string;
+  fhirBase?: string;
+  valueSets?: Map<string, ExpandedValueSet>;
 }
 
 export interface CompiledSearch {
@@ -25,216 +28,163 @@ export interface CompiledSearch {
   /** The number of matches (all pages), under the same conditions and authorization. */
   countSql: string;
   countValues: unknown[];
-  /** Parameters that were not understood and ignored (lenient handling). */
-  ignored: string[];
+  /** EXPLAIN of this gives the planner's row estimate (`_total=estimate`). */
+  estimateSql: string;
+  /** The page is read backwards (a `previous` link): reverse the rows after reading. */
+  backwards: boolean;
+  sortCount: number;
 }
 
-const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
-type Prefix = (typeof PREFIXES)[number];
-// Result parameters handled by the API; `_sort`, `_elements`, `_include`... are not yet, and so are
-// reported as ignored (or refused with Prefer: handling=strict) like any unknown parameter.
-const RESULT_PARAMS = new Set(['_count', '_cursor', '_total', '_format', '_pretty', '_summary']);
+/** Where a page starts: after (next) or before (previous) the row with these sort values. */
+export interface Cursor {
+  direction: 'next' | 'previous';
+  keys: (string | null)[];
+  rid: string;
+}
 
-/** Splits on commas not escaped with a backslash, unescaping `\,` `\|` `\$` `\\`. */
-export function splitOr(value: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (ch === '\\' && i + 1 < value.length) {
-      cur += ch + value[++i];
-    } else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.direction === 'next' ? 'n' : 'p', c.rid, ...c.keys])).toString(
+    'base64url',
+  );
+}
+
+export function decodeCursor(s: string, sortCount: number): Cursor {
+  try {
+    const a = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown[];
+    if (
+      Array.isArray(a) &&
+      (a[0] === 'n' || a[0] === 'p') &&
+      typeof a[1] === 'string' &&
+      /^\d+$/.test(a[1]) &&
+      a.length === sortCount + 2 &&
+      a.slice(2).every((k) => k === null || typeof k === 'string')
+    )
+      return {
+        direction: a[0] === 'n' ? 'next' : 'previous',
+        rid: a[1],
+        keys: a.slice(2) as (string | null)[],
+      };
+  } catch {
+    // fall through
   }
-  out.push(cur);
-  return out;
+  throw badRequest('Invalid _cursor: use the next and previous links of a search as they are', '_cursor');
 }
 
-function splitPipe(value: string): [string | undefined, string] {
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === '\\') i++;
-    else if (value[i] === '|') return [unescapeValue(value.slice(0, i)), unescapeValue(value.slice(i + 1))];
-  }
-  return [undefined, unescapeValue(value)];
+interface SortColumn {
+  expr: string;
+  cast: string;
+  descending: boolean;
 }
 
-const unescapeValue = (s: string) => s.replace(/\\([,|$\\])/g, '$1');
-
-function prefixOf(v: string): [Prefix, string] {
-  const p = v.slice(0, 2) as Prefix;
-  if (PREFIXES.includes(p) && /^[0-9-]/.test(v.slice(2))) return [p, v.slice(2)];
-  return ['eq', v];
-}
-
-function rangeCondition(
-  prefix: Prefix,
-  lo: string,
-  hi: string,
-  col: { lo: string; hi: string },
-  add: (v: unknown) => string,
-): string {
-  // Parameters are added only when used: PostgreSQL cannot type a parameter that no clause mentions.
-  const L = () => add(lo);
-  const H = () => add(hi);
-  switch (prefix) {
-    case 'eq':
-    case 'ap':
-      return `${col.lo} >= ${L()} AND ${col.hi} <= ${H()}`;
-    case 'ne':
-      return `NOT (${col.lo} >= ${L()} AND ${col.hi} <= ${H()})`;
-    case 'gt':
-      return `${col.hi} > ${H()}`;
-    case 'lt':
-      return `${col.lo} < ${L()}`;
-    case 'ge':
-      return `${col.hi} >= ${L()}`;
-    case 'le':
-      return `${col.lo} <= ${H()}`;
-    case 'sa':
-      return `${col.lo} > ${H()}`;
-    case 'eb':
-      return `${col.hi} < ${L()}`;
-  }
-}
-
-export function compileSearch(req: SearchRequest, registry: ParamRegistry): CompiledSearch {
-  const values: unknown[] = [];
-  const add = (v: unknown) => {
-    values.push(v);
-    return `$${values.length}`;
+/** The value a resource sorts by: the lowest of its values ascending, the highest descending. */
+function sortColumn(ctx: ConditionContext, s: SortKey, types: string[]): SortColumn {
+  if (s.name === '_id') return { expr: 'r.id', cast: 'text', descending: s.descending };
+  if (s.name === '_lastUpdated')
+    return { expr: 'r.last_updated', cast: 'timestamptz', descending: s.descending };
+  const ids = [
+    ...new Set(types.map((t) => ctx.registry.idOf(findParam(t, s.name) as NonNullable<SortKey['param']>))),
+  ];
+  const agg = s.descending ? 'max' : 'min';
+  const p = s.param as NonNullable<SortKey['param']>;
+  const [table, col, cast] = (
+    {
+      date: ['sp_date', s.descending ? 'hi' : 'lo', 'timestamptz'],
+      string: ['sp_string', 'value', 'text'],
+      token: ['sp_token', 'code', 'text'],
+      reference: ['sp_reference', 'target_id', 'text'],
+      uri: ['sp_uri', 'value', 'text'],
+      number: ['sp_number', s.descending ? 'hi' : 'lo', 'numeric'],
+      quantity: ['sp_quantity', s.descending ? 'hi' : 'lo', 'numeric'],
+    } as Record<string, [string, string, string]>
+  )[p.type];
+  const x = ctx.sql.alias('s');
+  return {
+    expr: `(SELECT ${agg}(${x}.${col}) FROM ${table} ${x} WHERE ${x}.rid = r.rid AND ${x}.param = ANY(${ctx.sql.add(ids, 'int[]')}))`,
+    cast,
+    descending: s.descending,
   };
-  const where: string[] = [`r.type = ${add(req.type)}`, 'NOT r.deleted'];
-  const ignored: string[] = [];
-  for (const [rawName, rawValue] of req.params) {
-    const [name, modifier] = rawName.split(':') as [string, string | undefined];
-    if (RESULT_PARAMS.has(name)) continue;
-    const ors = splitOr(rawValue);
-    if (name === '_id') {
-      where.push(`r.id = ANY(${add(ors.map(unescapeValue))}::text[])`);
-      continue;
-    }
-    if (name === '_lastUpdated') {
-      const conds = ors.map((v) => {
-        const [prefix, d] = prefixOf(v);
-        const r = dateRange(d);
-        if (!r) throw badRequest(`Invalid date "${d}" for _lastUpdated`, '_lastUpdated');
-        return rangeCondition(
-          prefix,
-          r.lo,
-          r.hi,
-          { lo: 'r.last_updated', hi: 'r.last_updated' },
-          (x) => `${add(x)}::timestamptz`,
-        );
-      });
-      where.push(`(${conds.join(' OR ')})`);
-      continue;
-    }
-    const p = findParam(req.type, name);
-    if (!p || p.type === 'composite' || p.type === 'special') {
-      ignored.push(rawName);
-      continue;
-    }
-    const pid = add(registry.idOf(p));
-    const conds: string[] = [];
-    for (const v of ors) {
-      if (modifier === 'missing') {
-        const table = `sp_${p.type}`;
-        conds.push(
-          `${v === 'true' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} x WHERE x.rid = r.rid AND x.param = ${pid})`,
-        );
-        continue;
-      }
-      switch (p.type) {
-        case 'token': {
-          const [system, code] = splitPipe(v);
-          let c = `x.code = ${add(code)}`;
-          if (system === '') c += ' AND x.system IS NULL';
-          else if (system !== undefined)
-            c = code === '' ? `x.system = ${add(system)}` : `${c} AND x.system = ${add(system)}`;
-          conds.push(
-            `${modifier === 'not' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM sp_token x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
-          );
-          break;
-        }
-        case 'reference': {
-          const s = unescapeValue(v);
-          const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(s);
-          const c = m
-            ? `x.target_id = ${add(m[2])} AND x.target_type = ${add(m[1])}`
-            : `x.target_id = ${add(s)}${modifier ? ` AND x.target_type = ${add(modifier)}` : ''}`;
-          conds.push(
-            `EXISTS (SELECT 1 FROM sp_reference x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
-          );
-          break;
-        }
-        case 'string': {
-          const s = unescapeValue(v);
-          const c =
-            modifier === 'exact'
-              ? `x.raw = ${add(s)}`
-              : modifier === 'contains'
-                ? `x.value LIKE ${add(`%${likeEscape(normalizeString(s))}%`)}`
-                : `x.value LIKE ${add(`${likeEscape(normalizeString(s))}%`)}`;
-          conds.push(`EXISTS (SELECT 1 FROM sp_string x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
-          break;
-        }
-        case 'uri': {
-          const s = unescapeValue(v);
-          const c = modifier === 'below' ? `x.value LIKE ${add(`${likeEscape(s)}%`)}` : `x.value = ${add(s)}`;
-          conds.push(`EXISTS (SELECT 1 FROM sp_uri x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
-          break;
-        }
-        case 'date': {
-          const [prefix, d] = prefixOf(v);
-          const r = dateRange(d);
-          if (!r) throw badRequest(`Invalid date "${d}" for ${name}`, name);
-          const c = rangeCondition(
-            prefix,
-            r.lo,
-            r.hi,
-            { lo: 'x.lo', hi: 'x.hi' },
-            (x) => `${add(x)}::timestamptz`,
-          );
-          conds.push(`EXISTS (SELECT 1 FROM sp_date x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`);
-          break;
-        }
-        case 'number':
-        case 'quantity': {
-          const [prefix, rest] = prefixOf(v);
-          const [num, system, code] = rest.split('|');
-          const r = numberRange(num);
-          if (!r) throw badRequest(`Invalid number "${num}" for ${name}`, name);
-          let c = rangeCondition(prefix, r.lo, r.hi, { lo: 'x.lo', hi: 'x.hi' }, (x) => `${add(x)}::numeric`);
-          if (p.type === 'quantity' && code) c += ` AND x.code = ${add(code)}`;
-          if (p.type === 'quantity' && system) c += ` AND x.system = ${add(system)}`;
-          conds.push(
-            `EXISTS (SELECT 1 FROM sp_${p.type} x WHERE x.rid = r.rid AND x.param = ${pid} AND ${c})`,
-          );
-          break;
-        }
-      }
-    }
-    if (conds.length) where.push(`(${conds.join(' OR ')})`);
-  }
-  // Authorization inside the query: hidden records are neither returned nor paged over nor counted.
-  if (req.visibleRestricted) {
-    where.push(
-      `NOT EXISTS (SELECT 1 FROM restricted_patient rp WHERE rp.patient = ANY(r.patients) AND NOT (rp.patient = ANY(${add(req.visibleRestricted)}::text[])))`,
-    );
-  }
-  if (req.compartmentPatient)
-    where.push(
-      `r.rid IN (SELECT rc.rid FROM resource_compartment rc WHERE rc.patient = ${add(req.compartmentPatient)})`,
-    );
-  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${where.join(' AND ')}`;
-  const countValues = [...values];
-  if (req.after) where.push(`r.rid > ${add(req.after)}::bigint`);
-  const sql = `SELECT r.rid::text AS rid, v.content, r.patients FROM resource r
-    JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
-    WHERE ${where.join(' AND ')} ORDER BY r.rid LIMIT ${add(req.count + 1)}`;
-  return { sql, values, ignored, countSql, countValues };
 }
 
-const likeEscape = (s: string) => s.replace(/[\\%_]/g, '\\$&');
+export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearch {
+  const sql = new SqlParts();
+  const ctx: ConditionContext = {
+    sql,
+    registry: o.registry,
+    fhirBase: o.fhirBase,
+    valueSets: o.valueSets ?? new Map(),
+    visibleRestricted: o.visibleRestricted,
+  };
+  const where: string[] = [
+    s.types.length === 1 ? `r.type = ${sql.add(s.types[0])}` : `r.type = ANY(${sql.add(s.types, 'text[]')})`,
+    'NOT r.deleted',
+  ];
+  const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
+  where.push(...merged);
+  for (const f of rest) where.push(filterSql(ctx, f, 'r', s.types));
+  const vis = visibilitySql(ctx, 'r');
+  if (vis) where.push(vis);
+  const whereSql = where.join(' AND ');
+  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`;
+  const estimateSql = `SELECT 1 FROM resource r WHERE ${whereSql}`;
+  const countValues = [...sql.values];
+
+  const sorts = s.sort.map((k) => sortColumn(ctx, k, s.types));
+  const cursor = s.cursor ? decodeCursor(s.cursor, sorts.length) : undefined;
+  const backwards = cursor?.direction === 'previous';
+  const cols = sorts.map((c, i) => `${c.expr} AS s${i}`);
+  const outer: string[] = [];
+  if (cursor) outer.push(keysetCondition(sql, sorts, cursor));
+  // Rows without a value sort last in both directions; a previous page reads the order backwards.
+  const order = [
+    ...sorts.map(
+      (c, i) =>
+        `q.s${i} ${c.descending !== backwards ? 'DESC' : 'ASC'} NULLS ${backwards ? 'FIRST' : 'LAST'}`,
+    ),
+    `q.rid ${backwards ? 'DESC' : 'ASC'}`,
+  ].join(', ');
+  // The page's keys are chosen (filtered, ordered, limited) before the content is joined, so only the
+  // page's rows are read from resource_version, however many rows match.
+  const page = `SELECT p.rid::text AS rid, v.content, p.patients${sorts.map((_, i) => `, p.s${i}::text AS s${i}`).join('')}
+    FROM (SELECT q.* FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${whereSql}) q
+      ${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
+      ORDER BY ${order} LIMIT ${sql.add(s.count + 1)}) p
+    JOIN resource_version v ON v.rid = p.rid AND v.version = p.version
+    ORDER BY ${order.replace(/\bq\./g, 'p.')}`;
+  return {
+    sql: page,
+    values: sql.values,
+    countSql,
+    countValues,
+    estimateSql,
+    backwards,
+    sortCount: sorts.length,
+  };
+}
+
+/**
+ * Rows strictly after (or before) the cursor row in the sort order: the lexicographic comparison
+ * over the sort keys and the row key, written out so that missing values (last) compare too.
+ */
+function keysetCondition(sql: SqlParts, sorts: SortColumn[], c: Cursor): string {
+  const keys = [
+    ...sorts.map((s, i) => ({ col: `q.s${i}`, cast: s.cast, desc: s.descending, value: c.keys[i] })),
+    { col: 'q.rid', cast: 'bigint', desc: false, value: c.rid as string | null },
+  ];
+  const forward = c.direction === 'next';
+  const ors: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const eqs = keys
+      .slice(0, i)
+      .map((k) => (k.value === null ? `${k.col} IS NULL` : `${k.col} = ${sql.add(k.value, k.cast)}`));
+    const k = keys[i];
+    let beyond: string;
+    const gt = k.desc !== !forward ? '<' : '>';
+    if (k.value === null) beyond = forward ? 'false' : `${k.col} IS NOT NULL`;
+    else {
+      const cmp = `${k.col} ${gt} ${sql.add(k.value, k.cast)}`;
+      beyond = forward ? `(${cmp} OR ${k.col} IS NULL)` : cmp;
+    }
+    ors.push([...eqs, beyond].join(' AND '));
+  }
+  return `(${ors.map((o) => `(${o})`).join(' OR ')})`;
+}

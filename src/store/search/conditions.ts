@@ -1,0 +1,525 @@
+// SQL conditions for parsed search filters over the resource table (alias given) and the index tables.
+// Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
+// matches when any one of its values matches (AND between repeated parameters is the caller's).
+import { typeSchema } from '../../fhir/definitions.js';
+import { splitUnion } from '../../fhir/index/compile-path.js';
+import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
+import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
+import { badRequest } from '../../platform/errors.js';
+import type { ParamRegistry } from '../param-registry.js';
+import { type Filter, splitPipe, splitUnescaped, unescapeValue } from './parse.js';
+
+/** Parameter values and fresh table aliases for one SQL statement. */
+export class SqlParts {
+  readonly values: unknown[] = [];
+  private n = 0;
+  add(v: unknown, cast?: string): string {
+    this.values.push(v);
+    return `$${this.values.length}${cast ? `::${cast}` : ''}`;
+  }
+  alias(prefix = 'x'): string {
+    return `${prefix}${++this.n}`;
+  }
+}
+
+/** A ValueSet as far as token `:in` needs it: enumerated codes and whole systems. */
+export interface ExpandedValueSet {
+  codes: { system: string; code: string }[];
+  systems: string[];
+}
+
+export interface ConditionContext {
+  sql: SqlParts;
+  registry: ParamRegistry;
+  /** The server's FHIR base, so absolute references to this server match local ones. */
+  fhirBase?: string;
+  valueSets: Map<string, ExpandedValueSet>;
+  /** Restricted patients the caller may see (undefined: sees all). */
+  visibleRestricted?: string[];
+}
+
+const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
+type Prefix = (typeof PREFIXES)[number];
+
+export function prefixOf(v: string): [Prefix, string] {
+  const p = v.slice(0, 2) as Prefix;
+  if (PREFIXES.includes(p) && /^[0-9-]/.test(v.slice(2))) return [p, v.slice(2)];
+  return ['eq', v];
+}
+
+/**
+ * The R4 search page's prefix semantics for a search value covering [L, H] and a target covering
+ * [lo, hi] (both at their precision). `ap` widens the search range by `apWiden` beforehand.
+ */
+export function rangeCondition(
+  prefix: Prefix,
+  L: () => string,
+  H: () => string,
+  col: { lo: string; hi: string },
+): string {
+  const eq = () => `(${col.lo} >= ${L()} AND ${col.hi} <= ${H()})`;
+  switch (prefix) {
+    case 'eq':
+      return eq();
+    case 'ne':
+      return `NOT ${eq()}`;
+    case 'gt':
+      return `${col.hi} > ${H()}`;
+    case 'lt':
+      return `${col.lo} < ${L()}`;
+    case 'ge':
+      // The range above the value overlaps the target, or the value contains it; always hi >= L, which
+      // is stated too so that the (param, hi) index can serve it.
+      return `(${col.hi} >= ${L()} AND (${col.hi} > ${H()} OR ${col.lo} >= ${L()}))`;
+    case 'le':
+      return `(${col.lo} <= ${H()} AND (${col.lo} < ${L()} OR ${col.hi} <= ${H()}))`;
+    case 'sa':
+      return `${col.lo} > ${H()}`;
+    case 'eb':
+      return `${col.hi} < ${L()}`;
+    case 'ap':
+      return `(${col.lo} <= ${H()} AND ${col.hi} >= ${L()})`;
+  }
+}
+
+/** The index-table parameter ids of a parameter code over several resource types. */
+function paramIds(ctx: ConditionContext, types: string[], p: CompiledParam): string {
+  const ids = new Set<number>();
+  for (const t of types) {
+    const q = findParam(t, p.code);
+    if (q) ids.add(ctx.registry.idOf(q));
+  }
+  const list = [...ids];
+  return list.length === 1 ? ctx.sql.add(list[0]) : `ANY(${ctx.sql.add(list, 'int[]')})`;
+}
+
+const TABLE: Record<string, string> = {
+  token: 'sp_token',
+  string: 'sp_string',
+  date: 'sp_date',
+  reference: 'sp_reference',
+  number: 'sp_number',
+  quantity: 'sp_quantity',
+  uri: 'sp_uri',
+  composite: 'sp_composite',
+};
+
+/** The SQL condition for one filter on the resource aliased `r` of one of `types`. */
+export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: string[]): string {
+  const { sql } = ctx;
+  switch (f.kind) {
+    case 'id':
+      return `${r}.id = ANY(${sql.add(f.values, 'text[]')})`;
+    case 'lastUpdated':
+      return `(${f.values
+        .map((v) => {
+          const [prefix, d] = prefixOf(v);
+          const range = dateRange(d);
+          if (!range) throw badRequest(`Invalid date "${d}" for _lastUpdated`, '_lastUpdated');
+          const [L, H] = widen(prefix, range, 'date');
+          return rangeCondition(
+            prefix,
+            () => sql.add(L, 'timestamptz'),
+            () => sql.add(H, 'timestamptz'),
+            { lo: `${r}.last_updated`, hi: `${r}.last_updated` },
+          );
+        })
+        .join(' OR ')})`;
+    case 'list': {
+      const x = sql.alias();
+      const l = sql.alias('l');
+      const item = findParam('List', 'item') as CompiledParam;
+      return `EXISTS (SELECT 1 FROM resource ${l} JOIN sp_reference ${x} ON ${x}.rid = ${l}.rid
+        WHERE ${l}.type = 'List' AND ${l}.id = ANY(${sql.add(f.values, 'text[]')}) AND NOT ${l}.deleted
+        AND ${x}.param = ${sql.add(ctx.registry.idOf(item))} AND ${x}.target_type = ${r}.type AND ${x}.target_id = ${r}.id)`;
+    }
+    case 'text': {
+      const t = sql.alias('t');
+      const col = f.field === '_text' ? 'narrative' : 'content';
+      const conds = f.values.map((v) => `${t}.${col} @@ websearch_to_tsquery('english', ${sql.add(v)})`);
+      return `EXISTS (SELECT 1 FROM sp_text ${t} WHERE ${t}.rid = ${r}.rid AND (${conds.join(' OR ')}))`;
+    }
+    case 'compartment': {
+      const c = sql.alias('c');
+      return `EXISTS (SELECT 1 FROM resource_compartment ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.patient = ANY(${sql.add(f.patients, 'text[]')}))`;
+    }
+    case 'missing': {
+      const x = sql.alias();
+      return `${f.missing ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${TABLE[f.param.type]} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)})`;
+    }
+    case 'chain': {
+      const x = sql.alias();
+      const t = sql.alias('t');
+      const inner = f.inner.map((g) => filterSql(ctx, g, t, f.types));
+      return `EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${t} ON ${t}.type = ${x}.target_type AND ${t}.id = ${x}.target_id
+        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)}
+        AND ${t}.type = ANY(${sql.add(f.types, 'text[]')}) AND NOT ${t}.deleted AND ${[...inner, visibilitySql(ctx, t)].filter(Boolean).join(' AND ')})`;
+    }
+    case 'has': {
+      const x = sql.alias();
+      const h = sql.alias('h');
+      const inner = f.inner.map((g) => filterSql(ctx, g, h, [f.type]));
+      return `EXISTS (SELECT 1 FROM sp_reference ${x} JOIN resource ${h} ON ${h}.rid = ${x}.rid
+        WHERE ${x}.param = ${sql.add(ctx.registry.idOf(f.param))} AND ${x}.target_type = ${r}.type AND ${x}.target_id = ${r}.id
+        AND ${h}.type = ${sql.add(f.type)} AND NOT ${h}.deleted AND ${[...inner, visibilitySql(ctx, h)].filter(Boolean).join(' AND ')})`;
+    }
+    case 'param':
+      return paramSql(ctx, f, r, types);
+  }
+}
+
+/** Hides resources of restricted patients the caller may not see (authorization inside the query). */
+export function visibilitySql(ctx: ConditionContext, r: string): string {
+  if (!ctx.visibleRestricted) return '';
+  const rp = ctx.sql.alias('rp');
+  return `NOT EXISTS (SELECT 1 FROM restricted_patient ${rp} WHERE ${rp}.patient = ANY(${r}.patients) AND NOT (${rp}.patient = ANY(${ctx.sql.add(ctx.visibleRestricted, 'text[]')})))`;
+}
+
+function paramSql(
+  ctx: ConditionContext,
+  f: Extract<Filter, { kind: 'param' }>,
+  r: string,
+  types: string[],
+): string {
+  const { sql } = ctx;
+  const p = f.param;
+  const x = sql.alias();
+  let table = TABLE[p.type];
+  let negate = false;
+  let conds: string[];
+  const name = f.modifier ? `${p.code}:${f.modifier}` : p.code;
+  switch (p.type) {
+    case 'token': {
+      negate = f.modifier === 'not' || f.modifier === 'not-in';
+      conds = f.values.map((v) => tokenCondition(ctx, x, f.modifier, v, name));
+      break;
+    }
+    case 'reference': {
+      if (f.modifier === 'identifier') {
+        table = 'sp_token';
+        conds = f.values.map((v) => tokenCondition(ctx, x, undefined, v, name));
+      } else conds = f.values.map((v) => referenceCondition(ctx, x, f.modifier, v));
+      break;
+    }
+    case 'string': {
+      conds = f.values.map((raw) => {
+        const s = unescapeValue(raw);
+        if (f.modifier === 'exact') return `${x}.raw = ${sql.add(s)}`;
+        const norm = likeEscape(normalizeString(s));
+        return `${x}.value LIKE ${sql.add(f.modifier === 'contains' ? `%${norm}%` : `${norm}%`)}`;
+      });
+      break;
+    }
+    case 'uri': {
+      conds = f.values.map((raw) => {
+        const s = unescapeValue(raw);
+        if (f.modifier === 'below') return `${x}.value LIKE ${sql.add(`${likeEscape(s)}%`)}`;
+        if (f.modifier === 'above') return `${x}.value = ANY(${sql.add(uriPrefixes(s), 'text[]')})`;
+        return `${x}.value = ${sql.add(s)}`;
+      });
+      break;
+    }
+    case 'date': {
+      conds = f.values.map((v) => {
+        const [prefix, d] = prefixOf(v);
+        const range = dateRange(d);
+        if (!range)
+          throw badRequest(
+            `Invalid date "${d}" for ${p.code}: use YYYY, YYYY-MM, YYYY-MM-DD or a dateTime`,
+            name,
+          );
+        const [L, H] = widen(prefix, range, 'date');
+        return rangeCondition(
+          prefix,
+          () => sql.add(L, 'timestamptz'),
+          () => sql.add(H, 'timestamptz'),
+          { lo: `${x}.lo`, hi: `${x}.hi` },
+        );
+      });
+      break;
+    }
+    case 'number':
+    case 'quantity': {
+      conds = f.values.map((v) => {
+        const [prefix, rest] = prefixOf(v);
+        const [num, system, code] = splitUnescaped(rest, '|').map(unescapeValue);
+        const range = numberRange(num);
+        if (!range) throw badRequest(`Invalid number "${num}" for ${p.code}`, name);
+        const [L, H] = widen(prefix, range, 'number');
+        let c = rangeCondition(
+          prefix,
+          () => sql.add(L, 'numeric'),
+          () => sql.add(H, 'numeric'),
+          { lo: `${x}.lo`, hi: `${x}.hi` },
+        );
+        if (p.type === 'quantity' && code) c += ` AND ${x}.code = ${sql.add(code)}`;
+        if (p.type === 'quantity' && system) c += ` AND ${x}.system = ${sql.add(system)}`;
+        return c;
+      });
+      break;
+    }
+    case 'composite': {
+      conds = f.values.map((v) => compositeCondition(ctx, x, p, v, name));
+      break;
+    }
+    default:
+      throw badRequest(`Search by ${p.code} (${p.type}) is not supported`, name);
+  }
+  return `${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, p)} AND (${conds.join(' OR ')}))`;
+}
+
+function tokenCondition(
+  ctx: ConditionContext,
+  x: string,
+  modifier: string | undefined,
+  v: string,
+  name: string,
+): string {
+  const { sql } = ctx;
+  if (modifier === 'text')
+    return `${x}.text LIKE ${sql.add(`${likeEscape(normalizeString(unescapeValue(v)))}%`)}`;
+  if (modifier === 'of-type') {
+    const parts = splitUnescaped(v, '|').map(unescapeValue);
+    if (parts.length !== 3 || !parts[1] || !parts[2])
+      throw badRequest(':of-type takes system|code|value (the identifier type and the value)', name);
+    return `(${x}.of_type = ${sql.add(`${parts[0]}|${parts[1]}`)} AND ${x}.code = ${sql.add(parts[2])})`;
+  }
+  if (modifier === 'in' || modifier === 'not-in') {
+    const vs = ctx.valueSets.get(unescapeValue(v));
+    if (!vs)
+      throw badRequest(
+        `:${modifier} needs a ValueSet stored on this server with url "${unescapeValue(v)}" whose codes can be listed`,
+        name,
+      );
+    const parts = [];
+    if (vs.codes.length)
+      parts.push(
+        `(${x}.system, ${x}.code) IN (SELECT * FROM unnest(${sql.add(
+          vs.codes.map((c) => c.system),
+          'text[]',
+        )}, ${sql.add(
+          vs.codes.map((c) => c.code),
+          'text[]',
+        )}))`,
+      );
+    if (vs.systems.length) parts.push(`${x}.system = ANY(${sql.add(vs.systems, 'text[]')})`);
+    return parts.length ? `(${parts.join(' OR ')})` : 'false';
+  }
+  const [system, code] = splitPipe(v);
+  if (system === undefined) return `${x}.code = ${sql.add(code)}`;
+  if (code === '') return `${x}.system = ${sql.add(system)}`;
+  if (system === '') return `(${x}.code = ${sql.add(code)} AND ${x}.system IS NULL)`;
+  return `(${x}.code = ${sql.add(code)} AND ${x}.system = ${sql.add(system)})`;
+}
+
+const REFERENCE_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+function referenceCondition(
+  ctx: ConditionContext,
+  x: string,
+  typeModifier: string | undefined,
+  raw: string,
+): string {
+  const { sql } = ctx;
+  let s = unescapeValue(raw);
+  if (ctx.fhirBase && s.startsWith(`${ctx.fhirBase}/`)) s = s.slice(ctx.fhirBase.length + 1);
+  const m = REFERENCE_RE.exec(s);
+  if (m) {
+    if (typeModifier && typeModifier !== m[1]) return 'false';
+    return `(${x}.target_id = ${sql.add(m[2])} AND ${x}.target_type = ${sql.add(m[1])})`;
+  }
+  return typeModifier
+    ? `(${x}.target_id = ${sql.add(s)} AND ${x}.target_type = ${sql.add(typeModifier)})`
+    : `${x}.target_id = ${sql.add(s)}`;
+}
+
+/**
+ * Composite values are `part$part...`: token parts (`system|code`, `code`), string and reference parts
+ * form the stored key; the numeric, quantity or date part (with a prefix) compares with the range.
+ */
+function compositeCondition(
+  ctx: ConditionContext,
+  x: string,
+  p: CompiledParam,
+  v: string,
+  name: string,
+): string {
+  const { sql } = ctx;
+  const comps = p.components ?? [];
+  const parts = splitUnescaped(v, '$');
+  if (parts.length !== comps.length)
+    throw badRequest(
+      `${p.code} takes ${comps.length} parts joined by $ (${comps.map((c) => c.code).join('$')})`,
+      name,
+    );
+  const keyParts: { exact?: string; pattern?: string }[] = [];
+  let range: string | undefined;
+  comps.forEach((c, i) => {
+    const part = parts[i];
+    if (c.type === 'token') {
+      const [system, code] = splitPipe(part);
+      if (system === undefined) keyParts.push({ pattern: `[^$]*\\|${regexEscape(code)}` });
+      else keyParts.push({ exact: `${system}|${code}` });
+    } else if (c.type === 'string') keyParts.push({ exact: normalizeString(unescapeValue(part)) });
+    else if (c.type === 'reference') keyParts.push({ exact: unescapeValue(part) });
+    else if (range === undefined) {
+      const [prefix, rest] = prefixOf(part);
+      const text = splitUnescaped(rest, '|')[0];
+      let r: { lo: string; hi: string } | undefined;
+      if (c.type === 'date') {
+        const d = dateRange(text);
+        r = d && { lo: String(Date.parse(d.lo)), hi: String(Date.parse(d.hi)) };
+      } else r = numberRange(text);
+      if (!r) throw badRequest(`Invalid ${c.type} "${text}" in ${p.code}`, name);
+      const [L, H] = widen(prefix, r, 'number');
+      range = rangeCondition(
+        prefix,
+        () => sql.add(L, 'numeric'),
+        () => sql.add(H, 'numeric'),
+        { lo: `${x}.lo`, hi: `${x}.hi` },
+      );
+    }
+  });
+  const keyCond = keyParts.every((k) => k.exact !== undefined)
+    ? `${x}.key = ${sql.add(keyParts.map((k) => k.exact).join('$'))}`
+    : `${x}.key ~ ${sql.add(`^${keyParts.map((k) => k.pattern ?? regexEscape(k.exact as string)).join('\\$')}$`)}`;
+  return range ? `(${keyCond} AND ${range})` : keyCond;
+}
+
+/** `ap` (approximately): 10% of the value, or for dates 10% of the distance from now. */
+function widen(prefix: Prefix, r: { lo: string; hi: string }, kind: 'date' | 'number'): [string, string] {
+  if (prefix !== 'ap') return [r.lo, r.hi];
+  if (kind === 'number') {
+    const lo = Number(r.lo);
+    const hi = Number(r.hi);
+    const mid = (lo + hi) / 2;
+    const d = Math.abs(mid) * 0.1;
+    return [String(Math.min(lo, mid - d)), String(Math.max(hi, mid + d))];
+  }
+  const lo = Date.parse(r.lo);
+  const hi = Date.parse(r.hi);
+  const now = Date.now();
+  return [
+    new Date(lo - Math.abs(now - lo) * 0.1).toISOString(),
+    new Date(hi + Math.abs(now - hi) * 0.1).toISOString(),
+  ];
+}
+
+/** `http://a/b/c` -> the URL itself and each shorter path prefix (for `:above`). */
+function uriPrefixes(s: string): string[] {
+  const out = [s];
+  let cur = s;
+  for (;;) {
+    const i = cur.lastIndexOf('/');
+    if (i <= cur.indexOf('//') + 1) break;
+    cur = cur.slice(0, i);
+    out.push(cur);
+  }
+  return out;
+}
+
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, '\\$&');
+const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+type ParamFilter = Extract<Filter, { kind: 'param' }>;
+
+/**
+ * AND-ed single-value date filters on the same single-valued element (`date=ge2019-01-01&date=lt2019-02-01`
+ * on Encounter.period) must hold on the one index row the resource has: they become one EXISTS whose
+ * row also overlaps the bounds' common range, which the GiST index `sp_date_range` finds directly.
+ * Returns the SQL of each merged group and the filters left as they were.
+ */
+export function mergeDateBounds(
+  ctx: ConditionContext,
+  filters: Filter[],
+  r: string,
+  types: string[],
+): { merged: string[]; rest: Filter[] } {
+  const groups = new Map<string, ParamFilter[]>();
+  for (const f of filters)
+    if (f.kind === 'param' && f.param.type === 'date' && !f.modifier && f.values.length === 1)
+      groups.set(f.param.code, [...(groups.get(f.param.code) ?? []), f]);
+  const merged: string[] = [];
+  const mergedSet = new Set<Filter>();
+  for (const group of groups.values()) {
+    if (group.length < 2 || !types.every((t) => singleValued(t, group[0].param.code))) continue;
+    const { sql } = ctx;
+    const x = sql.alias();
+    let lower = '-infinity';
+    let upper = 'infinity';
+    const conds = group.map((f) => {
+      const [prefix, d] = prefixOf(f.values[0]);
+      const range = dateRange(d);
+      if (!range) throw badRequest(`Invalid date "${d}" for ${f.param.code}`, f.param.code);
+      const [L, H] = widen(prefix, range, 'date');
+      const [lo, hi] = boundsOf(prefix, L, H);
+      if (lo !== '-infinity' && (lower === '-infinity' || lo > lower)) lower = lo;
+      if (hi !== 'infinity' && (upper === 'infinity' || hi < upper)) upper = hi;
+      return rangeCondition(
+        prefix,
+        () => sql.add(L, 'timestamptz'),
+        () => sql.add(H, 'timestamptz'),
+        { lo: `${x}.lo`, hi: `${x}.hi` },
+      );
+    });
+    // The overlap is implied by the conditions when the bounds leave a range; it lets the index find rows.
+    if (lower === '-infinity' || upper === 'infinity' || lower <= upper)
+      conds.unshift(
+        `tstzrange(${x}.lo, greatest(${x}.lo, ${x}.hi), '[]') && tstzrange(${sql.add(lower, 'timestamptz')}, ${sql.add(upper, 'timestamptz')}, '[]')`,
+      );
+    merged.push(
+      `EXISTS (SELECT 1 FROM sp_date ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, group[0].param)} AND ${conds.join(' AND ')})`,
+    );
+    for (const f of group) mergedSet.add(f);
+  }
+  return { merged, rest: filters.filter((f) => !mergedSet.has(f)) };
+}
+
+/** The part of the time line a value with this prefix must reach into. */
+function boundsOf(prefix: string, L: string, H: string): [string, string] {
+  switch (prefix) {
+    case 'ge':
+      return [L, 'infinity'];
+    case 'gt':
+    case 'sa':
+      return [H, 'infinity'];
+    case 'le':
+      return ['-infinity', H];
+    case 'lt':
+    case 'eb':
+      return ['-infinity', L];
+    case 'ne':
+      return ['-infinity', 'infinity'];
+    default:
+      return [L, H];
+  }
+}
+
+const singleCache = new Map<string, boolean>();
+
+/** True when a resource of `type` has at most one value for the parameter (a single, non-repeating element). */
+export function singleValued(type: string, code: string): boolean {
+  const key = `${type}.${code}`;
+  const cached = singleCache.get(key);
+  if (cached !== undefined) return cached;
+  const p = findParam(type, code);
+  const names = new Set<string>();
+  let ok = p !== undefined;
+  for (const part of splitUnion(p?.definition.expression ?? '')) {
+    const m = /^\(?([A-Z][A-Za-z]+)\.([a-z][A-Za-z]*)(?: as [A-Za-z]+)?\)?$/.exec(part.trim());
+    if (m && m[1] !== type) continue;
+    if (!m) {
+      if (part.trim().startsWith(type) || part.trim().startsWith(`(${type}`)) ok = false;
+      continue;
+    }
+    names.add(m[2]);
+  }
+  if (names.size !== 1) ok = false;
+  else {
+    const [name] = names;
+    const elements = typeSchema(type)?.elements ?? {};
+    ok = ok && (elements[name] ?? elements[`${name}[x]`])?.max === 1;
+  }
+  singleCache.set(key, ok);
+  return ok;
+}

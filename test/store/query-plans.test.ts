@@ -1,0 +1,79 @@
+// Every search shape of the large-data benchmark (bench/search-shapes.ts) is served by indexes: with a few
+// Synthea patients loaded and analyzed, the SQL the server compiles for each shape is explained with
+// sequential scans discouraged, and no sequential scan of a big table may remain (one would mean that no
+// index can serve the shape, and at a million resources the query would read whole tables).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { SEARCH_SHAPES } from '../../bench/search-shapes.js';
+import { explainJson, planNodes, searchStatements, seqScansOnBigTables } from '../../bench/search-sql.js';
+import { openServices, type Services } from '../../src/server.js';
+import { findFiles } from '../../src/store/import/read-files.js';
+import { runImport } from '../../src/store/import/run-import.js';
+import { corpusFiles } from '../support/corpus.js';
+import { freshStorage, type TestStorage, testDb } from '../support/test-server.js';
+
+if (testDb !== 'postgres') {
+  test('query plans of the benchmarked search shapes', {
+    skip: 'checked on PostgreSQL only: PGlite runs the same SQL, and the plans that matter are those of the production database',
+  }, () => {});
+} else {
+  describe('the benchmarked search shapes use indexes on the big tables', () => {
+    let storage: TestStorage;
+    let services: Services;
+    let session: pg.Client;
+
+    before(async () => {
+      storage = await freshStorage('plans');
+      services = await openServices({ databaseUrl: storage.databaseUrl, dataDir: storage.dataDir });
+      // Eight patients with their encounters, observations, conditions and claims.
+      const files = corpusFiles('synthea-fhir-r4')
+        .filter((f) => !/Information/.test(f))
+        .slice(0, 8);
+      const report = await runImport(services.repo, services.db, findFiles(files));
+      assert.equal(report.failedFiles, 0);
+      session = new pg.Client({ connectionString: storage.databaseUrl });
+      await session.connect();
+      await session.query('ANALYZE');
+    });
+
+    after(async () => {
+      await session?.end();
+      await services?.db.close();
+      await storage?.drop();
+    });
+
+    for (const shape of SEARCH_SHAPES) {
+      test(`${shape.name} (${shape.example}): no sequential scan of a big table, as administrator or as a user with restrictions`, async () => {
+        const paths = await shape.samples(session, 3);
+        assert.ok(paths.length > 0, 'the loaded data holds values for this shape');
+        for (const path of paths) {
+          for (const restricted of [false, true]) {
+            const statements = await searchStatements(services.repo.params, path, { restricted });
+            assert.ok(statements.length > 0, `the search ${path} runs SQL`);
+            for (const s of statements) {
+              const plan = await explainJson(session, s, { indexesPreferred: true });
+              assert.deepEqual(
+                seqScansOnBigTables(plan),
+                [],
+                `${path}${restricted ? ' (restricted user)' : ''}:\n${s.sql}\nplan nodes: ${planNodes(plan)
+                  .map((n) => `${n['Node Type']} ${n['Relation Name'] ?? ''} ${n['Index Name'] ?? ''}`.trim())
+                  .join(' | ')}`,
+              );
+            }
+          }
+        }
+      });
+    }
+
+    test('the check finds a sequential scan when no index can serve a query', async () => {
+      // A search on the JSON text itself: no index covers it, so the planner has to read the table.
+      const plan = await explainJson(
+        session,
+        { sql: "SELECT rid FROM resource_version WHERE content LIKE '%Smith%'", values: [] },
+        { indexesPreferred: true },
+      );
+      assert.deepEqual(seqScansOnBigTables(plan), ['Seq Scan on resource_version']);
+    });
+  });
+}
