@@ -5,13 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../fhir/definitions.js';
 import { FhirError, forbidden, issue } from '../platform/errors.js';
-import {
-  type Letter,
-  letterOf,
-  parseResourceScope,
-  scopeAccess,
-  splitScopes,
-} from '../security/oauth/scopes.js';
+import { type Letter, letterOf, scopeAccess } from '../security/oauth/scopes.js';
 import type { AccessRule } from '../security/policy/route-rules.js';
 
 declare module 'fastify' {
@@ -35,20 +29,34 @@ export function enforceScopes(req: FastifyRequest, rule: AccessRule): void {
     case 'fhir-bundle': // each entry: assertEntryScopes, from the bundle route once the body is parsed
       return;
     case 'fhir-type': {
-      const type = (req.params as { type?: string }).type ?? '';
+      if (rule.type) {
+        // Patient/$everything answers with every type: it needs a wildcard scope (confined or not)
+        confine(req, '*', 'r');
+        confine(req, '*', 's');
+        return;
+      }
+      const type = (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
       if (!isKnownResourceType(type)) return;
-      confine(req, type, letterOf(req.method, url));
+      // a compartment search (Patient/1/Observation) searches the type it names
+      confine(req, type, rule.param ? 's' : letterOf(req.method, url));
+      return;
+    }
+    case 'fhir-system-search': {
+      const q = new URLSearchParams(req.url.split('?')[1] ?? '');
+      const types = q
+        .getAll('_type')
+        .flatMap((v) => v.split(','))
+        .map((t) => t.trim())
+        .filter(isKnownResourceType);
+      for (const type of types.length ? types : ['*']) confine(req, type, 's');
       return;
     }
     case 'action': {
-      // Apps reach the FHIR API; of the rest only terminology (with a scope to read code systems) and
-      // system history (with a user/ or system/ scope to search everything).
-      const wildcardSearch = splitScopes(p.scope).some((s) => {
-        const r = parseResourceScope(s);
-        return r?.context !== 'patient' && r?.type === '*' && r.letters.has('s');
-      });
+      // Apps reach the FHIR API; of the rest only terminology (with a scope to read code systems),
+      // system history and bulk export (with a user/ or system/ scope to read and search everything).
+      const everything = scopeAccess(p.scope, '*', 'r') === 'all' && scopeAccess(p.scope, '*', 's') === 'all';
       if (rule.action === 'terminology:use' && scopeAccess(p.scope, 'CodeSystem', 'r') !== 'none') return;
-      if (rule.action === 'history:system' && wildcardSearch) return;
+      if ((rule.action === 'history:system' || rule.action === 'export:bulk') && everything) return;
       throw forbidden(`The access token's scopes (${p.scope}) do not reach ${req.method} ${url}`);
     }
   }

@@ -253,18 +253,21 @@ export class Repository {
   }
 
   async search(req: SearchRequest): Promise<SearchPage> {
-    // Under a SMART patient/ scope, searches of compartment types stay in the launched patient's record.
+    const p = this.visibility?.patient;
     const types = Array.isArray(req.type) ? req.type : [req.type];
-    const confined = types.map((t) => this.confinedTo(t)).find((p) => p !== undefined);
-    const filters = confined
-      ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [confined] }]
-      : req.filters;
+    // SMART patient/ scopes: only the patient's compartment, for the matches and for what they include
+    const filters =
+      p && types.some(inCompartment)
+        ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [p] }]
+        : req.filters;
     const page = await runSearch(this.q, this.params, { ...req, filters }, await this.visibleRestricted());
-    if (confined)
-      page.included = page.included.filter((e) => {
-        const type = /"resourceType":"([A-Za-z]+)"/.exec(e.content)?.[1] ?? '';
-        return !inCompartment(type) || e.patients.includes(confined);
+    if (p && page.included.length) {
+      page.included = page.included.filter((row) => {
+        const type = /"resourceType":"([A-Za-z]+)"/.exec(row.content)?.[1] ?? '';
+        return !inCompartment(type) || row.patients.includes(p);
       });
+      page.patients = [...new Set([...page.entries, ...page.included].flatMap((e) => e.patients))];
+    }
     return page;
   }
 

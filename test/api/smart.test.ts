@@ -377,6 +377,28 @@ describe('patient/ scopes confine the app to the launched patient', () => {
     assert.ok((history.entry ?? []).every((e) => e.resource?.id === aliceObs));
   });
 
+  test('compartment search, system search, _revinclude and $everything stay inside the compartment', async () => {
+    const theirs = (await json(await get(token, `/Patient/${bob}/Observation`))) as { entry?: unknown[] };
+    assert.equal(theirs.entry?.length ?? 0, 0);
+    const mine = (await json(await get(token, `/Patient/${alice}/Observation`))) as {
+      entry?: { resource: { id: string } }[];
+    };
+    assert.deepEqual(
+      mine.entry?.map((e) => e.resource.id),
+      [aliceObs],
+    );
+    const system = (await json(await get(token, '?_type=Observation,Patient'))) as {
+      entry?: { resource: { id: string } }[];
+    };
+    assert.deepEqual(system.entry?.map((e) => e.resource.id).sort(), [alice, aliceObs].sort());
+    const rev = (await json(await get(token, '/Patient?_revinclude=Observation:subject'))) as {
+      entry?: { resource: { id: string } }[];
+    };
+    assert.deepEqual(rev.entry?.map((e) => e.resource.id).sort(), [alice, aliceObs].sort());
+    assert.equal((await get(token, `/Patient/${bob}/$everything`)).status, 403);
+    assert.equal((await get(token, `/Patient/${alice}/$everything`)).status, 200);
+  });
+
   test('types outside the patient compartment can be read but not written', async () => {
     const orgs = (await json(await get(token, '/Organization'))) as { entry?: unknown[] };
     assert.equal(orgs.entry?.length, 1);
@@ -615,6 +637,20 @@ describe('SMART Backend Services (client_credentials with private_key_jwt)', () 
     const patients = (await json(await get(t, '/Patient'))) as { entry?: unknown[] };
     assert.equal(patients.entry?.length, 2);
     assert.equal((await post(t, '/Patient', { resourceType: 'Patient' })).status, 403);
+  });
+
+  test('a backend service with system/*.rs may start a bulk export; an app with patient/ scopes may not', async () => {
+    const t = (await json(await credentials(await assertion()))).access_token as string;
+    const kick = await fetch(`${s.fhir}/$export`, {
+      headers: { authorization: `Bearer ${t}`, prefer: 'respond-async' },
+    });
+    await kick.text();
+    assert.equal(kick.status, 202);
+    const app = (await launch(appId, 'launch/patient patient/*.rs', 'dr-app', alice)).access_token;
+    const refused = await fetch(`${s.fhir}/$export`, {
+      headers: { authorization: `Bearer ${app}`, prefer: 'respond-async' },
+    });
+    assert.equal(refused.status, 403);
   });
 
   test('a replayed jti, a wrong aud, a long expiry and a foreign key are refused', async () => {
