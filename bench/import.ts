@@ -1,6 +1,7 @@
 // Import throughput of the 125 Synthea bundles (36,892 resources, all search indexes), against the
 // fastest bare insert of the same JSON documents into one plain table measured in the same run.
-// Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both]
+// Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both] [--code-check]
+// (--code-check: on PostgreSQL, also the import with the terminology code check off, in turn with the default)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { corpusDir, corpusDocuments, fmt, freshPgDatabase, repoRoot, saveResult,
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
+const codeCheck = args.includes('--code-check');
 const which = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'both';
 const docs = corpusDocuments();
 const N = docs.length;
@@ -86,12 +88,14 @@ async function pgliteBaseline(kind: 'text' | 'jsonb'): Promise<number> {
 /** Runs `chartroom import` on a fresh database as its own process; returns resources/s and peak RSS. */
 async function chartroomImport(
   db: 'postgres' | 'pglite',
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<{ rate: number; peakMiB: number; resources: number }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
   const env = {
     ...process.env,
     CHARTROOM_DATA_DIR: dataDir,
     DATABASE_URL: db === 'postgres' ? await freshPg('bench_import') : '',
+    ...extraEnv,
   };
   const child = spawn(
     '/usr/bin/time',
@@ -141,9 +145,13 @@ if (which === 'both' || which === 'postgres') {
     insertText: [],
     insertJsonb: [],
     chartroom: [],
+    chartroomCodesOff: [],
     peak: [],
   };
   for (let i = 0; i < runs; i++) {
+    // --code-check: the same import with the code check off (CHARTROOM_TERMINOLOGY=off), in turn
+    if (codeCheck)
+      r.chartroomCodesOff.push((await chartroomImport('postgres', { CHARTROOM_TERMINOLOGY: 'off' })).rate);
     r.copyText.push(await pgBaseline('text', 'copy'));
     r.copyJsonb.push(await pgBaseline('jsonb', 'copy'));
     r.insertText.push(await pgBaseline('text', 'insert'));
@@ -159,6 +167,14 @@ if (which === 'both' || which === 'postgres') {
     bareInsertText: show('bare multi-row INSERT, text', r.insertText),
     bareInsertJsonb: show('bare multi-row INSERT, jsonb', r.insertJsonb),
     chartroom: show('chartroom import (versions, all indexes)', r.chartroom),
+    ...(codeCheck
+      ? {
+          chartroomCodeCheckOff: show(
+            'same, code check off (CHARTROOM_TERMINOLOGY=off)',
+            r.chartroomCodesOff,
+          ),
+        }
+      : {}),
     importerPeakRssMiB: stats(r.peak),
   };
   const best = Math.max(pg.bareCopyText.median, pg.bareInsertText.median);

@@ -2,12 +2,12 @@
 // measured on an evaluation set built from the Alphabetic Index (term path -> code), plus coder-style abbreviations.
 // Run: npx tsc -p tsconfig.json && node --expose-gc dist/bench/terminology-search.js [--runs N]
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INDEX_FILES } from '../src/terminology/data-catalog.js';
-import { loadTerminology, type SearchHit } from '../src/terminology/index.js';
+import { loadTerminology, loadTerminologyCached, type SearchHit } from '../src/terminology/index.js';
 import { defaultDataDir } from '../src/terminology/load-terminology.js';
 import { type IndexEntry, loadIndexCsv } from '../src/terminology/loaders/icd10cm-index-csv.js';
 import { abbreviationPhrases, abbreviationsFor } from '../src/terminology/search/abbreviations.js';
@@ -179,15 +179,19 @@ interface LoadSample {
   rssBeforeMiB: number;
 }
 
-/** One load in a fresh process, as a server start does: load time, then memory after a GC and after 3 s idle. */
-function loadInFreshProcess(): LoadSample {
+/**
+ * One load in a fresh process, as a server start does: load time, then memory after a GC and after 3 s idle.
+ * `cacheDir`: read from the code-set cache there (written beforehand) instead of the source files.
+ */
+function loadInFreshProcess(cacheDir?: string): LoadSample {
   const index = fileURLToPath(new URL('../src/terminology/index.js', import.meta.url));
   const script = String.raw`
     import { readFileSync } from 'node:fs';
     const st = (k) => Number(new RegExp(k + ':\\s+(\\d+)').exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
     const before = st('VmRSS');
-    const { loadTerminology } = await import(${JSON.stringify(index)});
-    const t = await loadTerminology();
+    const { loadTerminology, loadTerminologyCached } = await import(${JSON.stringify(index)});
+    const cacheDir = ${JSON.stringify(cacheDir ?? null)};
+    const t = cacheDir ? (await loadTerminologyCached({ cacheDir })).terminology : await loadTerminology();
     globalThis.gc();
     const rss = st('VmRSS'), hwm = st('VmHWM');
     await new Promise((r) => setTimeout(r, 3000));
@@ -202,12 +206,24 @@ function loadInFreshProcess(): LoadSample {
 
 async function main(): Promise<void> {
   const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'chartroom-bench-codeset-cache-'));
+  await loadTerminologyCached({ cacheDir }); // writes the cache, as the first start does
   const samples: LoadSample[] = [];
-  for (let i = 0; i < runs; i++) samples.push(loadInFreshProcess());
-  const median = (f: (s: LoadSample) => number): { median: number; min: number; max: number } => {
-    const v = samples.map(f).sort((x, y) => x - y);
-    return { median: v[Math.floor(v.length / 2)], min: v[0], max: v[v.length - 1] };
-  };
+  const cached: LoadSample[] = [];
+  // in turn, so both see the same machine load
+  for (let i = 0; i < runs; i++) {
+    samples.push(loadInFreshProcess());
+    cached.push(loadInFreshProcess(cacheDir));
+  }
+  rmSync(cacheDir, { recursive: true, force: true });
+  const medianOf =
+    (list: LoadSample[]) =>
+    (f: (s: LoadSample) => number): { median: number; min: number; max: number } => {
+      const v = list.map(f).sort((x, y) => x - y);
+      return { median: v[Math.floor(v.length / 2)], min: v[0], max: v[v.length - 1] };
+    };
+  const median = medianOf(samples);
+  const medianCached = medianOf(cached);
   const t = await loadTerminology();
   const g = globalThis as { gc?: () => void };
   g.gc?.();
@@ -338,6 +354,15 @@ async function main(): Promise<void> {
       heapUsedMiB: median((x) => x.heapUsedMiB),
       rssOfNodeBeforeLoadMiB: median((x) => x.rssBeforeMiB),
       note: 'VmRSS/VmHWM from /proc/self/status of the fresh process; heap after a full GC',
+    },
+    loadFromCache: {
+      runs,
+      ms: medianCached((x) => x.loadMs),
+      rssAfterLoadAndGcMiB: medianCached((x) => x.rssMiB),
+      rssAfterIdleMiB: medianCached((x) => x.rssAfterIdleMiB),
+      peakRssMiB: medianCached((x) => x.hwmMiB),
+      heapUsedMiB: medianCached((x) => x.heapUsedMiB),
+      note: 'fresh processes reading the code-set cache (written once before), in turn with the full loads above',
     },
     codeSets: t.versions().map((v) => ({ system: v.system, version: v.version, codes: v.codes })),
     search: {

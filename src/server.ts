@@ -1,8 +1,10 @@
 // Starting Chartroom: configuration -> database -> migrations -> definitions -> services -> HTTP.
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
 import { AuditWriter } from './api/audit-writer.js';
 import type { AppContext } from './api/context.js';
+import { exportFinishedAudit } from './api/fhir/bulk-export.js';
 import { loadDefinitions } from './fhir/definitions.js';
 import { type Config, loadConfig } from './platform/config.js';
 import { SecretBox } from './platform/crypto/secret-box.js';
@@ -11,6 +13,7 @@ import { migrate } from './platform/db/migrate.js';
 import { SessionService } from './security/identity/sessions.js';
 import { ensureAdministrator } from './security/identity/sign-in.js';
 import { TokenService } from './security/oauth/tokens.js';
+import { ExportRunner } from './store/export/run-export.js';
 import { ParamRegistry } from './store/param-registry.js';
 import { Repository } from './store/repository.js';
 
@@ -58,6 +61,16 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const tokens = await TokenService.load(db, config.tokenLifetime);
   const audit = new AuditWriter(db);
   const sessions = new SessionService(db, config.sessionIdleSeconds, config.sessionMaxSeconds);
+  const exports = new ExportRunner(
+    db,
+    {
+      dir: path.join(config.dataDir, 'exports'),
+      linesPerFile: config.exportFileLines,
+      ttlSeconds: config.exportTtlSeconds,
+    },
+    (job, status) => exportFinishedAudit(db, audit, config, job, status),
+  );
+  await exports.init();
   const ctx: AppContext = {
     config,
     db,
@@ -66,6 +79,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     audit,
     sessions,
     box: SecretBox.fromConfig(config.secretKey, config.dataDir),
+    exports,
   };
   const app = buildApp(ctx);
   const address = await app.listen({ host: config.host, port: config.port });
@@ -82,6 +96,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     flushAudit: () => audit.flush(),
     async close() {
       await app.close();
+      await exports.close();
       await audit.flush();
       await db.close();
     },

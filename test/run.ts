@@ -2,6 +2,7 @@
 // ones again on PostgreSQL. Run with `npm test` (which compiles first).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,13 +31,18 @@ const passes: { db: string; files: string[] }[] = [
   { db: 'postgres', files: all.filter((f) => !dbFree(f)) },
 ];
 
+// One code-set cache for the whole run (each test server has its own data folder): built by the first file
+// that loads the code sets, read by the others.
+const terminologyCache =
+  process.env.CHARTROOM_TERMINOLOGY_CACHE ?? path.join(os.tmpdir(), 'chartroom-test-terminology-cache');
+
 let failed = false;
 for (const pass of passes) {
   if (pass.files.length === 0) continue;
   process.stdout.write(`\n=== ${pass.files.length} test files on ${pass.db} ===\n`);
   const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...pass.files], {
     stdio: 'inherit',
-    env: { ...process.env, CHARTROOM_TEST_DB: pass.db },
+    env: { ...process.env, CHARTROOM_TEST_DB: pass.db, CHARTROOM_TERMINOLOGY_CACHE: terminologyCache },
   });
   if (r.status !== 0) failed = true;
 }

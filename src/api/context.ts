@@ -4,6 +4,7 @@ import type { SecretBox } from '../platform/crypto/secret-box.js';
 import type { Database } from '../platform/db/database.js';
 import type { SessionService } from '../security/identity/sessions.js';
 import type { TokenService } from '../security/oauth/tokens.js';
+import type { ExportRunner } from '../store/export/run-export.js';
 import type { Repository } from '../store/repository.js';
 import type { AuditWriter } from './audit-writer.js';
 
@@ -15,4 +16,6 @@ export interface AppContext {
   audit: AuditWriter;
   sessions: SessionService;
   box: SecretBox;
+  /** Bulk Data export jobs running in the background. */
+  exports: ExportRunner;
 }

@@ -1,12 +1,15 @@
 // Every request passes here: authenticate -> (authorize) -> handle -> audit. Only sign-in, metadata,
-// .well-known and the health check are open; everything else needs a valid bearer token.
+// .well-known, the OAuth endpoints and the health check are open; everything else needs a valid bearer
+// token or the web app's session cookie (api/authenticate.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../fhir/definitions.js';
 import { forbidden, unauthorized } from '../platform/errors.js';
 import type { Principal } from '../security/oauth/tokens.js';
 import { mayDo, mayOnType } from '../security/policy/permissions.js';
-import { ruleFor } from '../security/policy/route-rules.js';
+import { type AccessRule, ruleFor } from '../security/policy/route-rules.js';
+import { authenticate } from './authenticate.js';
 import type { AppContext } from './context.js';
+import { enforceScopes } from './scope-enforcement.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,12 +32,7 @@ export function isOpen(req: FastifyRequest): boolean {
 export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (isOpen(req)) return;
-    const header = req.headers.authorization;
-    if (!header?.startsWith('Bearer '))
-      throw unauthorized('Sign in first: send "Authorization: Bearer <token>" (POST /auth/token gives one)');
-    req.principal = await ctx.tokens.verify(header.slice(7).trim());
-    if (!req.principal.sid) throw unauthorized('The access token names no session; sign in again');
-    await ctx.sessions.check(req.principal.sid);
+    req.principal = await authenticate(req, ctx);
     authorize(req);
   });
 
@@ -72,6 +70,11 @@ function authorize(req: FastifyRequest): void {
       'Set up the second factor first: POST /auth/mfa/enroll, then /auth/mfa/activate, then sign in with totp',
     );
   }
+  authorizeRoles(req, p, rule);
+  enforceScopes(req, rule); // SMART apps: the token's scopes narrow the roles' rights
+}
+
+function authorizeRoles(req: FastifyRequest, p: Principal, rule: AccessRule): void {
   const who = p.roles.join(', ') || 'no role';
   switch (rule.kind) {
     case 'open':
@@ -92,7 +95,8 @@ function authorize(req: FastifyRequest): void {
       return;
     }
     case 'fhir-type': {
-      const type = (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
+      const type =
+        rule.type ?? (req.params as Record<string, string | undefined>)[rule.param ?? 'type'] ?? '';
       if (!isKnownResourceType(type)) return; // the route answers 404 for an unknown type
       if (!mayOnType(p.roles, type, rule.interaction))
         throw forbidden(`Your role (${who}) may not ${rule.interaction} ${type} resources`);

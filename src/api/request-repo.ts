@@ -16,5 +16,7 @@ export function requestRepo(req: FastifyRequest, ctx: AppContext): Repository {
       allowed ??= allowedRestricted(q, username);
       return allowed;
     },
+    // SMART patient/ scopes (api/scope-enforcement.ts)
+    ...(req.confinedPatient ? { patient: req.confinedPatient } : {}),
   });
 }

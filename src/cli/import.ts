@@ -9,6 +9,7 @@ import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import { findFiles } from '../store/import/read-files.js';
 import type { FileReport } from '../store/import/run-import.js';
 import { type ImportReport, runImport } from '../store/import/run-import.js';
+import { importCodeCheckData, setupRepository } from './import-code-check.js';
 import { ProgressBar } from './progress-bar.js';
 
 function importAudit(f: FileReport, operator: string): AuditRow {
@@ -55,6 +56,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   // Threads pay for themselves from 4 cores up (each loads the definitions and warms up on its own).
   const threads =
     args.threads ?? (db.kind === 'postgres' ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : 1);
+  // coded elements are checked as on any write (docs/terminology.md), here and in each import thread
+  const codeCheck = importCodeCheckData(config.dataDir);
+  if (codeCheck) setupRepository(repo, codeCheck);
   const bar = new ProgressBar('import');
   // Loading records is an access to patient data like any other: one audit entry per file.
   const operator = `cli:${os.userInfo().username}`;
@@ -73,6 +77,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       databaseUrl: config.databaseUrl,
       force: args.force,
       signal: controller.signal,
+      threadSetup: codeCheck
+        ? { module: new URL('./import-code-check.js', import.meta.url).href, data: codeCheck }
+        : undefined,
       onFile: (f) => {
         if (f.status !== 'skipped') audits.push(importAudit(f, operator));
         if (args.verbose) process.stdout.write(`${f.status} ${f.resources} ${f.file}\n`);

@@ -16,6 +16,10 @@ const HELP = `chartroom <command>
   audit verify                   check the hash chain of the audit trail (exit 3 when broken)
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
+  terminology install <file>     install an official release (next year's order file, tabular or index XML,
+                                 HCPCS ANWEB, NCCI PTP, a licensed CPT file); kept in the data folder and
+                                 loaded at every start (--kind K, --year YYYY, --version V, --effective A..B)
+  terminology installed          list the installed releases
   help                           this text
 
 Configuration comes from environment variables (docs/configuration.md): DATABASE_URL, CHARTROOM_DATA_DIR, ...`;
@@ -59,7 +63,11 @@ async function main(argv: string[]): Promise<number> {
     case 'terminology': {
       const dataDir = flag(rest, '--data');
       const json = bool(rest, '--json');
-      return terminologyCommand(rest, { dataDir, json });
+      const kind = flag(rest, '--kind');
+      const year = flag(rest, '--year');
+      const version = flag(rest, '--version');
+      const effective = flag(rest, '--effective');
+      return terminologyCommand(rest, { dataDir, json, kind, year, version, effective });
     }
     case 'audit':
       return auditCommand(rest);

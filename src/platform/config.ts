@@ -36,6 +36,10 @@ export interface Config {
   tlsKey: string | undefined;
   /** How long a break-the-glass grant lasts, in seconds. */
   breakGlassSeconds: number;
+  /** How long the files of a finished bulk export are kept, in seconds. */
+  exportTtlSeconds: number;
+  /** Lines per bulk-export NDJSON file: a larger type is split into several files. */
+  exportFileLines: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -78,6 +82,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     tlsCert: process.env.CHARTROOM_TLS_CERT || undefined,
     tlsKey: process.env.CHARTROOM_TLS_KEY || undefined,
     breakGlassSeconds: int('CHARTROOM_BREAK_GLASS_SECONDS', 3600),
+    exportTtlSeconds: int('CHARTROOM_EXPORT_TTL', 24 * 3600),
+    exportFileLines: Math.max(1, int('CHARTROOM_EXPORT_FILE_LINES', 100_000)),
     ...overrides,
   };
   return cfg;

@@ -142,3 +142,22 @@ export async function insertKey(db: Queryable, k: KeyRow): Promise<void> {
     [k.kid, k.private_jwk, k.public_jwk],
   );
 }
+
+/** All keys, newest first, with their state (for the key administration route). */
+export async function listKeys(
+  db: Queryable,
+): Promise<{ kid: string; created_at: string; retired_at: string | null }[]> {
+  const r = await db.query<{ kid: string; created_at: string; retired_at: string | null }>(
+    'SELECT kid, created_at::text AS created_at, retired_at::text AS retired_at FROM signing_key ORDER BY created_at DESC',
+  );
+  return r.rows;
+}
+
+/** Retires a key: tokens it signed stop verifying. False when no such active key. */
+export async function retireKey(db: Queryable, kid: string): Promise<boolean> {
+  const r = await db.query(
+    'UPDATE signing_key SET retired_at = now() WHERE kid = $1 AND retired_at IS NULL',
+    [kid],
+  );
+  return r.rowCount > 0;
+}

@@ -1,7 +1,7 @@
 // The FHIR write interactions as domain functions: create (with If-None-Exist), update (with If-Match,
 // update-as-create and conditional update), JSON Patch and delete (with conditional delete). Every
 // write is validated first, and each runs in one transaction.
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { validateResource } from '../fhir/validate/validate-resource.js';
 import { badRequest, FhirError, issue, preconditionFailed } from '../platform/errors.js';
@@ -11,7 +11,22 @@ import type { WriteResult } from './write.js';
 export interface WriteOutcome extends WriteResult {
   /** For conditional create: an existing resource matched, nothing was written. */
   matched?: boolean;
+  /** Warnings of the code check (a header code on a Condition, a display that is not the code's title). */
+  warnings?: OperationOutcomeIssue[];
 }
+
+/**
+ * The code check of a resource about to be written: a 422 listing every issue when one is an error,
+ * else its warnings.
+ */
+export async function checkCodes(repo: Repository, resource: Resource): Promise<OperationOutcomeIssue[]> {
+  const issues = await repo.checkCodes(resource);
+  if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) throw new FhirError(422, issues);
+  return issues;
+}
+
+const withWarnings = <T extends WriteOutcome>(r: T, warnings: OperationOutcomeIssue[]): T =>
+  warnings.length ? { ...r, warnings } : r;
 
 export async function createResource(
   repo: Repository,
@@ -19,7 +34,8 @@ export async function createResource(
   ifNoneExist?: string,
 ): Promise<WriteOutcome> {
   validateResource(resource);
-  return repo.transaction(async (tx) => {
+  const warnings = await checkCodes(repo, resource);
+  const out = await repo.transaction(async (tx): Promise<WriteOutcome> => {
     if (ifNoneExist) {
       await tx.lockKey(`${resource.resourceType}?${ifNoneExist}`);
       const found = await tx.matchConditional(resource.resourceType, ifNoneExist);
@@ -43,6 +59,7 @@ export async function createResource(
     const [r] = await tx.write([{ op: 'create', resource: { ...resource, id: undefined } as Resource }]);
     return r;
   });
+  return out.matched ? out : withWarnings(out, warnings);
 }
 
 export async function updateResource(
@@ -60,8 +77,9 @@ export async function updateResource(
   if (resource.id !== id)
     throw badRequest(`The body's id "${resource.id}" does not match the URL's id "${id}"`, `${type}.id`);
   validateResource(resource);
+  const warnings = await checkCodes(repo, resource);
   const [r] = await repo.write([{ op: 'update', resource: resource as Resource & { id: string }, ifMatch }]);
-  return r;
+  return withWarnings(r, warnings);
 }
 
 /** PUT Type?query: update the single match, create when none matches, 412 when several do. */
@@ -74,7 +92,8 @@ export async function conditionalUpdate(
   if (resource.resourceType !== type)
     throw badRequest(`The body is a ${resource.resourceType} but the URL names ${type}`, 'resourceType');
   validateResource(resource);
-  return repo.transaction(async (tx) => {
+  const warnings = await checkCodes(repo, resource);
+  const out = await repo.transaction(async (tx): Promise<WriteOutcome> => {
     await tx.lockKey(`${type}?${query}`);
     const found = await tx.matchConditional(type, query);
     if (found.length > 1) throw preconditionFailed(`The condition "${query}" matches more than one ${type}`);
@@ -96,6 +115,7 @@ export async function conditionalUpdate(
     const [r] = await tx.write([{ op: 'create', resource }]);
     return r;
   });
+  return withWarnings(out, warnings);
 }
 
 export async function patchResource(
@@ -128,10 +148,11 @@ export async function patchResource(
     if (patched.resourceType !== type || patched.id !== id)
       throw badRequest('A patch must not change resourceType or id');
     validateResource(patched);
+    const warnings = await checkCodes(tx, patched);
     const [r] = await tx.write([
       { op: 'update', resource: patched as Resource & { id: string }, ifMatch: cur.version },
     ]);
-    return r;
+    return withWarnings(r, warnings);
   });
 }
 

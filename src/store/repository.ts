@@ -1,6 +1,7 @@
 // The resource repository: reads, versioned writes (see write.ts), history and search, on one database
 // connection or inside one transaction. All SQL of the record store lives under src/store.
-import type { Resource } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
@@ -34,6 +35,12 @@ export type { SearchPage, SearchRequest } from './search/run-search.js';
 /** Work done inside a write transaction just before it commits (the audit entry of the change). */
 export type BeforeCommit = (tx: Queryable, written: WriteResult[]) => Promise<void>;
 
+/**
+ * Checks the coded elements of a resource about to be written against the code sets (set by the terminology
+ * area): returns errors and warnings as OperationOutcome issues.
+ */
+export type CodeCheck = (resource: Resource) => Promise<OperationOutcomeIssue[]>;
+
 export class Repository {
   /** Inside a transaction: what has been written so far, for the before-commit hook. */
   private readonly written: WriteResult[] = [];
@@ -44,20 +51,32 @@ export class Repository {
     private readonly db?: Database,
     private readonly beforeCommit?: BeforeCommit,
     private readonly visibility?: Visibility,
+    /** Shared by every repository derived from this one (transactions, audited and visibility views). */
+    private readonly checks: { codes?: CodeCheck } = {},
   ) {}
 
   /** The same repository, whose transactions run `hook` before they commit. */
   withBeforeCommit(hook: BeforeCommit): Repository {
-    return new Repository(this.q, this.params, this.db, hook, this.visibility);
+    return new Repository(this.q, this.params, this.db, hook, this.visibility, this.checks);
   }
 
   /** The same repository, seeing restricted patients only as `v` allows. */
   withVisibility(v: Visibility): Repository {
-    return new Repository(this.q, this.params, this.db, this.beforeCommit, v);
+    return new Repository(this.q, this.params, this.db, this.beforeCommit, v, this.checks);
+  }
+
+  /** Sets the check of coded elements run on every create and update (here and in derived repositories). */
+  setCodeCheck(check: CodeCheck | undefined): void {
+    this.checks.codes = check;
+  }
+
+  /** Issues of the coded elements of a resource about to be written (none when no check is set). */
+  async checkCodes(resource: Resource): Promise<OperationOutcomeIssue[]> {
+    return this.checks.codes ? this.checks.codes(resource) : [];
   }
 
   /** Restricted patients this caller may see, or undefined when it sees all. */
-  private async visibleRestricted(): Promise<string[] | undefined> {
+  async visibleRestricted(): Promise<string[] | undefined> {
     if (!this.visibility || this.visibility.exempt) return undefined;
     return this.visibility.allowed(this.q);
   }
@@ -79,11 +98,41 @@ export class Repository {
     }
   }
 
+  /** The patient whose compartment confines this caller for resources of `type`, if any. */
+  private confinedTo(type?: string): string | undefined {
+    const p = this.visibility?.patient;
+    if (!p) return undefined;
+    return type === undefined || inCompartment(type) ? p : undefined;
+  }
+
+  /** Refuses a resource outside the compartment of the patient the caller is confined to. */
+  private assertInCompartment(type: string, id: string, patients: string[] | undefined): void {
+    const p = this.confinedTo(type);
+    if (p && !(patients ?? []).includes(p))
+      throw forbidden(
+        `The access token is limited to the record of Patient/${p}; ${type}/${id} is outside it`,
+      );
+  }
+
+  /** Writes under patient/ scopes stay inside the patient's compartment, before and after. */
+  private assertWritesConfined(results: WriteResult[]): void {
+    const p = this.visibility?.patient;
+    if (!p) return;
+    for (const r of results) {
+      if (!inCompartment(r.type))
+        throw forbidden(
+          `The access token is limited to the record of Patient/${p}; it cannot write ${r.type}`,
+        );
+      if ((r.oldPatients?.length ?? 0) > 0) this.assertInCompartment(r.type, r.id, r.oldPatients);
+      if (r.status !== 204) this.assertInCompartment(r.type, r.id, r.newPatients);
+    }
+  }
+
   /** Runs fn with a repository bound to one database transaction (all or nothing). */
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
     return this.db.transaction(async (tx) => {
-      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility);
+      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility, this.checks);
       const out = await fn(inner);
       if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
       return out;
@@ -107,6 +156,7 @@ export class Repository {
       }
     }
     const results = await applyWrites(this.q, this.params, ops);
+    this.assertWritesConfined(results);
     await this.assertVisible([
       ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
     ]);
@@ -126,6 +176,7 @@ export class Repository {
     if (!row) throw notFound(`${type}/${id} is not known`);
     const access = row as StoredVersion & { patients: string[]; restricted: string[] };
     await this.assertVisible(access.patients, access.restricted);
+    this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
     return row;
   }
@@ -142,6 +193,7 @@ export class Repository {
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);
     const access = row as StoredVersion & { patients: string[]; restricted: string[] };
     await this.assertVisible(access.patients, access.restricted);
+    this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
     return row;
   }
@@ -165,6 +217,11 @@ export class Repository {
     if (h.id && h.type)
       where.push(`v.rid = (SELECT rid FROM resource WHERE type = ${add(h.type)} AND id = ${add(h.id)})`);
     else if (h.type) where.push(`v.type = ${add(h.type)}`);
+    const confined = this.confinedTo(h.type);
+    if (confined)
+      where.push(
+        `EXISTS (SELECT 1 FROM resource cr WHERE cr.rid = v.rid AND ${add(confined)} = ANY(cr.patients))`,
+      );
     if (h.since) where.push(`v.last_updated >= ${add(h.since)}::timestamptz`);
     if (h.at) where.push(`v.last_updated <= ${add(h.at)}::timestamptz`);
     const visible = await this.visibleRestricted();
@@ -196,7 +253,22 @@ export class Repository {
   }
 
   async search(req: SearchRequest): Promise<SearchPage> {
-    return runSearch(this.q, this.params, req, await this.visibleRestricted());
+    const p = this.visibility?.patient;
+    const types = Array.isArray(req.type) ? req.type : [req.type];
+    // SMART patient/ scopes: only the patient's compartment, for the matches and for what they include
+    const filters =
+      p && types.some(inCompartment)
+        ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [p] }]
+        : req.filters;
+    const page = await runSearch(this.q, this.params, { ...req, filters }, await this.visibleRestricted());
+    if (p && page.included.length) {
+      page.included = page.included.filter((row) => {
+        const type = /"resourceType":"([A-Za-z]+)"/.exec(row.content)?.[1] ?? '';
+        return !inCompartment(type) || row.patients.includes(p);
+      });
+      page.patients = [...new Set([...page.entries, ...page.included].flatMap((e) => e.patients))];
+    }
+    return page;
   }
 
   /** Resolves a conditional query ("identifier=sys|val") to the matching resources of a type (at most 2). */
@@ -213,4 +285,9 @@ export class Repository {
   async lockKey(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   }
+}
+
+/** Types that belong to the Patient compartment (Patient itself included). */
+function inCompartment(type: string): boolean {
+  return type === 'Patient' || patientCompartmentParams(type).length > 0;
 }

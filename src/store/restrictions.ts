@@ -92,4 +92,10 @@ export interface Visibility {
   allowed: (q: Queryable) => Promise<string[]>;
   /** For messages: who is asking. */
   username: string;
+  /**
+   * SMART patient/ scopes: the caller sees and writes only this patient's compartment (resources of
+   * other compartment types are refused or not found by search; types outside every compartment can
+   * be read but not written).
+   */
+  patient?: string;
 }

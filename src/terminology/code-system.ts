@@ -20,6 +20,12 @@ export interface Provenance {
   note?: string;
 }
 
+export interface CodeLookupArrays {
+  sorted: Uint32Array;
+  bucketKeys: string[];
+  bucketStarts: Uint32Array;
+}
+
 /**
  * Codes are found by binary search over one typed array of entry positions sorted by code, narrowed first to
  * the codes sharing the first three characters, rather than a Map per version: six versions hold ~370,000
@@ -38,8 +44,18 @@ export class CodeSystemVersion {
     readonly effective: EffectivePeriod,
     entries: CodeEntry[],
     readonly provenance: Provenance,
+    /** The lookup arrays as saved by the code-set cache (skips the sort). */
+    lookup?: CodeLookupArrays,
   ) {
     this.entries = entries;
+    if (lookup) {
+      this.sorted = lookup.sorted;
+      lookup.bucketKeys.forEach((k, i) => {
+        this.buckets.set(k, i);
+      });
+      this.bucketStarts = lookup.bucketStarts;
+      return;
+    }
     const byCode = new Map<string, number>();
     entries.forEach((e, i) => {
       byCode.set(e.code, i); // a code listed twice: the later entry wins, as it did with a Map
@@ -59,6 +75,11 @@ export class CodeSystemVersion {
     }
     starts.push(positions.length);
     this.bucketStarts = Uint32Array.from(starts);
+  }
+
+  /** The lookup arrays, for the code-set cache. */
+  lookupArrays(): CodeLookupArrays {
+    return { sorted: this.sorted, bucketKeys: [...this.buckets.keys()], bucketStarts: this.bucketStarts };
   }
 
   /** Position in `sorted` of the first code >= `code`, searching only [lo, hi). */

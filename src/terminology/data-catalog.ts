@@ -52,6 +52,7 @@ export const INDEX_FILES = {
   chapters: 'icd10cm/derived/2025/ICD10CM_2025_chapters.csv.gz',
   neoplasm: 'icd10cm/xml/2025/icd-10-cm-neoplasm-2025.xml.gz',
   drug: 'icd10cm/xml/2025/icd-10-cm-drug-2025.xml.gz',
+  externalCauseIndex: 'icd10cm/xml/2025/icd-10-cm-eindex-2025.xml.gz',
 };
 
 export interface HcpcsFiles {

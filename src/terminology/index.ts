@@ -1,5 +1,14 @@
 // Public surface of the terminology domain: load the code sets, then search, look up, validate, expand, edit and diff.
 
+export { CHECKED_SYSTEMS, codeCheckOf, codingIssues } from './binding/coding-issues.js';
+
+export {
+  type CachedLoadOptions,
+  type CacheOutcome,
+  cacheKey,
+  loadTerminologyCached,
+  saveCache,
+} from './cache/code-set-cache.js';
 export type {
   EncounterCodes,
   EncounterDiagnosis,
@@ -8,6 +17,18 @@ export type {
 } from './edits/encounter.js';
 export type { EditFinding, FindingSeverity } from './edits/finding.js';
 export { type EffectivePeriod, fiscalYearOf, fiscalYearPeriod } from './fiscal-year.js';
+export {
+  applyRelease,
+  guessSpec,
+  INSTALL_KINDS,
+  type InstalledRelease,
+  type InstallKind,
+  type InstallSpec,
+  installedDir,
+  installRelease,
+  loadWithInstalled,
+  readManifest,
+} from './install/installed-releases.js';
 export { defaultDataDir, type LoadOptions, type LoadProgress, loadTerminology } from './load-terminology.js';
 export type { AddendaRecord } from './loaders/icd10-addenda.js';
 export type {
@@ -30,4 +51,12 @@ export {
 } from './terminology.js';
 export type { DiffEntry, RevisedEntry, VersionDiff } from './update/diff.js';
 export type { ImpactEntry, ImpactReport, Replacement, StoredCode } from './update/impact.js';
+export type {
+  ComposeFilter,
+  ComposeFilterOp,
+  ComposeInclude,
+  ValueSetDefinition,
+  ValueSetExpansion,
+  ValueSetValidation,
+} from './value-set/compose.js';
 export type { VersionInfo } from './version-registry.js';

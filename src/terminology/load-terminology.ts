@@ -19,6 +19,7 @@ import { loadOrderFile } from './loaders/icd10-order-file.js';
 import { loadChapters, loadSections } from './loaders/icd10cm-chapters-csv.js';
 import { loadConversionTable } from './loaders/icd10cm-conversion-table.js';
 import { loadIndexCsv } from './loaders/icd10cm-index-csv.js';
+import { loadExternalCauseIndexXml } from './loaders/icd10cm-index-xml.js';
 import { loadCodeTableXml } from './loaders/icd10cm-table-xml.js';
 import { loadTabularXml } from './loaders/icd10cm-tabular-xml.js';
 import { loadMceCsv, loadMceJson } from './loaders/mce-lists.js';
@@ -110,6 +111,12 @@ export async function loadTerminology(options: LoadOptions = {}): Promise<Termin
     'ICD-10-CM Alphabetic Index FY2025',
     async () => {
       parts.index = await loadIndexCsv(path(INDEX_FILES.alphabeticIndex));
+    },
+  ]);
+  steps.push([
+    'ICD-10-CM External Cause Index FY2025',
+    async () => {
+      parts.externalIndex = await loadExternalCauseIndexXml(path(INDEX_FILES.externalCauseIndex));
     },
   ]);
   steps.push([

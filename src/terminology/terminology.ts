@@ -32,7 +32,7 @@ import {
   seventhCharacterRule,
 } from './notes/code-detail.js';
 import { CodeTableSearch, type TableSearchResponse } from './search/code-table-search.js';
-import { EncoderSearch, type SearchResponse } from './search/encoder-search.js';
+import { EncoderSearch, type EncoderSearchArrays, type SearchResponse } from './search/encoder-search.js';
 import { canonicalCode, SYSTEM_NAMES, SYSTEM_URIS, type SystemKey } from './systems.js';
 import { diffVersions, type VersionDiff } from './update/diff.js';
 import {
@@ -42,6 +42,13 @@ import {
   type ReplacementIndex,
   type StoredCode,
 } from './update/impact.js';
+import {
+  expandDefinition,
+  type ValueSetDefinition,
+  type ValueSetExpansion,
+  type ValueSetValidation,
+  validateInDefinition,
+} from './value-set/compose.js';
 import type { VersionInfo, VersionRegistry } from './version-registry.js';
 
 export interface TerminologyParts {
@@ -50,6 +57,8 @@ export interface TerminologyParts {
   poaExempt: Map<number, Set<string>>;
   structure: Structure;
   index: IndexEntry[];
+  /** The External Cause of Injuries Index, searched like the Alphabetic Index. */
+  externalIndex: IndexEntry[];
   neoplasm: CodeTable;
   drug: CodeTable;
   replacements: ReplacementIndex;
@@ -183,6 +192,8 @@ export class Terminology {
   readonly systems = SYSTEM_URIS;
   loadMs = 0;
   private readonly searchers = new Map<CodeSystemVersion, EncoderSearch>();
+  /** The entries each search index was built from (table cells are made per version): the cache refers to them by position. */
+  private readonly indexEntryLists = new Map<CodeSystemVersion, IndexEntry[]>();
   private tables?: { neoplasm: CodeTableSearch; drug: CodeTableSearch };
 
   constructor(private readonly parts: TerminologyParts) {}
@@ -192,33 +203,53 @@ export class Terminology {
     return this.parts.registry.list();
   }
 
+  /** The loaded versions of one system, newest first (none for CPT without a licensed file). */
+  loadedVersions(system: SystemKey): CodeSystemVersion[] {
+    return this.parts.registry.all(system);
+  }
+
   get loadTimings(): { step: string; ms: number }[] {
     return this.parts.timings;
+  }
+
+  /** @internal the parts and the built search indexes, for the code-set cache. */
+  cacheParts(): { parts: TerminologyParts; searchers: EncoderSearch[] } {
+    return { parts: this.parts, searchers: [...this.searchers.values()] };
+  }
+
+  /** @internal a search index restored from the code-set cache. */
+  restoreSearchIndex(v: CodeSystemVersion, arrays: EncoderSearchArrays): void {
+    this.searchers.set(v, new EncoderSearch(v, this.indexEntriesFor(v), [], arrays));
+  }
+
+  /** @internal the Alphabetic Index paths (and table cells, as paths) an ICD-10-CM search index is built from. */
+  indexEntriesFor(v: CodeSystemVersion): IndexEntry[] {
+    if (v.system !== 'icd10cm') return [];
+    let list = this.indexEntryLists.get(v);
+    if (!list) {
+      list = [
+        ...this.parts.index,
+        ...this.parts.externalIndex,
+        ...tableEntries(this.parts.neoplasm, v),
+        ...tableEntries(this.parts.drug, v),
+      ];
+      this.indexEntryLists.set(v, list);
+    }
+    return list;
   }
 
   /** @internal the search index of one version, built on first use. */
   searchIndexFor(v: CodeSystemVersion): EncoderSearch {
     let s = this.searchers.get(v);
     if (!s) {
-      const cm = v.system === 'icd10cm';
       const inclusion: { code: string; text: string }[] = [];
-      if (cm) {
+      if (v.system === 'icd10cm') {
         for (const d of this.parts.structure.notes.allDiags()) {
           for (const n of d.node.notes)
             if (n.kind === 'inclusionTerm') inclusion.push({ code: d.node.code, text: n.text });
         }
       }
-      s = new EncoderSearch(
-        v,
-        cm
-          ? [
-              ...this.parts.index,
-              ...tableEntries(this.parts.neoplasm, v),
-              ...tableEntries(this.parts.drug, v),
-            ]
-          : [],
-        inclusion,
-      );
+      s = new EncoderSearch(v, this.indexEntriesFor(v), inclusion);
       this.searchers.set(v, s);
     }
     return s;
@@ -361,6 +392,23 @@ export class Terminology {
         .slice(offset, offset + count)
         .map((c) => ({ system: uri, code: c.code, display: c.display, billable: c.billable })),
     };
+  }
+
+  /** Expansion of a ValueSet given by its definition (compose.include / exclude), with a text filter, paged. */
+  expandValueSet(
+    def: ValueSetDefinition,
+    opts: { filter?: string; date?: string; offset?: number; count?: number } = {},
+  ): ValueSetExpansion {
+    return expandDefinition(def, (sys, o) => this.parts.registry.pick(sys, o), opts);
+  }
+
+  /** Is the code in the ValueSet given by its definition? Never throws for a code outside it. */
+  validateInValueSet(
+    def: ValueSetDefinition,
+    req: { system: string; code: string; date?: string },
+  ): ValueSetValidation {
+    const system = this.parts.registry.systemOf(req.system);
+    return validateInDefinition(def, (sys, o) => this.parts.registry.pick(sys, o), { ...req, system });
   }
 
   /** Coding edits for one encounter: validity, 7th character, notes, MCE, POA, NCCI. */
@@ -520,8 +568,28 @@ export class Terminology {
     if (entries.length === 0) throw badRequest(`${path}: no index terms found`, 'path');
     this.parts.index = entries;
     this.searchers.clear();
+    this.indexEntryLists.clear();
     this.searchIndexFor(this.parts.registry.pick('icd10cm'));
     return { year, entries: entries.length };
+  }
+
+  /** Installs a CDC External Cause of Injuries Index XML (.xml, .xml.gz or the CDC .zip) in place of the shipped one. */
+  async installExternalCauseIndexXml(path: string): Promise<{ year: number; entries: number }> {
+    const text = await textFromRelease(path, /eindex[-_]\d{4}\.xml$/i, 'utf8');
+    const { year, entries } = parseIndexXml(text, path.split('/').pop() ?? path);
+    if (entries.length === 0) throw badRequest(`${path}: no index terms found`, 'path');
+    for (const e of entries) e.externalCause = true;
+    this.parts.externalIndex = entries;
+    this.searchers.clear();
+    this.indexEntryLists.clear();
+    this.prepareSearch();
+    return { year, entries: entries.length };
+  }
+
+  /** @internal builds the search index of each system's newest version (and the table searches) ahead of use. */
+  prepareSearch(): void {
+    for (const s of this.parts.registry.systemKeys()) this.searchIndexFor(this.parts.registry.pick(s));
+    this.tableSearchers();
   }
 
   /** Installs an official CMS NCCI PTP file (tab-separated text, or the CMS .zip holding it) in place of the shipped sample. */

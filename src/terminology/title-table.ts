@@ -44,6 +44,21 @@ export class TitleTable {
     if (this.flat.length > this.used) this.flat = this.flat.slice(0, Math.max(this.used, 1));
   }
 
+  /** The table as arrays, for the code-set cache. */
+  parts(): { words: string[]; flat: Uint16Array | Uint32Array } {
+    return { words: this.words, flat: this.flat.subarray(0, this.used) };
+  }
+
+  /** A table from the code-set cache (`flat` may be a view on the cache file). */
+  static restore(words: string[], flat: Uint16Array | Uint32Array): TitleTable {
+    const t = new TitleTable();
+    for (let i = 0; i < words.length; i++) t.ids.set(words[i], i);
+    t.words.push(...words);
+    t.flat = flat;
+    t.used = flat.length;
+    return t;
+  }
+
   get(ref: number): string {
     const start = ref >>> LENGTH_BITS;
     const end = start + (ref & MAX_WORDS);
@@ -60,9 +75,10 @@ export class CompactEntry implements CodeEntry {
     readonly code: string,
     readonly billable: boolean,
     readonly order: number,
-    private readonly table: TitleTable,
-    private readonly long: number | string,
-    private readonly short: number | string,
+    readonly table: TitleTable,
+    /** Title references in `table`, or the title itself when it did not fit. */
+    readonly long: number | string,
+    readonly short: number | string,
   ) {}
 
   get display(): string {

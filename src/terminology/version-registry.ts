@@ -29,6 +29,11 @@ export class VersionRegistry {
     this.bySystem.set(v.system, list);
   }
 
+  /** The systems loaded, in the order they were first added. */
+  systemKeys(): SystemKey[] {
+    return [...this.bySystem.keys()];
+  }
+
   all(system: SystemKey): CodeSystemVersion[] {
     return this.bySystem.get(system) ?? [];
   }

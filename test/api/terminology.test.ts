@@ -296,14 +296,14 @@ describe('access and input checks', () => {
     }
   });
 
-  test('the CapabilityStatement lists the three operations on CodeSystem and ValueSet', async () => {
+  test('the CapabilityStatement lists the four operations on CodeSystem and ValueSet', async () => {
     const r = await s.request('GET', '/metadata');
     const ops = (type: string) =>
       r.body.rest[0].resource
         .find((x: { type: string }) => x.type === type)
         ?.operation?.map((o: { name: string }) => o.name);
     assert.deepEqual(ops('CodeSystem'), ['lookup', 'validate-code']);
-    assert.deepEqual(ops('ValueSet'), ['expand']);
+    assert.deepEqual(ops('ValueSet'), ['expand', 'validate-code']);
   });
 
   test('the instance route still serves other CodeSystem ids (no capture either way)', async () => {

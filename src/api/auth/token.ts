@@ -1,10 +1,12 @@
 // Sign-in and sign-out. POST /auth/token exchanges a username, password and (when the account has
 // one) a TOTP code for a session and a signed access token; POST /auth/logout ends the session.
-// The SMART/OAuth flows come with the rest of the security issue.
+// SMART apps and backend services use the OAuth endpoints instead (api/oauth/).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest } from '../../platform/errors.js';
 import { signIn } from '../../security/identity/sign-in.js';
+import { servesTls } from '../authenticate.js';
 import type { AppContext } from '../context.js';
+import { clearSessionCookie, sessionIdFromCookie } from './session-cookie.js';
 
 export const ENROLLMENT_SCOPE = 'mfa-enrollment';
 
@@ -49,7 +51,8 @@ export function tokenRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/auth/logout', async (req, reply) => {
     req.audit = { action: 'E', interaction: 'sign-out', entities: [], patients: [] };
-    if (req.principal) await ctx.sessions.revoke(req.principal.sid);
+    if (req.principal?.sid) await ctx.sessions.revoke(req.principal.sid);
+    if (sessionIdFromCookie(req, servesTls(ctx))) clearSessionCookie(reply, servesTls(ctx));
     return reply.code(204).send();
   });
 }

@@ -20,7 +20,16 @@ const OPERATIONS: Record<string, { name: string; definition: string }[]> = {
     { name: 'lookup', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup' },
     { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code' },
   ],
-  ValueSet: [{ name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' }],
+  ValueSet: [
+    { name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand' },
+    { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code' },
+  ],
+  // Patient/$everything (api/fhir/everything.ts) and Bulk Data export (api/fhir/bulk-export.ts).
+  Patient: [
+    { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  ],
+  Group: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' }],
 };
 
 /** Parameters every type takes (the R4 search page's "all resources" parameters this server supports). */
@@ -50,6 +59,7 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
     status: 'active',
     date: new Date().toISOString().slice(0, 10),
     kind: 'instance',
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     software: { name: 'Chartroom', version },
     implementation: { description: 'Chartroom FHIR R4 record store', url: base },
     fhirVersion: '4.0.1',
@@ -59,15 +69,30 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
       {
         mode: 'server',
         security: {
+          // SMART App Launch: where apps find the OAuth endpoints (also in .well-known/smart-configuration)
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'authorize', valueUri: `${base.replace(/\/fhir\/R4$/, '')}/oauth/authorize` },
+                { url: 'token', valueUri: `${base.replace(/\/fhir\/R4$/, '')}/oauth/token` },
+              ],
+            },
+          ],
           cors: false,
           service: [
             {
               coding: [
                 { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth' },
+                {
+                  system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                  code: 'SMART-on-FHIR',
+                },
               ],
             },
           ],
-          description: 'Bearer tokens (JWT, ES256) from POST /auth/token.',
+          description:
+            'Bearer tokens (JWT, ES256) from POST /auth/token, or from SMART on FHIR (App Launch 2.0 and Backend Services: see /.well-known/smart-configuration).',
         },
         interaction: [
           { code: 'transaction' },
@@ -76,6 +101,9 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           { code: 'search-system' },
         ],
         searchParam: COMMON_PARAMS,
+        operation: [
+          { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+        ],
         resource: allResourceTypes().map((type) => ({
           type: type as 'Patient',
           versioning: 'versioned-update',

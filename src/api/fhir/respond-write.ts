@@ -25,9 +25,14 @@ export function sendWrite(
         : r.status === 201
           ? 'created'
           : 'updated';
-    return reply.send(
-      outcomeOf('information', 'informational', `${r.type}/${r.id} ${what} (version ${r.version})`),
+    const outcome = outcomeOf(
+      'information',
+      'informational',
+      `${r.type}/${r.id} ${what} (version ${r.version})`,
     );
+    // warnings of the code check (a header code on a Condition, a display that is not the title)
+    if (r.warnings?.length) outcome.issue.push(...r.warnings);
+    return reply.send(outcome);
   }
   return reply.send(r.content);
 }

@@ -24,14 +24,20 @@ export function historyParams(req: FastifyRequest): {
   cursor?: string;
 } {
   const q = (req.query ?? {}) as Record<string, string | undefined>;
-  const instant = (name: string) => {
-    const v = q[name];
-    if (v === undefined) return undefined;
-    const r = dateRange(v);
-    if (!r) throw badRequest(`${name} must be a FHIR instant, got "${v}"`, name);
-    return r.lo;
+  return {
+    count: countParam(q._count),
+    since: instantParam('_since', q._since),
+    at: instantParam('_at', q._at),
+    cursor: q._cursor,
   };
-  return { count: countParam(q._count), since: instant('_since'), at: instant('_at'), cursor: q._cursor };
+}
+
+/** A FHIR instant (or date) parameter as the start of its range; 400 when it is not one. */
+export function instantParam(name: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const r = dateRange(v);
+  if (!r) throw badRequest(`${name} must be a FHIR instant, got "${v}"`, name);
+  return r.lo;
 }
 
 /** Patients named by a resource, for the audit trail: itself, or its subject/patient reference. */

@@ -10,6 +10,7 @@ import type { Filter } from '../../store/search/parse.js';
 import type { SearchPage } from '../../store/search/run-search.js';
 import type { AppContext } from '../context.js';
 import { requestRepo } from '../request-repo.js';
+import { entityOf, searchsetBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, queryPairs } from './respond.js';
 import { assertType } from './route-params.js';
 
@@ -113,43 +114,37 @@ async function search(
     const qs = new URLSearchParams([...kept, ...extra]).toString();
     return `${base}${target.path}${qs ? `?${qs}` : ''}`;
   };
-  return reply.type(FHIR_JSON).send(searchsetBundle(base, page, url));
+  return reply.type(FHIR_JSON).send(searchBundle(base, page, url));
 }
 
-const entityOf = (content: string) =>
-  `${/"resourceType":"([A-Za-z]+)"/.exec(content)?.[1]}/${/"id":"([A-Za-z0-9\-.]+)"/.exec(content)?.[1]}`;
-
-/** The searchset Bundle as JSON text, splicing stored resources in unparsed unless they are subset. */
-function searchsetBundle(base: string, page: SearchPage, url: (extra: [string, string][]) => string): string {
-  const links = [`{"relation":"self","url":${JSON.stringify(url([]))}}`];
-  if (page.next) links.push(`{"relation":"next","url":${JSON.stringify(url([['_cursor', page.next]]))}}`);
-  if (page.previous)
-    links.push(`{"relation":"previous","url":${JSON.stringify(url([['_cursor', page.previous]]))}}`);
+/** The searchset Bundle: matches, included resources, the ignored parameters, and the page links. */
+function searchBundle(base: string, page: SearchPage, url: (extra: [string, string][]) => string): string {
   const { summary, elements } = page.parsed;
   const subset = (summary && summary !== 'false') || elements?.length;
-  const entry = (content: string, mode: 'match' | 'include') => {
-    const text = subset ? JSON.stringify(subsetResource(JSON.parse(content), summary, elements)) : content;
-    const fullUrl = `${base}/${entityOf(content)}`;
-    return `{"fullUrl":${JSON.stringify(fullUrl)},"resource":${text},"search":{"mode":"${mode}"}}`;
-  };
-  const items = [
-    ...page.entries.map((e) => entry(e.content, 'match')),
-    ...page.included.map((e) => entry(e.content, 'include')),
-  ];
-  if (page.ignored.length)
-    items.push(
-      `{"resource":${JSON.stringify({
-        resourceType: 'OperationOutcome',
-        issue: [
-          {
-            severity: 'warning',
-            code: 'not-supported',
-            diagnostics: `Ignored unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
-            expression: page.ignored,
-          },
-        ],
-      })},"search":{"mode":"outcome"}}`,
-    );
-  const total = page.total === undefined ? '' : `"total":${page.total},`;
-  return `{"resourceType":"Bundle","type":"searchset",${total}"link":[${links.join(',')}],"entry":[${items.join(',')}]}`;
+  return searchsetBundle(base, {
+    self: url([]),
+    next: page.next ? url([['_cursor', page.next]]) : undefined,
+    previous: page.previous ? url([['_cursor', page.previous]]) : undefined,
+    entries: [
+      ...page.entries.map((e) => ({ content: e.content, mode: 'match' as const })),
+      ...page.included.map((e) => ({ content: e.content, mode: 'include' as const })),
+    ],
+    total: page.total,
+    transform: subset
+      ? (content) => JSON.stringify(subsetResource(JSON.parse(content), summary, elements))
+      : undefined,
+    outcome: page.ignored.length
+      ? {
+          resourceType: 'OperationOutcome',
+          issue: [
+            {
+              severity: 'warning',
+              code: 'not-supported',
+              diagnostics: `Ignored unknown or unsupported search parameter(s): ${page.ignored.join(', ')}`,
+              expression: page.ignored,
+            },
+          ],
+        }
+      : undefined,
+  });
 }

@@ -6,6 +6,7 @@ import { processBundle } from '../../store/bundle/process-bundle.js';
 import { auditedRepo } from '../audited-writes.js';
 import type { AppContext } from '../context.js';
 import { requestRepo } from '../request-repo.js';
+import { assertEntryScopes } from '../scope-enforcement.js';
 import { historyBundle } from './bundles.js';
 import { capabilityStatement } from './metadata.js';
 import { baseUrl, FHIR_JSON } from './respond.js';
@@ -27,7 +28,9 @@ export function systemRoutes(app: FastifyInstance, ctx: AppContext, version: str
       entities: [],
       patients: [],
     };
-    assertBundleAllowed(req.body, req.principal?.roles ?? []);
+    assertBundleAllowed(req.body, req.principal?.roles ?? [], (method, url, i) =>
+      assertEntryScopes(req, method, url, i),
+    );
     const out = await processBundle(
       auditedRepo(req, ctx, type === 'batch' ? 'batch' : 'transaction', 'E'),
       req.body,
@@ -61,7 +64,11 @@ const INTERACTION_OF: Record<string, Interaction> = {
 };
 
 /** Refuses a Bundle with any entry the user's roles do not allow, naming the entry; nothing is written. */
-function assertBundleAllowed(body: unknown, roles: string[]): void {
+function assertBundleAllowed(
+  body: unknown,
+  roles: string[],
+  scopes: (method: string, url: string, index: number) => void,
+): void {
   const entries = ((body as { entry?: { request?: { method?: string; url?: string } }[] } | undefined)
     ?.entry ?? []) as {
     request?: { method?: string; url?: string };
@@ -79,5 +86,6 @@ function assertBundleAllowed(body: unknown, roles: string[]): void {
         ),
       );
     }
+    if (interaction && type) scopes(e.request?.method ?? '', e.request?.url ?? '', i);
   });
 }

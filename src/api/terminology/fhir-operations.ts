@@ -1,13 +1,27 @@
-// FHIR terminology operations at /fhir/R4: CodeSystem/$lookup, CodeSystem/$validate-code, ValueSet/$expand,
+// FHIR terminology operations at /fhir/R4: CodeSystem/$lookup, CodeSystem/$validate-code, ValueSet/$expand and
+// ValueSet/$validate-code (of a system's implicit value set, or of a ValueSet given in the body),
 // by GET (query parameters) or POST (a Parameters resource or a form). Registered as static routes, which
 // Fastify prefers over the instance route /fhir/R4/:type/:id.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../../platform/errors.js';
-import { canonicalCode, SYSTEM_NAMES, type SystemKey, systemKeyOf } from '../../terminology/index.js';
+import {
+  canonicalCode,
+  SYSTEM_NAMES,
+  type SystemKey,
+  systemKeyOf,
+  type ValueSetDefinition,
+} from '../../terminology/index.js';
 import { FHIR_JSON } from '../fhir/respond.js';
-import { expansionValueSet, lookupParameters, validateParameters } from './fhir-render.js';
+import {
+  definitionExpansion,
+  expansionValueSet,
+  lookupParameters,
+  validateParameters,
+  valueSetValidationParameters,
+} from './fhir-render.js';
 import type { TerminologyHolder } from './holder.js';
 import { type OperationInput, operationInput } from './operation-input.js';
+import { valueSetDefinition } from './value-set-input.js';
 
 const MAX_OFFSET = 1_000_000;
 
@@ -108,22 +122,59 @@ export function terminologyOperationRoutes(app: FastifyInstance, holder: Termino
   both('/fhir/R4/ValueSet/$expand', async (req, reply) => {
     req.audit = { action: 'E', interaction: 'operation-expand', entities: [], patients: [] };
     const input = operationInput(req);
-    const url = input.one('url');
-    if (url === undefined || url.trim() === '')
-      throw badRequest(
-        'url is required: a code system URI such as http://hl7.org/fhir/sid/icd-10-cm?fhir_vs=isa/E11',
-        'url',
-      );
-    const { system, parent } = parseValueSetUrl(url.trim());
     const filter = input.one('filter');
     if (filter !== undefined && filter.length > 200)
       throw badRequest('filter is longer than 200 characters', 'filter');
     const count = input.integer('count', 0, 1000) ?? 100;
     const offset = input.integer('offset', 0, MAX_OFFSET) ?? 0;
     const date = input.date('date');
+    const given = input.resource('valueSet');
+    if (given) {
+      // a ValueSet in the body: its compose.include / exclude of the systems served
+      const def = valueSetDefinition(given.value, given.where);
+      const t = await holder.get();
+      const r = t.expandValueSet(def, { filter, date, offset, count });
+      return reply
+        .type(FHIR_JSON)
+        .send(definitionExpansion(given.value as Record<string, unknown>, r, { filter, count }));
+    }
+    const url = input.one('url');
+    if (url === undefined || url.trim() === '')
+      throw badRequest(
+        'url (a code system URI such as http://hl7.org/fhir/sid/icd-10-cm?fhir_vs=isa/E11) or a valueSet resource is required',
+        'url',
+      );
+    const { system, parent } = parseValueSetUrl(url.trim());
     const version = versionFromSystemVersion(input, system);
     const t = await holder.get();
     const r = t.expand({ system, version, date, filter, parent, offset, count });
     return reply.type(FHIR_JSON).send(expansionValueSet(url.trim(), r, { filter, count }));
+  });
+
+  both('/fhir/R4/ValueSet/$validate-code', async (req, reply) => {
+    req.audit = { action: 'E', interaction: 'operation-validate-code', entities: [], patients: [] };
+    const input = operationInput(req);
+    const c = codedInput(input, ['system']);
+    const date = input.date('date');
+    const given = input.resource('valueSet');
+    let def: ValueSetDefinition;
+    if (given) def = valueSetDefinition(given.value, given.where);
+    else {
+      const url = input.one('url');
+      if (url === undefined || url.trim() === '')
+        throw badRequest(
+          'url (a code system URI, optionally ?fhir_vs=isa/<code>) or a valueSet resource is required',
+          'url',
+        );
+      const { system, parent } = parseValueSetUrl(url.trim());
+      def = {
+        url: url.trim(),
+        include: [{ system, filters: parent ? [{ property: 'concept', op: 'is-a', value: parent }] : [] }],
+        exclude: [],
+      };
+    }
+    const t = await holder.get();
+    const r = t.validateInValueSet(def, { system: c.system, code: c.code, date });
+    return reply.type(FHIR_JSON).send(valueSetValidationParameters(r, c.display));
   });
 }

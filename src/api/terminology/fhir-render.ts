@@ -7,7 +7,14 @@ import type {
   ValueSet,
   ValueSetExpansionContains,
 } from '@medplum/fhirtypes';
-import type { AppliedNote, CodeDetail, ExpandResult, ValidateResult } from '../../terminology/index.js';
+import type {
+  AppliedNote,
+  CodeDetail,
+  ExpandResult,
+  ValidateResult,
+  ValueSetExpansion,
+  ValueSetValidation,
+} from '../../terminology/index.js';
 
 type Part = ParametersParameter;
 
@@ -159,4 +166,60 @@ export function expansionValueSet(
       contains,
     },
   };
+}
+
+/** The expansion of a ValueSet given in the request: the caller's resource with its expansion added. */
+export function definitionExpansion(
+  given: Record<string, unknown>,
+  r: ValueSetExpansion,
+  params: { filter?: string; count: number },
+): ValueSet {
+  const parameter: NonNullable<ValueSet['expansion']>['parameter'] = [
+    ...r.versions.map((v) => ({ name: 'system-version', valueUri: `${v.systemUri}|${v.version}` })),
+    { name: 'offset', valueInteger: r.offset },
+    { name: 'count', valueInteger: params.count },
+  ];
+  if (params.filter) parameter.push({ name: 'filter', valueString: params.filter });
+  const versionOf = new Map(r.versions.map((v) => [v.systemUri, v.version]));
+  return {
+    ...(given as unknown as ValueSet),
+    resourceType: 'ValueSet',
+    status: (given.status as ValueSet['status']) ?? 'active',
+    expansion: {
+      identifier: `urn:uuid:${randomUUID()}`,
+      timestamp: new Date().toISOString(),
+      total: r.total,
+      offset: r.offset,
+      parameter,
+      contains: r.contains.map((c) => ({
+        system: c.system,
+        version: versionOf.get(c.system),
+        code: c.code,
+        display: c.display,
+        ...(c.billable ? {} : { abstract: true }),
+      })),
+    },
+  };
+}
+
+/** $validate-code against a ValueSet: result, message, and the code as found. */
+export function valueSetValidationParameters(r: ValueSetValidation, display?: string): Parameters {
+  let result = r.result;
+  let message = r.message;
+  if (
+    result &&
+    display !== undefined &&
+    r.display !== undefined &&
+    display.trim().toLowerCase() !== r.display.toLowerCase()
+  ) {
+    result = false;
+    message = `The display "${display}" is not the display of ${r.code}: "${r.display}".`;
+  }
+  const out: Part[] = [{ name: 'result', valueBoolean: result }];
+  if (message) out.push({ name: 'message', valueString: message });
+  if (r.display) out.push({ name: 'display', valueString: r.display });
+  out.push({ name: 'code', valueCode: r.code });
+  out.push({ name: 'system', valueUri: r.systemUri });
+  if (r.version) out.push({ name: 'version', valueString: r.version });
+  return { resourceType: 'Parameters', parameter: out };
 }

@@ -1,5 +1,6 @@
 // Holds the loaded code sets for the HTTP routes: loaded once (at start or on first use), shared by
 // concurrent callers, or switched off. Loading costs seconds and hundreds of MB, hence the choice.
+import { join, resolve } from 'node:path';
 import { FhirError, issue, notSupported } from '../../platform/errors.js';
 import { loadTerminology, type Terminology } from '../../terminology/index.js';
 
@@ -13,6 +14,17 @@ export function terminologyModeOf(value: string | undefined): TerminologyMode {
   if (v === '') return 'lazy';
   if ((TERMINOLOGY_MODES as readonly string[]).includes(v)) return v as TerminologyMode;
   throw new Error(`CHARTROOM_TERMINOLOGY must be one of ${TERMINOLOGY_MODES.join(', ')}; got "${value}"`);
+}
+
+/**
+ * CHARTROOM_TERMINOLOGY_CACHE: the folder of the code-set cache; unset means `terminology-cache` in the data
+ * folder, "off" means no cache (every start loads the source files in full).
+ */
+export function terminologyCacheDirOf(value: string | undefined, dataDir: string): string | undefined {
+  const v = (value ?? '').trim();
+  if (v === '') return join(dataDir, 'terminology-cache');
+  if (v.toLowerCase() === 'off') return undefined;
+  return resolve(v);
 }
 
 export class TerminologyHolder {

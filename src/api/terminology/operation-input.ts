@@ -24,6 +24,17 @@ const PRIMITIVE_VALUES = [
 export class OperationInput {
   private readonly values = new Map<string, string[]>();
   private readonly codings = new Map<string, Coding[]>();
+  private readonly resources = new Map<string, { value: unknown; where: string }>();
+
+  addResource(name: string, value: unknown, where: string): void {
+    if (this.resources.has(name)) throw badRequest(`${name} may be given only once`, where);
+    this.resources.set(name, { value, where });
+  }
+
+  /** A resource parameter (POST Parameters only) and where it sits in the body. */
+  resource(name: string): { value: unknown; where: string } | undefined {
+    return this.resources.get(name);
+  }
 
   add(name: string, value: string): void {
     this.values.set(name, [...(this.values.get(name) ?? []), value]);
@@ -105,7 +116,9 @@ function readParameters(body: unknown, input: OperationInput): void {
       cc.coding.forEach((c, j) => {
         input.addCoding(name, codingAt(c, `${where}.valueCodeableConcept.coding[${j}]`));
       });
-    } else if (e.resource === undefined && e.part === undefined) {
+    } else if (e.resource !== undefined) {
+      input.addResource(name, e.resource, `${where}.resource`);
+    } else if (e.part === undefined) {
       throw badRequest(`${where} (${name}) has no value`, where);
     }
   });

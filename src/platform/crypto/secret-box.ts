@@ -2,7 +2,7 @@
 // from configuration (CHARTROOM_SECRET_KEY, 32 bytes as hex or base64). Without it, a key is generated
 // once into the data folder (mode 0600) so that the embedded setup works out of the box; production
 // deployments set the variable (docs/configuration.md).
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -24,6 +24,12 @@ export class SecretBox {
       fs.writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
     }
     return new SecretBox(Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex'));
+  }
+
+  /** A keyed MAC of `text` for one purpose (CSRF tokens bound to a session), base64url. */
+  mac(purpose: string, text: string): string {
+    const subkey = createHmac('sha256', this.key).update(`chartroom-mac:${purpose}`).digest();
+    return createHmac('sha256', subkey).update(text).digest('base64url');
   }
 
   seal(plain: string): string {

@@ -1,8 +1,10 @@
 // The embedded database: PGlite (PostgreSQL compiled to WebAssembly), file-backed under the data folder.
 // One process owns the folder; a lock file says which, so a second process gets a clear error.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, Queryable, QueryResult } from './database.js';
 
 function takeLock(dir: string): () => void {
@@ -36,7 +38,7 @@ export async function openPglite(dataDir: string): Promise<Database> {
   const release = takeLock(dataDir);
   let db: PGlite;
   try {
-    db = await PGlite.create(dir);
+    db = await PGlite.create(dir, { extensions: { btree_gist } });
   } catch (err) {
     release();
     throw err;

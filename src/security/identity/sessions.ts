@@ -36,8 +36,8 @@ export class SessionService {
     return sid;
   }
 
-  /** Throws 401 unless the session is live; counts the request as activity. */
-  async check(sid: string): Promise<void> {
+  /** Throws 401 unless the session is live; counts the request as activity. Returns whose it is. */
+  async check(sid: string): Promise<{ username: string; mfa: boolean }> {
     const key = hash(sid);
     const now = Date.now();
     let c = this.cache.get(key);
@@ -65,6 +65,7 @@ export class SessionService {
       c.touchedAt = now;
       await touchSession(this.db, key);
     }
+    return { username: c.row.username, mfa: c.row.mfa };
   }
 
   async revoke(sid: string): Promise<void> {

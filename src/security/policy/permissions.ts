@@ -7,6 +7,10 @@ import { patientCompartmentParams } from '../../fhir/definitions.js';
 export type Interaction = 'read' | 'write' | 'delete';
 export type Action =
   | 'users:manage'
+  /** Registers OAuth client applications (SMART apps, backend services). */
+  | 'clients:manage'
+  /** Rotates and retires the keys that sign access tokens. */
+  | 'keys:manage'
   | 'audit:read'
   | 'history:system'
   | 'terminology:use'
@@ -14,6 +18,8 @@ export type Action =
   | 'disclosures:account'
   | 'patients:assign'
   | 'break-glass'
+  /** Bulk Data export ($export) of every record the role may read; only roles that also see SSNs. */
+  | 'export:bulk'
   /** Sees Social Security numbers unmasked (minimum necessary: others see the last four digits). */
   | 'phi:ssn';
 type Group =
@@ -91,10 +97,10 @@ const TABLE: [role: string, grants: string, actions: Action[]][] = [
   ['cdi-specialist',         'r    r    r    r    rw   r    -    r',   ['terminology:use', 'break-glass']],
   ['provider',               'rw   rw   rw   r    rw   r    -    r',   ['terminology:use', 'break-glass']],
   ['release-of-information', 'r    r    r    r    rw   r    rw   r',   ['disclosures:record', 'disclosures:account', 'break-glass', 'phi:ssn']],
-  ['him-director',           'rwd  rwd  rwd  rwd  rwd  rw   r    rw',  ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account', 'break-glass', 'patients:assign', 'phi:ssn']],
+  ['him-director',           'rwd  rwd  rwd  rwd  rwd  rw   r    rw',  ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account', 'break-glass', 'patients:assign', 'phi:ssn', 'export:bulk']],
   ['privacy-officer',        'r    r    r    r    r    r    rw   r',   ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn']],
-  ['system-integration',     'rwd  rwd  rwd  rwd  rwd  rwd  r    rwd', ['terminology:use', 'history:system', 'phi:ssn']],
-  ['administrator',          'rwd  rwd  rwd  rwd  rwd  rwd  rw   rwd', ['users:manage', 'audit:read', 'history:system', 'terminology:use', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn']],
+  ['system-integration',     'rwd  rwd  rwd  rwd  rwd  rwd  r    rwd', ['terminology:use', 'history:system', 'phi:ssn', 'export:bulk']],
+  ['administrator',          'rwd  rwd  rwd  rwd  rwd  rwd  rw   rwd', ['users:manage', 'clients:manage', 'keys:manage', 'audit:read', 'history:system', 'terminology:use', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn', 'export:bulk']],
 ];
 
 export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = Object.fromEntries(

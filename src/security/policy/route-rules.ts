@@ -7,8 +7,11 @@ export type AccessRule =
   /** Any signed-in user, including one whose token only allows setting up the second factor. */
   | { kind: 'signed-in' }
   | { kind: 'action'; action: Action }
-  /** A FHIR interaction on the resource type named by the route's :type (or `param`) parameter. */
-  | { kind: 'fhir-type'; interaction: Interaction; param?: string }
+  /**
+   * A FHIR interaction on the resource type named by the route's :type parameter (or by the `param`
+   * parameter, or fixed as `type`).
+   */
+  | { kind: 'fhir-type'; interaction: Interaction; param?: string; type?: string }
   /** System-level search: read on every type `_type` names (the route keeps to readable types). */
   | { kind: 'fhir-system-search' }
   /** A Bundle: each entry is checked on its own (api/fhir/system-level.ts). */
@@ -25,6 +28,20 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /healthz': { kind: 'open' },
   'POST /auth/token': { kind: 'open' },
   'GET /fhir/R4/metadata': { kind: 'open' },
+  'POST /auth/session': { kind: 'open' },
+  'GET /.well-known/smart-configuration': { kind: 'open' },
+  'GET /fhir/R4/.well-known/smart-configuration': { kind: 'open' },
+  'GET /.well-known/jwks.json': { kind: 'open' },
+  'GET /oauth/authorize': { kind: 'open' },
+  'POST /oauth/authorize': { kind: 'open' },
+  'POST /oauth/token': { kind: 'open' },
+  'GET /auth/session': { kind: 'signed-in' },
+  'DELETE /auth/session': { kind: 'signed-in' },
+  'GET /admin/clients': A('clients:manage'),
+  'POST /admin/clients': A('clients:manage'),
+  'GET /admin/signing-keys': A('keys:manage'),
+  'POST /admin/signing-keys': A('keys:manage'),
+  'DELETE /admin/signing-keys/:kid': A('keys:manage'),
   'POST /auth/logout': { kind: 'signed-in' },
   'POST /auth/mfa/enroll': { kind: 'signed-in' },
   'POST /auth/mfa/activate': { kind: 'signed-in' },
@@ -61,6 +78,18 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'POST /fhir/R4/CodeSystem/$validate-code': A('terminology:use'),
   'GET /fhir/R4/ValueSet/$expand': A('terminology:use'),
   'POST /fhir/R4/ValueSet/$expand': A('terminology:use'),
+  // Patient/$everything: reading the Patient; the answer holds only the types the role may read.
+  'GET /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  'POST /fhir/R4/Patient/:id/$everything': { kind: 'fhir-type', interaction: 'read', type: 'Patient' },
+  // Bulk Data export: kick-off, status (owner or administrator only, checked by the route), files.
+  'GET /fhir/R4/$export': A('export:bulk'),
+  'GET /fhir/R4/Patient/$export': A('export:bulk'),
+  'GET /fhir/R4/Group/:id/$export': A('export:bulk'),
+  'GET /fhir/R4/$export-status/:id': A('export:bulk'),
+  'DELETE /fhir/R4/$export-status/:id': A('export:bulk'),
+  'GET /fhir/R4/$export-file/:id/:file': A('export:bulk'),
+  'GET /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
+  'POST /fhir/R4/ValueSet/$validate-code': A('terminology:use'),
 };
 
 /** Prefix rules for route families (the encoder's JSON API). */

@@ -27,6 +27,8 @@ interface Planned {
   /** Result of a conditional create that matched. */
   matched?: { id: string; version: number; lastUpdated: string };
   patch?: unknown;
+  /** Warnings of the code check, returned in the entry's response.outcome. */
+  warnings?: OperationOutcomeIssue[];
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
@@ -85,6 +87,7 @@ async function processEntries(
   const planned: Planned[] = [];
   const fullUrls = new Map<string, string>();
   const issues: OperationOutcomeIssue[] = [];
+  let codeIssueCount = 0;
   const at = (i: number, rest = '') => `Bundle.entry[${i + offset}]${rest}`;
 
   // Pass 1: work out what each entry does and which id it ends up with.
@@ -182,23 +185,32 @@ async function processEntries(
     }
     if (conditionals.length) visitReferences(resource, (ref) => conditionalCache.get(ref));
     resource.id = p.id;
+    const inEntry = (list: OperationOutcomeIssue[]): OperationOutcomeIssue[] =>
+      list.map((iss) => ({
+        ...iss,
+        expression: (iss.expression ?? [resource.resourceType]).map((x) =>
+          at(p.index, `.resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`),
+        ),
+      }));
     try {
       validateResource(resource);
+      const codeIssues = inEntry(await tx.checkCodes(resource));
+      const codeErrors = codeIssues.filter((i) => i.severity === 'error');
+      if (codeErrors.length) {
+        issues.push(...codeErrors);
+        codeIssueCount += codeErrors.length;
+      }
+      const warnings = codeIssues.filter((i) => i.severity !== 'error');
+      if (warnings.length) p.warnings = warnings;
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
-      for (const iss of err.outcome.issue) {
-        issues.push({
-          ...iss,
-          expression: (iss.expression ?? [resource.resourceType]).map((x) =>
-            at(p.index, `.resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`),
-          ),
-        });
-      }
+      issues.push(...inEntry(err.outcome.issue));
     }
     const ifMatch = parseIfMatch(e.request?.ifMatch);
     p.op = { op: 'update', resource: resource as Resource & { id: string }, ifMatch };
   }
-  if (issues.length) throw new FhirError(400, issues);
+  // only codes unknown to the code sets: the bundle is well formed but not acceptable (422); else 400
+  if (issues.length) throw new FhirError(codeIssueCount === issues.length ? 422 : 400, issues);
   for (const p of planned)
     if (p.method === 'DELETE' && p.id)
       p.op = {
@@ -245,6 +257,8 @@ async function processEntries(
       entry = responseEntry(byIndex.get(p.index) as WriteResult);
     }
     if (p.method === 'POST' || p.method === 'PUT') entry.fullUrl = entries[p.index].fullUrl;
+    if (p.warnings && entry.response)
+      entry.response.outcome = { resourceType: 'OperationOutcome', issue: p.warnings };
     out.push(entry);
   }
   return out;

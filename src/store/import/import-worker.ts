@@ -7,8 +7,9 @@ import { ParamRegistry } from '../param-registry.js';
 import { Repository } from '../repository.js';
 import type { ImportFile } from './read-files.js';
 import { importFile } from './run-import.js';
+import type { ThreadSetup } from './thread-runner.js';
 
-const { databaseUrl } = workerData as { databaseUrl: string };
+const { databaseUrl, setup } = workerData as { databaseUrl: string; setup?: ThreadSetup };
 const port = parentPort;
 if (!port) throw new Error('import-worker must run as a worker thread');
 
@@ -16,6 +17,10 @@ try {
   const db = await openDatabase({ databaseUrl, dataDir: '', poolSize: 3 });
   loadDefinitions();
   const repo = new Repository(db, await ParamRegistry.load(db), db);
+  if (setup) {
+    const m = (await import(setup.module)) as { setupRepository: (repo: Repository, data: unknown) => void };
+    m.setupRepository(repo, setup.data);
+  }
   port.on('message', async (m: { seq: number; file: ImportFile; lastRound: boolean }) => {
     try {
       const outcome = await importFile(repo, db, m.file, { lastRound: m.lastRound });

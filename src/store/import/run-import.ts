@@ -9,6 +9,7 @@ import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
 import { isImported, markImported } from './journal.js';
 import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
+import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
 
 export interface FileReport {
@@ -40,6 +41,11 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   onFile?: (r: FileReport) => void;
   signal?: AbortSignal;
+  /**
+   * Import threads set up their repository with `setupRepository(repo, data)` of this module (the code check
+   * of the terminology area, which the store does not import).
+   */
+  threadSetup?: ThreadSetup;
 }
 
 export interface ImportReport extends ImportProgress {
@@ -185,7 +191,7 @@ export async function runImport(
   const lanes = Math.max(1, opts.workers ?? 1);
   const runner =
     threads > 1 && opts.databaseUrl
-      ? await ThreadRunner.start(threads, opts.databaseUrl)
+      ? await ThreadRunner.start(threads, opts.databaseUrl, opts.threadSetup)
       : {
           run: (f: ImportFile, lastRound: boolean) => importFile(repo, db, f, { ...opts, lastRound }),
           close: async () => undefined,

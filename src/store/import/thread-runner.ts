@@ -8,6 +8,12 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** A module (URL) whose `setupRepository(repo, data)` each import thread calls on its repository. */
+export interface ThreadSetup {
+  module: string;
+  data: unknown;
+}
+
 export class ThreadRunner {
   private next = 0;
   private seq = 0;
@@ -29,10 +35,11 @@ export class ThreadRunner {
     }
   }
 
-  static async start(threads: number, databaseUrl: string): Promise<ThreadRunner> {
+  static async start(threads: number, databaseUrl: string, setup?: ThreadSetup): Promise<ThreadRunner> {
     const workers = Array.from(
       { length: threads },
-      () => new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { databaseUrl } }),
+      () =>
+        new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { databaseUrl, setup } }),
     );
     await Promise.all(
       workers.map(

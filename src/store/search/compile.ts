@@ -9,6 +9,7 @@ import {
   type ConditionContext,
   type ExpandedValueSet,
   filterSql,
+  mergeDateBounds,
   SqlParts,
   visibilitySql,
 } from './conditions.js';
@@ -117,7 +118,9 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     s.types.length === 1 ? `r.type = ${sql.add(s.types[0])}` : `r.type = ANY(${sql.add(s.types, 'text[]')})`,
     'NOT r.deleted',
   ];
-  for (const f of s.filters) where.push(filterSql(ctx, f, 'r', s.types));
+  const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
+  where.push(...merged);
+  for (const f of rest) where.push(filterSql(ctx, f, 'r', s.types));
   const vis = visibilitySql(ctx, 'r');
   if (vis) where.push(vis);
   const whereSql = where.join(' AND ');
@@ -139,11 +142,14 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     ),
     `q.rid ${backwards ? 'DESC' : 'ASC'}`,
   ].join(', ');
-  const page = `SELECT q.rid::text AS rid, v.content, q.patients${sorts.map((_, i) => `, q.s${i}::text AS s${i}`).join('')}
-    FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${whereSql}) q
-    JOIN resource_version v ON v.rid = q.rid AND v.version = q.version
-    ${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
-    ORDER BY ${order} LIMIT ${sql.add(s.count + 1)}`;
+  // The page's keys are chosen (filtered, ordered, limited) before the content is joined, so only the
+  // page's rows are read from resource_version, however many rows match.
+  const page = `SELECT p.rid::text AS rid, v.content, p.patients${sorts.map((_, i) => `, p.s${i}::text AS s${i}`).join('')}
+    FROM (SELECT q.* FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${whereSql}) q
+      ${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
+      ORDER BY ${order} LIMIT ${sql.add(s.count + 1)}) p
+    JOIN resource_version v ON v.rid = p.rid AND v.version = p.version
+    ORDER BY ${order.replace(/\bq\./g, 'p.')}`;
   return {
     sql: page,
     values: sql.values,

@@ -1,6 +1,8 @@
 // SQL conditions for parsed search filters over the resource table (alias given) and the index tables.
 // Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
 // matches when any one of its values matches (AND between repeated parameters is the caller's).
+import { typeSchema } from '../../fhir/definitions.js';
+import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
 import { badRequest } from '../../platform/errors.js';
@@ -418,3 +420,106 @@ function uriPrefixes(s: string): string[] {
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, '\\$&');
 const regexEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+type ParamFilter = Extract<Filter, { kind: 'param' }>;
+
+/**
+ * AND-ed single-value date filters on the same single-valued element (`date=ge2019-01-01&date=lt2019-02-01`
+ * on Encounter.period) must hold on the one index row the resource has: they become one EXISTS whose
+ * row also overlaps the bounds' common range, which the GiST index `sp_date_range` finds directly.
+ * Returns the SQL of each merged group and the filters left as they were.
+ */
+export function mergeDateBounds(
+  ctx: ConditionContext,
+  filters: Filter[],
+  r: string,
+  types: string[],
+): { merged: string[]; rest: Filter[] } {
+  const groups = new Map<string, ParamFilter[]>();
+  for (const f of filters)
+    if (f.kind === 'param' && f.param.type === 'date' && !f.modifier && f.values.length === 1)
+      groups.set(f.param.code, [...(groups.get(f.param.code) ?? []), f]);
+  const merged: string[] = [];
+  const mergedSet = new Set<Filter>();
+  for (const group of groups.values()) {
+    if (group.length < 2 || !types.every((t) => singleValued(t, group[0].param.code))) continue;
+    const { sql } = ctx;
+    const x = sql.alias();
+    let lower = '-infinity';
+    let upper = 'infinity';
+    const conds = group.map((f) => {
+      const [prefix, d] = prefixOf(f.values[0]);
+      const range = dateRange(d);
+      if (!range) throw badRequest(`Invalid date "${d}" for ${f.param.code}`, f.param.code);
+      const [L, H] = widen(prefix, range, 'date');
+      const [lo, hi] = boundsOf(prefix, L, H);
+      if (lo !== '-infinity' && (lower === '-infinity' || lo > lower)) lower = lo;
+      if (hi !== 'infinity' && (upper === 'infinity' || hi < upper)) upper = hi;
+      return rangeCondition(
+        prefix,
+        () => sql.add(L, 'timestamptz'),
+        () => sql.add(H, 'timestamptz'),
+        { lo: `${x}.lo`, hi: `${x}.hi` },
+      );
+    });
+    // The overlap is implied by the conditions when the bounds leave a range; it lets the index find rows.
+    if (lower === '-infinity' || upper === 'infinity' || lower <= upper)
+      conds.unshift(
+        `tstzrange(${x}.lo, greatest(${x}.lo, ${x}.hi), '[]') && tstzrange(${sql.add(lower, 'timestamptz')}, ${sql.add(upper, 'timestamptz')}, '[]')`,
+      );
+    merged.push(
+      `EXISTS (SELECT 1 FROM sp_date ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, group[0].param)} AND ${conds.join(' AND ')})`,
+    );
+    for (const f of group) mergedSet.add(f);
+  }
+  return { merged, rest: filters.filter((f) => !mergedSet.has(f)) };
+}
+
+/** The part of the time line a value with this prefix must reach into. */
+function boundsOf(prefix: string, L: string, H: string): [string, string] {
+  switch (prefix) {
+    case 'ge':
+      return [L, 'infinity'];
+    case 'gt':
+    case 'sa':
+      return [H, 'infinity'];
+    case 'le':
+      return ['-infinity', H];
+    case 'lt':
+    case 'eb':
+      return ['-infinity', L];
+    case 'ne':
+      return ['-infinity', 'infinity'];
+    default:
+      return [L, H];
+  }
+}
+
+const singleCache = new Map<string, boolean>();
+
+/** True when a resource of `type` has at most one value for the parameter (a single, non-repeating element). */
+export function singleValued(type: string, code: string): boolean {
+  const key = `${type}.${code}`;
+  const cached = singleCache.get(key);
+  if (cached !== undefined) return cached;
+  const p = findParam(type, code);
+  const names = new Set<string>();
+  let ok = p !== undefined;
+  for (const part of splitUnion(p?.definition.expression ?? '')) {
+    const m = /^\(?([A-Z][A-Za-z]+)\.([a-z][A-Za-z]*)(?: as [A-Za-z]+)?\)?$/.exec(part.trim());
+    if (m && m[1] !== type) continue;
+    if (!m) {
+      if (part.trim().startsWith(type) || part.trim().startsWith(`(${type}`)) ok = false;
+      continue;
+    }
+    names.add(m[2]);
+  }
+  if (names.size !== 1) ok = false;
+  else {
+    const [name] = names;
+    const elements = typeSchema(type)?.elements ?? {};
+    ok = ok && (elements[name] ?? elements[`${name}[x]`])?.max === 1;
+  }
+  singleCache.set(key, ok);
+  return ok;
+}

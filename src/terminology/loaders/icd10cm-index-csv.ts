@@ -11,6 +11,8 @@ export interface IndexEntry {
   code?: string;
   see?: string;
   seeAlso?: string;
+  /** From the External Cause of Injuries Index rather than the Alphabetic Index of diseases and injuries. */
+  externalCause?: boolean;
 }
 
 /** Shared by the many entries without nonessential modifiers (most of the 81k have none). */

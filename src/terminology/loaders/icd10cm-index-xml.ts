@@ -2,7 +2,7 @@
 
 import { canonicalCode } from '../systems.js';
 import type { IndexEntry } from './icd10cm-index-csv.js';
-import { ownString } from './read-data-file.js';
+import { ownString, readDataText } from './read-data-file.js';
 
 interface TermFrame {
   entry: IndexEntry;
@@ -81,4 +81,11 @@ export function parseIndexXml(xml: string, file: string): { year: number; entrie
     else if (tag === 'mainTerm' || tag === 'term') terms.pop();
   }
   return { year, entries: entries.filter((e) => e.path.length > 0) };
+}
+
+/** The External Cause of Injuries Index (same XML format): its entries marked as such. */
+export async function loadExternalCauseIndexXml(path: string): Promise<IndexEntry[]> {
+  const { entries } = parseIndexXml(await readDataText(path), path.split('/').pop() ?? path);
+  for (const e of entries) e.externalCause = true;
+  return entries;
 }

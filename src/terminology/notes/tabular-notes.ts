@@ -6,6 +6,14 @@ export interface Dated<T> {
   year: number;
 }
 
+export interface PlainTabularNotes {
+  diags: [string, TabularDiag][];
+  sections: [string, TabularGroup][];
+  chapters: [string, TabularGroup][];
+  chapterYears: [string, number][];
+  sources: { year: number; file: string; chapters: string[] }[];
+}
+
 /**
  * Nodes are held once, in one Map per level; their year is the year of the file that supplied their chapter
  * (a newer file replaces whole chapters), so no wrapper object is kept per code.
@@ -37,6 +45,32 @@ export class TabularNotes {
       this.chapterYears.set(id, list.year);
     }
     this.sources.push({ year: list.year, file: list.file, chapters: [...chapters] });
+  }
+
+  /** Everything held, as plain data, for the code-set cache. */
+  toPlain(): PlainTabularNotes {
+    return {
+      diags: [...this.diags],
+      sections: [...this.sections],
+      chapters: [...this.chapters],
+      chapterYears: [...this.chapterYears],
+      sources: this.sources,
+    };
+  }
+
+  static fromPlain(p: PlainTabularNotes): TabularNotes {
+    const t = new TabularNotes([]);
+    // most nodes have no notes: one shared empty list, as the XML loader gives them
+    const none: TabularDiag['notes'] = [];
+    for (const [code, d] of p.diags) {
+      if (d.notes.length === 0) d.notes = none;
+      t.diags.set(code, d);
+    }
+    for (const [id, s] of p.sections) t.sections.set(id, s);
+    for (const [id, c] of p.chapters) t.chapters.set(id, c);
+    for (const [id, y] of p.chapterYears) t.chapterYears.set(id, y);
+    t.sources.push(...p.sources);
+    return t;
   }
 
   private dated<T extends { chapter: string }>(node: T | undefined): Dated<T> | undefined {

@@ -3,7 +3,7 @@ import type { CodeEntry, CodeSystemVersion } from '../code-system.js';
 import type { IndexEntry } from '../loaders/icd10cm-index-csv.js';
 import type { SystemKey } from '../systems.js';
 import { expandAbbreviation, type Slot } from './abbreviations.js';
-import { TextIndex, WEAK } from './text-index.js';
+import { type SealedTextIndex, TextIndex, WEAK } from './text-index.js';
 import { isStopword, stem, tokenize, words } from './tokenize.js';
 import { TopK } from './top-k.js';
 
@@ -22,6 +22,8 @@ export interface SearchHit {
   indexPath?: string[];
   /** The code as the index prints it; a trailing "-" means the index sends the coder to the tabular for more characters. */
   indexCode?: string;
+  /** "external-cause" when the path is one of the External Cause of Injuries Index. */
+  index?: 'external-cause';
 }
 
 export interface CrossReference {
@@ -122,16 +124,30 @@ function pathLength(path: string[]): number {
   return new Set(tokenize([main, ...path.slice(1)].join(' '))).size;
 }
 
+/** An encoder search index as arrays, for the code-set cache. */
+export interface EncoderSearchArrays {
+  index: SealedTextIndex;
+  kinds: Uint8Array;
+  codes: string[];
+  /** Per document: the position of its index entry in the entries the index was built from, or -1. */
+  entryRefs: Int32Array;
+  /** Per document without an index entry: its text ("" for a title, read from the code-set entry). */
+  texts: string[];
+  /** Per document: the position of its code-set entry in `version.entries`, or -1. */
+  codeRefs: Int32Array;
+  mainTerms: string[];
+}
+
 export class EncoderSearch {
-  private readonly index = new TextIndex();
+  private index = new TextIndex();
   private kinds: number[] | Uint8Array = []; // a Uint8Array once built
-  private readonly codes: string[] = []; // the code a document leads to ("S72.0-" for an incomplete index code)
+  private codes: string[] = []; // the code a document leads to ("S72.0-" for an incomplete index code)
   /** What a document says: its title or inclusion term, or the index entry (whose path is walked when shown). */
-  private readonly texts: (string | string[] | IndexEntry)[] = [];
+  private texts: (string | string[] | IndexEntry)[] = [];
   /** The code-set entry each document leads to (undefined for cross-references), resolved once at build time. */
-  private readonly docEntries: (CodeEntry | undefined)[] = [];
+  private docEntries: (CodeEntry | undefined)[] = [];
   /** First word of an index document's main term ("" for other documents). */
-  private readonly mainTerms: string[] = [];
+  private mainTerms: string[] = [];
   /** The best "see" cross-reference of the last word search (single-threaded: read right after it). */
   private bestSee: { entry: IndexEntry; score: number } | undefined;
 
@@ -139,7 +155,12 @@ export class EncoderSearch {
     readonly version: CodeSystemVersion,
     indexEntries: IndexEntry[] = [],
     inclusionTerms: InclusionTerm[] = [],
+    restored?: EncoderSearchArrays,
   ) {
+    if (restored) {
+      this.restore(restored, indexEntries);
+      return;
+    }
     for (const e of indexEntries) {
       if (e.code) {
         const bare = e.code.endsWith('-') ? e.code.slice(0, -1) : e.code;
@@ -165,6 +186,57 @@ export class EncoderSearch {
     }
     this.index.seal();
     this.kinds = Uint8Array.from(this.kinds);
+  }
+
+  /** The index as arrays (`indexEntries` as given to the constructor), for the code-set cache. */
+  arrays(indexEntries: IndexEntry[]): EncoderSearchArrays {
+    const entryPos = new Map<IndexEntry, number>();
+    indexEntries.forEach((e, i) => {
+      entryPos.set(e, i);
+    });
+    const codePos = new Map<CodeEntry, number>();
+    this.version.entries.forEach((e, i) => {
+      codePos.set(e, i);
+    });
+    const n = this.codes.length;
+    const entryRefs = new Int32Array(n);
+    const codeRefs = new Int32Array(n);
+    const texts: string[] = new Array(n);
+    for (let d = 0; d < n; d++) {
+      const t = this.texts[d];
+      const entry = typeof t === 'object' && !Array.isArray(t) ? t : undefined;
+      entryRefs[d] = entry ? (entryPos.get(entry) ?? -1) : -1;
+      if (entry && entryRefs[d] < 0) throw new Error('search document of an index entry not in the list');
+      texts[d] = entry ? '' : Array.isArray(t) ? t.join(' ') : (t as string);
+      const e = this.docEntries[d];
+      codeRefs[d] = e ? (codePos.get(e) ?? -1) : -1;
+    }
+    return {
+      index: this.index.sealedParts(),
+      kinds: this.kinds as Uint8Array,
+      codes: this.codes,
+      entryRefs,
+      texts,
+      codeRefs,
+      mainTerms: this.mainTerms,
+    };
+  }
+
+  private restore(a: EncoderSearchArrays, indexEntries: IndexEntry[]): void {
+    this.index = TextIndex.restore(a.index);
+    this.kinds = a.kinds;
+    this.codes = a.codes;
+    this.mainTerms = a.mainTerms;
+    const n = a.codes.length;
+    this.texts = new Array(n);
+    this.docEntries = new Array(n);
+    const entries = this.version.entries;
+    for (let d = 0; d < n; d++) {
+      const r = a.entryRefs[d];
+      this.texts[d] = r >= 0 ? indexEntries[r] : a.texts[d];
+      const c = a.codeRefs[d];
+      this.docEntries[d] = c >= 0 ? entries[c] : undefined;
+    }
   }
 
   private entryOf(doc: number): IndexEntry | undefined {
@@ -268,7 +340,10 @@ export class EncoderSearch {
       limit,
       options,
     );
-    const followed = follow.hits.map((h) => ({
+    // a reference leads within its own index (the Alphabetic Index or the External Cause Index)
+    const sameIndex = (h: SearchHit) =>
+      !h.indexPath || (h.index === 'external-cause') === !!see.entry.externalCause;
+    const followed = follow.hits.filter(sameIndex).map((h) => ({
       ...h,
       indexPath: [...see.entry.path, `see ${target}`, ...(h.indexPath ?? [])],
     }));
@@ -420,7 +495,7 @@ export class EncoderSearch {
       .sort((a, b) => b.score - a.score);
     this.bestSee = walked;
     const byCode = new Map<string, SearchHit>();
-    const indexHits: { code: string; path: string[]; score: number }[] = [];
+    const indexHits: { code: string; path: string[]; score: number; externalCause?: boolean }[] = [];
     for (const s of scored) {
       const kind = this.kinds[s.doc];
       const entry = this.entryOf(s.doc);
@@ -436,7 +511,12 @@ export class EncoderSearch {
       const printed = this.codes[s.doc];
       const code = printed.endsWith('-') ? printed.slice(0, -1) : printed;
       if (kind === KIND_INDEX && entry && indexHits.length < 30)
-        indexHits.push({ code: printed, path: entry.path, score: s.score });
+        indexHits.push({
+          code: printed,
+          path: entry.path,
+          score: s.score,
+          externalCause: entry.externalCause,
+        });
       if (byCode.has(code)) continue;
       const ce = this.version.get(code);
       if (!ce) continue;
@@ -454,16 +534,23 @@ export class EncoderSearch {
       if (kind === KIND_INDEX && entry) {
         hit.indexPath = entry.path;
         hit.indexCode = printed;
+        if (entry.externalCause) hit.index = 'external-cause';
       }
       byCode.set(code, hit);
     }
-    // A title hit under an incomplete index code ("S72.0-") inherits that path: the index led the coder there.
+    // A title hit under an incomplete index code ("S72.0-", or an external-cause header such as "W10.9") inherits
+    // that path: the index led the coder there.
     for (const hit of byCode.values()) {
       if (hit.indexPath) continue;
-      const via = indexHits.find((h) => h.code.endsWith('-') && hit.code.startsWith(h.code.slice(0, -1)));
+      const via = indexHits.find((h) => {
+        if (h.code.endsWith('-')) return hit.code.startsWith(h.code.slice(0, -1));
+        // the External Cause Index prints "W10.9" for W10.9XXA: a header code is as incomplete as "W10.9-"
+        return h.externalCause === true && hit.code.startsWith(h.code) && !this.version.get(h.code)?.billable;
+      });
       if (via) {
         hit.indexPath = via.path;
         hit.indexCode = via.code;
+        if (via.externalCause) hit.index = 'external-cause';
         hit.score += 0.5 * (via.score / (indexHits[0]?.score || 1));
       }
     }

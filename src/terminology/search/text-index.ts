@@ -21,6 +21,14 @@ export interface MatchResult {
   strong: Uint8Array;
 }
 
+export interface SealedTextIndex {
+  vocabulary: string[];
+  starts: Uint32Array;
+  flat: Int32Array;
+  idfs: Float64Array;
+  docLengths: Uint16Array;
+}
+
 export class TextIndex {
   private readonly postingsBuild = new Map<string, number[]>();
   private docLengthsBuild: number[] = [];
@@ -31,10 +39,10 @@ export class TextIndex {
    */
   private termIds = new Map<string, number>();
   private vocabulary: string[] = [];
-  private starts = new Uint32Array(1);
-  private flat = new Int32Array(0);
-  private idfs = new Float64Array(0);
-  private docLengths = new Uint16Array(0);
+  private starts: Uint32Array = new Uint32Array(1);
+  private flat: Int32Array = new Int32Array(0);
+  private idfs: Float64Array = new Float64Array(0);
+  private docLengths: Uint16Array = new Uint16Array(0);
   private scratchBest = new Float32Array(0);
   private scratchWeight = new Float32Array(0);
   private scratchMatched = new Uint8Array(0);
@@ -90,6 +98,10 @@ export class TextIndex {
     for (let id = 0; id < terms; id++)
       this.flat.set(this.postingsBuild.get(this.vocabulary[id]) as number[], this.starts[id]);
     this.postingsBuild.clear();
+    this.allocateScratch(n);
+  }
+
+  private allocateScratch(n: number): void {
     this.scratchBest = new Float32Array(n);
     this.scratchWeight = new Float32Array(n);
     this.scratchMatched = new Uint8Array(n);
@@ -103,6 +115,30 @@ export class TextIndex {
       matched: new Uint8Array(n),
       strong: new Uint8Array(n),
     };
+  }
+
+  /** The sealed index as arrays, for the code-set cache. */
+  sealedParts(): SealedTextIndex {
+    return {
+      vocabulary: this.vocabulary,
+      starts: this.starts,
+      flat: this.flat,
+      idfs: this.idfs,
+      docLengths: this.docLengths,
+    };
+  }
+
+  /** A sealed index from the code-set cache (the arrays may be views on the cache file). */
+  static restore(parts: SealedTextIndex): TextIndex {
+    const t = new TextIndex();
+    t.vocabulary = parts.vocabulary;
+    for (let i = 0; i < parts.vocabulary.length; i++) t.termIds.set(parts.vocabulary[i], i);
+    t.starts = parts.starts;
+    t.flat = parts.flat;
+    t.idfs = parts.idfs;
+    t.docLengths = parts.docLengths;
+    t.allocateScratch(parts.docLengths.length);
+    return t;
   }
 
   get size(): number {

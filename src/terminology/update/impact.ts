@@ -39,7 +39,7 @@ export class ReplacementIndex {
   private readonly byPrevious = new Map<string, ConversionRow[]>();
   private readonly byCurrent = new Map<string, ConversionRow>();
 
-  constructor(rows: ConversionRow[]) {
+  constructor(readonly rows: ConversionRow[]) {
     for (const r of rows) {
       this.byCurrent.set(r.current, r);
       for (const p of r.previous) this.byPrevious.set(p, [...(this.byPrevious.get(p) ?? []), r]);
