@@ -79,9 +79,9 @@ async function readCache(file: string, key: string): Promise<Terminology | undef
   return t;
 }
 
-function writeCache(dir: string, file: string, key: string, t: Terminology): void {
+async function writeCache(dir: string, file: string, key: string, t: Terminology): Promise<void> {
   const w = new SnapshotWriter();
-  const parts = writeTerminology(w, t);
+  const parts = await writeTerminology(w, t);
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, w.encode(CACHE_FORMAT, { key, written: new Date().toISOString(), parts }));
@@ -92,15 +92,15 @@ function writeCache(dir: string, file: string, key: string, t: Terminology): voi
 }
 
 /** Writes the cache of already loaded code sets (after an install), under the key their sources give. */
-export function saveCache(
+export async function saveCache(
   t: Terminology,
   cacheDir: string,
   dataDir = defaultDataDir(),
   extraFiles: string[] = [],
-): string {
+): Promise<string> {
   const key = cacheKey(dataDir, extraFiles);
   const file = join(cacheDir, `${PREFIX}${key.slice(0, 16)}.bin`);
-  writeCache(cacheDir, file, key, t);
+  await writeCache(cacheDir, file, key, t);
   return file;
 }
 
@@ -139,7 +139,7 @@ export async function loadTerminologyCached(
   const terminology = await full();
   let cache: CacheOutcome['cache'] = 'written';
   try {
-    writeCache(options.cacheDir, file, key, terminology);
+    await writeCache(options.cacheDir, file, key, terminology);
   } catch (err) {
     cache = 'failed';
     process.stderr.write(`terminology: the code-set cache could not be written: ${(err as Error).message}\n`);

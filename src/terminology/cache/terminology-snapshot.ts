@@ -146,6 +146,9 @@ function readSystem(r: SnapshotReader, sys: SystemKey, meta: SystemMeta): CodeSy
   });
 }
 
+/** Gives the event loop a turn between parts: a server reading or writing the cache keeps answering other requests. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 interface PlainMce {
   version: string;
   source: string;
@@ -217,12 +220,14 @@ interface PartsMeta {
   loadTimings: { step: string; ms: number }[];
 }
 
-export function writeTerminology(w: SnapshotWriter, t: Terminology): PartsMeta {
+/** Writes the parts in turns (the event loop runs between them: a server writing its cache keeps answering). */
+export async function writeTerminology(w: SnapshotWriter, t: Terminology): Promise<PartsMeta> {
   const { parts, searchers } = t.cacheParts();
   const systems: PartsMeta['systems'] = {};
   for (const sys of parts.registry.systemKeys()) {
     const versions = parts.registry.all(sys);
     if (versions.length) systems[sys] = writeSystem(w, sys, versions);
+    await turn();
   }
   w.json('addenda', [...parts.addenda]);
   w.json(
@@ -234,8 +239,10 @@ export function writeTerminology(w: SnapshotWriter, t: Terminology): PartsMeta {
     chapters: parts.structure.chapters,
     blocks: parts.structure.blocks,
   });
+  await turn();
   writeIndexEntries(w, 'index', parts.index);
   writeIndexEntries(w, 'externalIndex', parts.externalIndex);
+  await turn();
   w.json('neoplasm', parts.neoplasm);
   w.json('drug', parts.drug);
   w.json('replacements', parts.replacements.rows);
@@ -243,7 +250,8 @@ export function writeTerminology(w: SnapshotWriter, t: Terminology): PartsMeta {
   w.json('mceSex', mceToPlain(parts.mceSex));
   w.json('ncci', ncciToPlain(parts.ncci));
   const searcherMeta: PartsMeta['searchers'] = [];
-  searchers.forEach((s, i) => {
+  for (const [i, s] of searchers.entries()) {
+    await turn();
     const a = s.arrays(t.indexEntriesFor(s.version));
     const p = `search${i}.`;
     w.strings(`${p}vocabulary`, a.index.vocabulary);
@@ -258,12 +266,9 @@ export function writeTerminology(w: SnapshotWriter, t: Terminology): PartsMeta {
     w.array(`${p}codeRefs`, a.codeRefs);
     w.strings(`${p}mainTerms`, a.mainTerms);
     searcherMeta.push({ system: s.version.system, version: s.version.version });
-  });
+  }
   return { systems, searchers: searcherMeta, loadTimings: t.loadTimings };
 }
-
-/** Gives the event loop a turn between parts: a server reading the cache keeps answering other requests. */
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export async function readTerminology(r: SnapshotReader, meta: PartsMeta): Promise<Terminology> {
   const registry = new VersionRegistry();

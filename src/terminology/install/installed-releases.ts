@@ -170,7 +170,7 @@ export async function installRelease(
   writeFileSync(tmp, `${JSON.stringify([...releases, release], null, 2)}\n`);
   renameSync(tmp, join(dir, MANIFEST));
   if (options.cacheDir)
-    saveCache(
+    await saveCache(
       terminology,
       options.cacheDir,
       options.dataDir,
