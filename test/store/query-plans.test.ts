@@ -53,12 +53,14 @@ if (testDb !== 'postgres') {
             assert.ok(statements.length > 0, `the search ${path} runs SQL`);
             for (const s of statements) {
               const plan = await explainJson(session, s, { indexesPreferred: true });
+              const nodes = planNodes(plan).map((n) =>
+                [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' '),
+              );
+              const who = restricted ? ' (restricted user)' : '';
               assert.deepEqual(
                 seqScansOnBigTables(plan),
                 [],
-                `${path}${restricted ? ' (restricted user)' : ''}:\n${s.sql}\nplan nodes: ${planNodes(plan)
-                  .map((n) => `${n['Node Type']} ${n['Relation Name'] ?? ''} ${n['Index Name'] ?? ''}`.trim())
-                  .join(' | ')}`,
+                `${path}${who}:\n${s.sql}\nplan: ${nodes.join(' | ')}`,
               );
             }
           }
