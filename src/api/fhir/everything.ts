@@ -3,7 +3,7 @@
 // the caller's role may read. A restricted patient answers 403 as a read would.
 import type { Parameters } from '@medplum/fhirtypes';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allResourceTypes, isKnownResourceType } from '../../fhir/definitions.js';
+import { allResourceTypes } from '../../fhir/definitions.js';
 import { badRequest } from '../../platform/errors.js';
 import { mayOnType } from '../../security/policy/permissions.js';
 import { everythingPage } from '../../store/everything.js';
@@ -11,7 +11,7 @@ import type { AppContext } from '../context.js';
 import { requestRepo } from '../request-repo.js';
 import { searchsetBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, queryPairs } from './respond.js';
-import { countParam, instantParam } from './route-params.js';
+import { countParam, instantParam, typeParam } from './route-params.js';
 
 type P = { Params: { id: string } };
 const DEFAULT_EVERYTHING_COUNT = 100;
@@ -25,13 +25,7 @@ export function everythingRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (unknown.length) throw badRequest(`$everything does not support ${unknown.join(', ')}`, unknown);
     const one = (name: string) => pairs.find(([k]) => k === name)?.[1];
     const roles = req.principal?.roles ?? [];
-    const named = pairs
-      .filter(([k]) => k === '_type')
-      .flatMap(([, v]) => v.split(','))
-      .map((t) => t.trim())
-      .filter(Boolean);
-    for (const t of named)
-      if (!isKnownResourceType(t)) throw badRequest(`Unknown resource type "${t}" in _type`, '_type');
+    const named = typeParam(pairs);
     const wanted = named.length ? named : allResourceTypes();
     const readable = wanted.filter((t) => mayOnType(roles, t, 'read'));
     const types = !named.length && readable.length === wanted.length ? undefined : readable;

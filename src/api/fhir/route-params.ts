@@ -46,3 +46,15 @@ export function patientsOf(type: string, id: string, content: string): string[] 
   const m = /"(?:subject|patient)":\{"reference":"Patient\/([A-Za-z0-9\-.]+)"/.exec(content);
   return m ? [m[1]] : [];
 }
+
+/** The resource types named by `_type` (comma-separated, possibly repeated), each checked to exist. */
+export function typeParam(pairs: [string, string][]): string[] {
+  const named = pairs
+    .filter(([k]) => k === '_type')
+    .flatMap(([, v]) => v.split(','))
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of named)
+    if (!isKnownResourceType(t)) throw badRequest(`Unknown resource type "${t}" in _type`, '_type');
+  return [...new Set(named)];
+}

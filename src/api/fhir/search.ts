@@ -2,7 +2,7 @@
 // search, all answered by one function that runs the search with the caller's authorization and
 // builds the searchset Bundle (matches, included resources, outcome, self/next/previous links).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allResourceTypes, isKnownResourceType } from '../../fhir/definitions.js';
+import { allResourceTypes } from '../../fhir/definitions.js';
 import { subsetResource } from '../../fhir/subset.js';
 import { badRequest, forbidden } from '../../platform/errors.js';
 import { mayOnType } from '../../security/policy/permissions.js';
@@ -12,7 +12,7 @@ import type { AppContext } from '../context.js';
 import { requestRepo } from '../request-repo.js';
 import { entityOf, searchsetBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, queryPairs } from './respond.js';
-import { assertType } from './route-params.js';
+import { assertType, typeParam } from './route-params.js';
 
 interface SearchTarget {
   types: string[];
@@ -37,18 +37,10 @@ export function searchRoutes(app: FastifyInstance, ctx: AppContext): void {
   // caller may read, with the parameters common to all resources.
   const system = (req: FastifyRequest, reply: FastifyReply, pairs: [string, string][]) => {
     const roles = req.principal?.roles ?? [];
-    const named = pairs
-      .filter(([k]) => k === '_type')
-      .flatMap(([, v]) => v.split(','))
-      .map((t) => t.trim())
-      .filter(Boolean);
-    for (const t of named) {
-      if (!isKnownResourceType(t)) throw badRequest(`Unknown resource type "${t}" in _type`, '_type');
+    const named = typeParam(pairs);
+    for (const t of named)
       if (!mayOnType(roles, t, 'read')) throw forbidden(`Your role may not read ${t} resources`);
-    }
-    const types = named.length
-      ? [...new Set(named)]
-      : allResourceTypes().filter((t) => mayOnType(roles, t, 'read'));
+    const types = named.length ? named : allResourceTypes().filter((t) => mayOnType(roles, t, 'read'));
     return search(ctx, req, reply, pairs, { types, path: '', interaction: 'search-system' });
   };
   app.get('/fhir/R4', (req, reply) => system(req, reply, queryPairs(req)));
