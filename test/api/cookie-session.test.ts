@@ -1,6 +1,6 @@
 // The web app's cookie session: a hardened cookie, a CSRF token required on every state-changing
 // request it authenticates, sign-out that revokes and clears it; and every route but sign-in,
-// metadata, .well-known and the OAuth endpoints refuses a caller who is not signed in.
+// metadata, .well-known, the OAuth endpoints and the web panel's files refuses a caller who is not signed in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ruleFor } from '../../src/security/policy/route-rules.js';

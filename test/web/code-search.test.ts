@@ -180,6 +180,21 @@ describe('the code-search panel in a browser', { skip }, () => {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  test('a 5xx answer is shown as text, and the next good answer clears it', async () => {
+    await page.route('**/terminology/search?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{}' }),
+    );
+    await combobox().fill('');
+    await combobox().focus();
+    await page.keyboard.type('gout');
+    const alert = page.locator('chartroom-code-search .error[role=alert]');
+    await alert.getByText(/server could not answer \(HTTP 503\)/).waitFor();
+    await page.unroute('**/terminology/search?*');
+    await page.keyboard.type(' acute');
+    await option(0).waitFor();
+    assert.equal(await alert.textContent(), '');
+  });
+
   test('a request refused with 401 (session gone) shows a message, not a blank panel', async () => {
     await context.clearCookies();
     await combobox().fill('');
