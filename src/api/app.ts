@@ -26,6 +26,7 @@ import { oauthTokenRoutes } from './oauth/token.js';
 import { installPipeline } from './pipeline.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { terminologyRoutes } from './terminology/routes.js';
+import { codeSearchPageRoutes } from './ui/code-search-page.js';
 
 export const VERSION = '0.1.0';
 
@@ -153,5 +154,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   searchRoutes(app, ctx);
   instanceRoutes(app, ctx);
   terminologyRoutes(app, ctx);
+  codeSearchPageRoutes(app);
   return app;
 }

@@ -1,6 +1,6 @@
 // Every request passes here: authenticate -> (authorize) -> handle -> audit. Only sign-in, metadata,
-// .well-known, the OAuth endpoints and the health check are open; everything else needs a valid bearer
-// token or the web app's session cookie (api/authenticate.ts).
+// .well-known, the OAuth endpoints, the health check and the web panel's files are open; everything
+// else needs a valid bearer token or the web app's session cookie (api/authenticate.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../fhir/definitions.js';
 import { forbidden, unauthorized } from '../platform/errors.js';

@@ -116,6 +116,29 @@ describe('every route obeys its rule for every role', () => {
     assert.deepEqual(missing, []);
   });
 
+  test("the web panel's page and modules are open (no PHI), typed, revalidated and under a strict CSP", async () => {
+    const files: [string, RegExp][] = [
+      ['/ui/code-search', /^text\/html/],
+      ['/ui/code-search.js', /^text\/javascript/],
+      ['/ui/code-search-page.js', /^text\/javascript/],
+    ];
+    for (const [path, type] of files) {
+      assert.equal(ruleFor('GET', path)?.kind, 'open', path);
+      const r = await fetch(`${s.url}${path}`);
+      assert.equal(r.status, 200, path);
+      assert.match(r.headers.get('content-type') ?? '', type, path);
+      assert.equal(r.headers.get('cache-control'), 'no-cache', path);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', path);
+      assert.ok((await r.text()).length > 100, path);
+    }
+    const page = await fetch(`${s.url}/ui/code-search`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'(;|$)/, 'no inline script');
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  });
+
   test('each route x each role: refused exactly when the policy refuses', async () => {
     const bundle = {
       resourceType: 'Bundle',

@@ -1,6 +1,6 @@
 // The web app's cookie session: a hardened cookie, a CSRF token required on every state-changing
 // request it authenticates, sign-out that revokes and clears it; and every route but sign-in,
-// metadata, .well-known and the OAuth endpoints refuses a caller who is not signed in.
+// metadata, .well-known, the OAuth endpoints and the web panel's files refuses a caller who is not signed in.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ruleFor } from '../../src/security/policy/route-rules.js';
@@ -129,7 +129,7 @@ describe('cookie session with CSRF protection', () => {
 });
 
 describe('not signed in', () => {
-  test('every route except sign-in, metadata, .well-known and the OAuth endpoints answers 401', async () => {
+  test('every route except sign-in, metadata, .well-known, the OAuth endpoints and the web panel files answers 401', async () => {
     const open: string[] = [];
     const wrong: string[] = [];
     for (const route of s.running.app.routeList) {
@@ -147,17 +147,23 @@ describe('not signed in', () => {
       else if (r.status !== 401) wrong.push(`${route.method} ${route.url}: ${r.status}`);
     }
     assert.deepEqual(wrong, []);
-    assert.deepEqual(open.sort(), [
-      'GET /.well-known/jwks.json',
-      'GET /.well-known/smart-configuration',
-      'GET /fhir/R4/.well-known/smart-configuration',
-      'GET /fhir/R4/metadata',
-      'GET /healthz',
-      'GET /oauth/authorize',
-      'POST /auth/session',
-      'POST /auth/token',
-      'POST /oauth/authorize',
-      'POST /oauth/token',
-    ]);
+    assert.deepEqual(
+      open.sort(),
+      [
+        'GET /.well-known/jwks.json',
+        'GET /.well-known/smart-configuration',
+        'GET /fhir/R4/.well-known/smart-configuration',
+        'GET /fhir/R4/metadata',
+        'GET /healthz',
+        'GET /oauth/authorize',
+        'POST /auth/session',
+        'POST /auth/token',
+        'POST /oauth/authorize',
+        'POST /oauth/token',
+        'GET /ui/code-search',
+        'GET /ui/code-search-page.js',
+        'GET /ui/code-search.js',
+      ].sort(),
+    );
   });
 });

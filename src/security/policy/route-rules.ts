@@ -35,6 +35,10 @@ export const ROUTE_RULES: Record<string, AccessRule> = {
   'GET /oauth/authorize': { kind: 'open' },
   'POST /oauth/authorize': { kind: 'open' },
   'POST /oauth/token': { kind: 'open' },
+  // The web code-search panel's page and modules (no patient data; the API calls they make are checked).
+  'GET /ui/code-search': { kind: 'open' },
+  'GET /ui/code-search.js': { kind: 'open' },
+  'GET /ui/code-search-page.js': { kind: 'open' },
   'GET /auth/session': { kind: 'signed-in' },
   'DELETE /auth/session': { kind: 'signed-in' },
   'GET /admin/clients': A('clients:manage'),
