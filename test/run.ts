@@ -24,9 +24,9 @@ function find(dir: string): string[] {
 }
 
 const all = find(here).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-// Folders whose tests need no database, and the browser tests (web/: they test the page, not the
+// Folders whose tests need no database, and the browser tests (e2e/: they test the page, not the
 // database), run once; the others run on both databases.
-const dbFree = (f: string) => /^(fhir|terminology|web)[/\\]/.test(path.relative(here, f));
+const dbFree = (f: string) => /^(fhir|terminology|e2e)[/\\]/.test(path.relative(here, f));
 const passes: { db: string; files: string[] }[] = [
   { db: 'pglite', files: all },
   { db: 'postgres', files: all.filter((f) => !dbFree(f)) },
