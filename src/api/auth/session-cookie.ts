@@ -3,7 +3,7 @@
 // State-changing requests authenticated by the cookie must carry the session's CSRF token
 // (synchronizer token: a keyed MAC of the session id) in X-CSRF-Token.
 import { timingSafeEqual } from 'node:crypto';
-import { parseCookie, stringifySetCookie } from 'cookie';
+import { parse, serialize } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SecretBox } from '../../platform/crypto/secret-box.js';
 
@@ -14,7 +14,7 @@ export const cookieName = (tls: boolean) => (tls ? '__Host-chartroom_session' : 
 export function sessionIdFromCookie(req: FastifyRequest, tls: boolean): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  return parseCookie(header)[cookieName(tls)] || undefined;
+  return parse(header)[cookieName(tls)] || undefined;
 }
 
 const attributes = (tls: boolean, maxAge: number) =>
@@ -26,14 +26,11 @@ export function setSessionCookie(
   tls: boolean,
   maxAgeSeconds: number,
 ): void {
-  reply.header(
-    'Set-Cookie',
-    stringifySetCookie({ name: cookieName(tls), value: sid, ...attributes(tls, maxAgeSeconds) }),
-  );
+  reply.header('Set-Cookie', serialize(cookieName(tls), sid, attributes(tls, maxAgeSeconds)));
 }
 
 export function clearSessionCookie(reply: FastifyReply, tls: boolean): void {
-  reply.header('Set-Cookie', stringifySetCookie({ name: cookieName(tls), value: '', ...attributes(tls, 0) }));
+  reply.header('Set-Cookie', serialize(cookieName(tls), '', attributes(tls, 0)));
 }
 
 export const csrfToken = (box: SecretBox, sid: string) => box.mac('csrf', sid);
