@@ -60,7 +60,8 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   const codeCheck = importCodeCheckData(config.dataDir);
   if (codeCheck) setupRepository(repo, codeCheck);
   const bar = new ProgressBar('import');
-  // Loading records is an access to patient data like any other: one audit entry per file.
+  // Loading records is an access to patient data like any other: each import transaction commits with
+  // its audit entry (the patients it wrote), and each file gets a summary entry (its outcome) at the end.
   const operator = `cli:${os.userInfo().username}`;
   const audits: AuditRow[] = [];
   const controller = new AbortController();
@@ -76,6 +77,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       threads,
       databaseUrl: config.databaseUrl,
       force: args.force,
+      auditOperator: operator,
       signal: controller.signal,
       threadSetup: codeCheck
         ? { module: new URL('./import-code-check.js', import.meta.url).href, data: codeCheck }

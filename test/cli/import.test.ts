@@ -214,6 +214,29 @@ describe('a crash in the middle of an import', () => {
       mid.whole > 0 && mid.absent > 0,
       `the kill came mid-import (${mid.whole} bundles in, ${mid.absent} not)`,
     );
+    // Each committed bundle committed with its audit entry: no patient's records came in unaudited,
+    // although the importer died before it could write anything at the end.
+    const audit = await withDb(st, (db) =>
+      db
+        .query<{ loaded: number; unaudited: number }>(
+          `SELECT count(*)::int AS loaded,
+                  count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM audit_event a
+                    WHERE a.action = 'import' AND r.id = ANY(a.patients)))::int AS unaudited
+             FROM resource r WHERE r.type = 'Patient' AND NOT r.deleted`,
+        )
+        .then((x) => x.rows[0]),
+    );
+    assert.ok(audit.loaded > 0);
+    assert.equal(
+      audit.unaudited,
+      0,
+      `${audit.unaudited} of ${audit.loaded} loaded patients have no audit entry`,
+    );
+    const verify = spawnSync(process.execPath, [cliPath, 'audit', 'verify'], {
+      env: env(st),
+      encoding: 'utf8',
+    });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
 
     const resumed = runImport(st, ['--quiet', folder]);
     assert.equal(resumed.code, 0, resumed.err);

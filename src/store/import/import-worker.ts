@@ -9,7 +9,11 @@ import type { ImportFile } from './read-files.js';
 import { importFile } from './run-import.js';
 import type { ThreadSetup } from './thread-runner.js';
 
-const { databaseUrl, setup } = workerData as { databaseUrl: string; setup?: ThreadSetup };
+const { databaseUrl, setup, auditOperator } = workerData as {
+  databaseUrl: string;
+  setup?: ThreadSetup;
+  auditOperator?: string;
+};
 const port = parentPort;
 if (!port) throw new Error('import-worker must run as a worker thread');
 
@@ -23,7 +27,7 @@ try {
   }
   port.on('message', async (m: { seq: number; file: ImportFile; lastRound: boolean }) => {
     try {
-      const outcome = await importFile(repo, db, m.file, { lastRound: m.lastRound });
+      const outcome = await importFile(repo, db, m.file, { lastRound: m.lastRound, auditOperator });
       port.postMessage({ seq: m.seq, outcome });
     } catch (err) {
       port.postMessage({ seq: m.seq, error: err instanceof FhirError ? err.message : (err as Error).stack });

@@ -1,12 +1,14 @@
 // The importer: loads FHIR Bundles and NDJSON files through the same transaction code as the REST API,
 // with several files in flight, retries on write conflicts, a per-file error report, and a journal of
 // finished files so that a re-run (for example after a crash) skips what is done and resumes the rest.
+
 import path from 'node:path';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import type { Database } from '../../platform/db/database.js';
 import { FhirError } from '../../platform/errors.js';
 import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
+import { importAuditHook } from './import-audit.js';
 import { isImported, markImported } from './journal.js';
 import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
@@ -46,6 +48,8 @@ export interface ImportOptions {
    * of the terminology area, which the store does not import).
    */
   threadSetup?: ThreadSetup;
+  /** Who imports: each import transaction then carries its audit entry (see import-audit.ts). */
+  auditOperator?: string;
 }
 
 export interface ImportReport extends ImportProgress {
@@ -113,9 +117,16 @@ export async function importFile(
   repo: Repository,
   db: Database,
   f: ImportFile,
-  opts: { force?: boolean; lastRound: boolean; ndjsonBatch?: number; signal?: AbortSignal },
+  opts: {
+    force?: boolean;
+    lastRound: boolean;
+    ndjsonBatch?: number;
+    signal?: AbortSignal;
+    auditOperator?: string;
+  },
 ): Promise<FileOutcome> {
   const name = path.basename(f.path);
+  if (opts.auditOperator) repo = repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path));
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
   const byType: Record<string, number> = {};
   const sha = await sha256File(f.path);
@@ -191,7 +202,7 @@ export async function runImport(
   const lanes = Math.max(1, opts.workers ?? 1);
   const runner =
     threads > 1 && opts.databaseUrl
-      ? await ThreadRunner.start(threads, opts.databaseUrl, opts.threadSetup)
+      ? await ThreadRunner.start(threads, opts.databaseUrl, opts.threadSetup, opts.auditOperator)
       : {
           run: (f: ImportFile, lastRound: boolean) => importFile(repo, db, f, { ...opts, lastRound }),
           close: async () => undefined,

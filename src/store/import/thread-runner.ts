@@ -35,11 +35,18 @@ export class ThreadRunner {
     }
   }
 
-  static async start(threads: number, databaseUrl: string, setup?: ThreadSetup): Promise<ThreadRunner> {
+  static async start(
+    threads: number,
+    databaseUrl: string,
+    setup?: ThreadSetup,
+    auditOperator?: string,
+  ): Promise<ThreadRunner> {
     const workers = Array.from(
       { length: threads },
       () =>
-        new Worker(new URL('./import-worker.js', import.meta.url), { workerData: { databaseUrl, setup } }),
+        new Worker(new URL('./import-worker.js', import.meta.url), {
+          workerData: { databaseUrl, setup, auditOperator },
+        }),
     );
     await Promise.all(
       workers.map(
