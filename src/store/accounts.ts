@@ -59,6 +59,18 @@ export async function recordFailedSignIn(
   );
 }
 
+/**
+ * Records that the one-time code of this time step was used; false when it (or a later one) already
+ * was: the code is a replay.
+ */
+export async function claimTotpStep(db: Queryable, username: string, step: number): Promise<boolean> {
+  const r = await db.query(
+    'UPDATE app_user SET totp_last_step = $2 WHERE username = $1 AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING 1',
+    [username, step],
+  );
+  return r.rows.length === 1;
+}
+
 export async function recordSuccessfulSignIn(db: Queryable, username: string): Promise<void> {
   await db.query('UPDATE app_user SET failed_attempts = 0, locked_until = NULL WHERE username = $1', [
     username,

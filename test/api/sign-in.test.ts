@@ -86,9 +86,26 @@ describe('second factor (TOTP, RFC 6238)', () => {
     assert.equal(noCode.status, 401);
     assert.match(JSON.stringify(noCode.body), /one-time code .* is required/);
     assert.equal((await signIn('priya', 'saffron glacier compass 77', '123456')).status, 401);
-    const ok = await signIn('priya', 'saffron glacier compass 77', currentTotp(secret, 'priya'));
+    const code = currentTotp(secret, 'priya');
+    const ok = await signIn('priya', 'saffron glacier compass 77', code);
     assert.equal(ok.status, 200);
     assert.equal(ok.body.scope, 'user/*.cruds');
+    // A code signs in once: replayed within its window (seen over a shoulder, say), it is refused.
+    const replay = await signIn('priya', 'saffron glacier compass 77', code);
+    assert.equal(replay.status, 401);
+    assert.match(JSON.stringify(replay.body), /already used/);
+    const older = currentTotp(secret, 'priya', Date.now() - 30_000);
+    assert.equal(
+      (await signIn('priya', 'saffron glacier compass 77', older)).status,
+      401,
+      'nor an earlier one',
+    );
+    const next = currentTotp(secret, 'priya', Date.now() + 30_000);
+    assert.equal(
+      (await signIn('priya', 'saffron glacier compass 77', next)).status,
+      200,
+      'the next code works',
+    );
   });
 
   test('the TOTP seed is stored encrypted', async () => {

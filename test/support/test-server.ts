@@ -165,10 +165,31 @@ export async function signInUser(
     grant_type: 'password',
     username,
     password,
-    totp: currentTotp(secret, username),
+    totp: await unusedTotp(secret, username),
   });
   if (r.status !== 200) throw new Error(`sign-in with TOTP failed: ${JSON.stringify(r.body)}`);
   return { token: r.body.access_token as string, totpSecret: secret };
+}
+
+const PERIOD_MS = 30_000;
+const lastStep = new Map<string, number>();
+
+/**
+ * A code of a time step this secret has not signed in with yet (the server takes each code once): the
+ * current period's, else the next one's (accepted within the window), else after waiting for the next
+ * period.
+ */
+export async function unusedTotp(secret: string, username: string): Promise<string> {
+  for (;;) {
+    const now = Date.now();
+    const step = Math.floor(now / PERIOD_MS);
+    const want = Math.max(step, (lastStep.get(secret) ?? step - 1) + 1);
+    if (want <= step + 1) {
+      lastStep.set(secret, want);
+      return currentTotp(secret, username, want * PERIOD_MS + 1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, (step + 1) * PERIOD_MS - now + 20));
+  }
 }
 
 export function signInAdministrator(

@@ -4,6 +4,7 @@ import type { SecretBox } from '../../platform/crypto/secret-box.js';
 import type { Queryable } from '../../platform/db/database.js';
 import { FhirError, issue, unauthorized } from '../../platform/errors.js';
 import {
+  claimTotpStep,
   countUsers,
   findUser,
   insertUser,
@@ -11,7 +12,7 @@ import {
   recordSuccessfulSignIn,
 } from '../../store/accounts.js';
 import { generatePassword, hashPassword, verifyPassword } from './passwords.js';
-import { verifyTotp } from './totp.js';
+import { totpStep } from './totp.js';
 
 export const ADMIN_ROLE = 'administrator';
 /** Roles whose users must sign in with a second factor (CHARTROOM_MFA=privileged). */
@@ -79,9 +80,17 @@ export async function signIn(
         401,
         issue('login', 'A one-time code from the authenticator app is required (totp)', 'totp'),
       );
-    if (!verifyTotp(box.open(user.totp_secret), username, totpCode)) {
+    const step = totpStep(box.open(user.totp_secret), username, totpCode);
+    if (step === undefined) {
       await recordFailedSignIn(db, username, policy.lockoutAttempts, policy.lockoutSeconds);
       throw new FhirError(401, issue('login', 'The one-time code is wrong or has expired', 'totp'));
+    }
+    if (!(await claimTotpStep(db, username, step))) {
+      await recordFailedSignIn(db, username, policy.lockoutAttempts, policy.lockoutSeconds);
+      throw new FhirError(
+        401,
+        issue('login', 'This one-time code was already used to sign in; wait for the next code', 'totp'),
+      );
     }
     mfa = true;
   }

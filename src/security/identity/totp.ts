@@ -20,12 +20,26 @@ export function totpUri(secret: string, username: string): string {
   return totp(secret, username).toString();
 }
 
+const PERIOD_MS = 30_000;
+
 /** True when the code is valid now or one period either side (clock drift). */
 export function verifyTotp(secret: string, username: string, code: string): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  return totp(secret, username).validate({ token: code, window: 1 }) !== null;
+  return totpStep(secret, username, code) !== undefined;
 }
 
-export function currentTotp(secret: string, username: string): string {
-  return totp(secret, username).generate();
+/** The time step (30 s periods since the epoch) of a valid code, or undefined when it is not valid. */
+export function totpStep(
+  secret: string,
+  username: string,
+  code: string,
+  now = Date.now(),
+): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  const delta = totp(secret, username).validate({ token: code, window: 1, timestamp: now });
+  return delta === null ? undefined : Math.floor(now / PERIOD_MS) + delta;
+}
+
+/** The code of the current period, or of a given moment. */
+export function currentTotp(secret: string, username: string, at = Date.now()): string {
+  return totp(secret, username).generate({ timestamp: at });
 }
