@@ -16,6 +16,7 @@ import {
   corpusDir,
   fmt,
   freshPgDatabase,
+  numberOption,
   repoRoot,
   saveResult,
   startBenchServer,
@@ -23,10 +24,8 @@ import {
   vm,
 } from './support.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const runs = opt('--runs', 3);
-const seconds = opt('--seconds', 10);
+const runs = numberOption('--runs', 3);
+const seconds = numberOption('--seconds', 10);
 
 const databaseUrl = await freshPgDatabase('bench_export');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-export-'));

@@ -12,6 +12,7 @@ import {
   corpusDir,
   fmt,
   freshPgDatabase,
+  numberOption,
   repoRoot,
   saveResult,
   startBenchServer,
@@ -19,11 +20,9 @@ import {
   vm,
 } from './support.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const runs = opt('--runs', 3);
-const seconds = opt('--seconds', 10);
-const connections = opt('--connections', 50);
+const runs = numberOption('--runs', 3);
+const seconds = numberOption('--seconds', 10);
+const connections = numberOption('--connections', 50);
 
 const dbName = 'bench_read';
 const url = new URL(await freshPgDatabase(dbName));

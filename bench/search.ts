@@ -19,15 +19,14 @@ import {
   searchStatements,
   seqScansOnBigTables,
 } from './search-sql.js';
-import { fmt, saveResult, startBenchServer, stats, vm } from './support.js';
+import { fmt, numberOption, saveResult, startBenchServer, stats, vm } from './support.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const runs = opt('--runs', 3);
-const requests = opt('--requests', 600);
-const warmup = opt('--warmup', 100);
-const connections = opt('--connections', 10);
-const sampleCount = opt('--samples', 400);
+const runs = numberOption('--runs', 3);
+const requests = numberOption('--requests', 600);
+const warmup = numberOption('--warmup', 100);
+const connections = numberOption('--connections', 10);
+const sampleCount = numberOption('--samples', 400);
 
 const loadavgAtStart = os.loadavg();
 const datasetOpts = datasetDefaults(args);

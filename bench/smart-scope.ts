@@ -9,14 +9,12 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { authorizeInBrowser, newPkce } from '../test/support/smart-browser.js';
-import { fmt, freshPgDatabase, saveResult, startBenchServer, stats } from './support.js';
+import { fmt, freshPgDatabase, numberOption, saveResult, startBenchServer, stats } from './support.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
-const runs = opt('--runs', 3);
-const seconds = opt('--seconds', 8);
-const connections = opt('--connections', 20);
-const patients = opt('--patients', 500);
+const runs = numberOption('--runs', 3);
+const seconds = numberOption('--seconds', 8);
+const connections = numberOption('--connections', 20);
+const patients = numberOption('--patients', 500);
 const perPatient = 20;
 
 const databaseUrl = await freshPgDatabase('bench_smart');

@@ -62,6 +62,13 @@ export function vm(pid: number): { rssMiB: number; hwmMiB: number } {
   return { rssMiB: Math.round(kb('VmRSS') / 1024), hwmMiB: Math.round(kb('VmHWM') / 1024) };
 }
 
+/** A numeric command-line option (`--runs 3`), or the default. */
+export function numberOption(name: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : fallback;
+}
+
 export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Drops and creates a database on the benchmark PostgreSQL; returns its URL. */

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { EXEMPT_ROLES } from '../../src/security/policy/patient-access.js';
 import { mayDo, mayOnType, ROLES } from '../../src/security/policy/permissions.js';
 import { ruleFor } from '../../src/security/policy/route-rules.js';
-import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
 const tokens = new Map<string, string>();
@@ -49,15 +49,7 @@ before(async () => {
   assert.equal(labelled.status, 200, labelled.text);
   for (const role of ROLES) {
     const username = `user-${role}`;
-    const password = 'tangerine obelisk harbour 4410';
-    const created = await s.request(
-      'POST',
-      `${s.url}/admin/users`,
-      { username, password, roles: [role] },
-      { 'content-type': 'application/json' },
-    );
-    assert.equal(created.status, 201, created.text);
-    tokens.set(role, (await signInUser(s.url, username, password)).token);
+    tokens.set(role, await s.addUser(username, [role]));
   }
 });
 after(async () => {

@@ -13,7 +13,6 @@ import { loadSmallBundles } from '../support/synthea-load.js';
 import {
   ADMIN_PASSWORD,
   signInAdministrator,
-  signInUser,
   startTestServer,
   type TestServer,
 } from '../support/test-server.js';
@@ -131,14 +130,7 @@ before(async () => {
     ['dora', 'him-director'],
     ['sam', 'system-integration'],
   ]) {
-    const created = await s.request(
-      'POST',
-      `${s.url}/admin/users`,
-      { username: name, password: 'juniper canyon marble 8812', roles: [role] },
-      { 'content-type': 'application/json' },
-    );
-    assert.equal(created.status, 201, created.text);
-    users[name] = (await signInUser(s.url, name, 'juniper canyon marble 8812')).token;
+    users[name] = await s.addUser(name, [role]);
   }
 });
 let restarted = false;

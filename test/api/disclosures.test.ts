@@ -2,7 +2,7 @@
 // accountable ones of the last six years, without those the rule excludes.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
 before(async () => {
@@ -106,15 +106,6 @@ test('bad input names the field; a coder may not record or read disclosures', as
   assert.match(JSON.stringify(await badBasis.json()), /basis must be one of/);
   const noAuth = await record({ ...base, date: yearsAgo(1), basis: 'authorization' });
   assert.equal(noAuth.status, 400);
-  await s.request(
-    'POST',
-    `${s.url}/admin/users`,
-    { username: 'cody', password: 'walnut comet ribbon 5521', roles: ['coder'] },
-    { 'content-type': 'application/json' },
-  );
-  const coder = await signInUser(s.url, 'cody', 'walnut comet ribbon 5521');
-  assert.equal(
-    (await record({ ...base, date: yearsAgo(1), basis: 'public-health' }, coder.token)).status,
-    403,
-  );
+  const coder = await s.addUser('cody', ['coder']);
+  assert.equal((await record({ ...base, date: yearsAgo(1), basis: 'public-health' }, coder)).status, 403);
 });

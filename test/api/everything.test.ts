@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'fhir-kit-client';
 import { loadSmallBundles } from '../support/synthea-load.js';
-import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
 let patients: string[];
@@ -66,13 +66,7 @@ before(async () => {
     ['nora', 'provider'],
     ['rita', 'registrar'],
   ]) {
-    await s.request(
-      'POST',
-      `${s.url}/admin/users`,
-      { username: name, password: 'juniper canyon marble 8812', roles: [role] },
-      { 'content-type': 'application/json' },
-    );
-    users[name] = (await signInUser(s.url, name, 'juniper canyon marble 8812')).token;
+    users[name] = await s.addUser(name, [role]);
   }
 });
 after(() => s.stop());

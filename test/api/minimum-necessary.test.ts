@@ -2,7 +2,7 @@
 // Patient appears; a registrar sees it whole; a masked value cannot be written back.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
 let patient: string;
@@ -19,13 +19,7 @@ before(async () => {
     })
   ).body.id;
   for (const role of ['coder', 'registrar']) {
-    await s.request(
-      'POST',
-      `${s.url}/admin/users`,
-      { username: role, password: 'harbor violet stencil 7731', roles: [role] },
-      { 'content-type': 'application/json' },
-    );
-    tokens[role] = (await signInUser(s.url, role, 'harbor violet stencil 7731')).token;
+    tokens[role] = await s.addUser(role, [role]);
   }
 });
 after(() => s.stop());
@@ -54,13 +48,7 @@ test('a registrar sees the whole number', async () => {
 });
 
 test('a masked value cannot be written back, and the stored number stays', async () => {
-  await s.request(
-    'POST',
-    `${s.url}/admin/users`,
-    { username: 'doc', password: 'harbor violet stencil 7731', roles: ['provider'] },
-    { 'content-type': 'application/json' },
-  );
-  const doc = (await signInUser(s.url, 'doc', 'harbor violet stencil 7731')).token;
+  const doc = await s.addUser('doc', ['provider']);
   const seen = (await s.request('GET', `/Patient/${patient}`, undefined, { authorization: `Bearer ${doc}` }))
     .body;
   const r = await s.request(

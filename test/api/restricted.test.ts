@@ -3,7 +3,7 @@
 // the privacy officer), and visible to the privacy officer.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { signInUser, startTestServer, type TestServer } from '../support/test-server.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
 let restricted: string;
@@ -46,13 +46,7 @@ before(async () => {
     ['otto', 'provider'],
     ['pia', 'privacy-officer'],
   ]) {
-    await s.request(
-      'POST',
-      `${s.url}/admin/users`,
-      { username: name, password: 'juniper canyon marble 8812', roles: [role] },
-      { 'content-type': 'application/json' },
-    );
-    users[name] = (await signInUser(s.url, name, 'juniper canyon marble 8812')).token;
+    users[name] = await s.addUser(name, [role]);
   }
 });
 after(() => s.stop());

@@ -60,8 +60,12 @@ export interface TestServer {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<TestResponse>;
+  /** Creates an account with these roles (as the administrator does) and signs it in: its access token. */
+  addUser(username: string, roles: string[], password?: string): Promise<string>;
   stop(): Promise<void>;
 }
+
+export const USER_PASSWORD = 'juniper canyon marble 8812';
 
 export interface TestResponse {
   status: number;
@@ -110,6 +114,16 @@ export async function startTestServer(
         parsed = undefined;
       }
       return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+    async addUser(username, roles, password = USER_PASSWORD) {
+      const created = await server.request(
+        'POST',
+        `${url}/admin/users`,
+        { username, password, roles },
+        { 'content-type': 'application/json' },
+      );
+      if (created.status !== 201) throw new Error(`creating ${username} failed: ${created.text}`);
+      return (await signInUser(url, username, password)).token;
     },
     async stop() {
       await running.close();
