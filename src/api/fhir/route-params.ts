@@ -3,9 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../../fhir/definitions.js';
 import { dateRange } from '../../fhir/index/values.js';
 import { badRequest, notFound } from '../../platform/errors.js';
-
-export const MAX_COUNT = 1000;
-export const DEFAULT_COUNT = 20;
+import { DEFAULT_COUNT, MAX_COUNT } from '../../store/search/parse.js';
 
 export function assertType(type: string): void {
   if (!isKnownResourceType(type)) throw notFound(`Unknown resource type "${type}"`);
