@@ -89,7 +89,9 @@ export async function startBenchServer(
   env: NodeJS.ProcessEnv,
 ): Promise<{ server: import('node:child_process').ChildProcess; base: string; token: string }> {
   const { spawn } = await import('node:child_process');
-  const server = spawn(process.execPath, [path.join(repoRoot, 'dist/src/main.js')], {
+  // BENCH_SERVER_NODE_ARGS passes Node options to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const server = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist/src/main.js')], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

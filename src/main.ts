@@ -1,4 +1,4 @@
-// `npm start`: runs the Chartroom server until SIGINT/SIGTERM.
+// `npm start`: runs the Chartroom server until SIGINT/SIGTERM, then stops gracefully.
 import { startServer } from './server.js';
 
 const running = await startServer().catch((err: Error) => {
@@ -17,4 +17,21 @@ if (firstAdmin?.generatedPassword) {
       'the first sign-in sets it up (README.md, "Running it for real"):\n' +
       `    curl -s -X POST ${running.url}/auth/token -d grant_type=password -d username=admin -d password='${firstAdmin.generatedPassword}'\n\n`,
   );
+}
+
+// A graceful stop: finish the requests in flight, write the audit records still pending, close the
+// database (PGlite writes its files), then exit. A second signal exits at once.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    running.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`Chartroom stopped with an error: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  });
 }

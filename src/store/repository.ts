@@ -171,6 +171,7 @@ export class Repository {
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
         WHERE r.type = $1 AND r.id = $2`,
       [type, id],
+      { prepare: true },
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} is not known`);
@@ -188,6 +189,7 @@ export class Repository {
          FROM resource r JOIN resource_version v ON v.rid = r.rid
         WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
       [type, id, version],
+      { prepare: true },
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);

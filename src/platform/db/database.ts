@@ -5,8 +5,22 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement (PostgreSQL): parsed once per connection, and planned once when
+   * PostgreSQL finds its generic plan as good as the plans for the values. Only for statements whose
+   * best plan does not depend on the values (reads by id, patient-anchored searches: see
+   * store/search/compile.ts); PGlite ignores it.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    opts?: QueryOptions,
+  ): Promise<QueryResult<T>>;
 }
 
 export interface Database extends Queryable {

@@ -1,22 +1,44 @@
 // PostgreSQL through a pg connection pool.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, Queryable, QueryOptions, QueryResult } from './database.js';
 
 // Return bigint (int8) and numeric as strings is pg's default; timestamps we keep as strings to avoid
 // the lossy JS Date round trip (FHIR instants keep their precision and offset as stored).
 pg.types.setTypeParser(1184, (v) => v); // timestamptz
 pg.types.setTypeParser(1114, (v) => v); // timestamp
 
+/**
+ * Names of the statements run prepared. Each connection keeps every statement it prepared, so their
+ * number is capped: beyond the cap a statement runs unprepared (parsed and planned each time, as all
+ * statements did before). Connections are replaced after MAX_USES queries, which also frees them.
+ */
+const MAX_PREPARED = 500;
+const MAX_USES = 50_000;
+const prepared = new Map<string, string>();
+
+function statementName(sql: string): string | undefined {
+  let name = prepared.get(sql);
+  if (name === undefined && prepared.size < MAX_PREPARED) {
+    name = `c${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    prepared.set(sql, name);
+  }
+  return name;
+}
+
 export async function openPostgres(url: string, poolSize: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, maxUses: MAX_USES });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it. Nothing to do here.
   });
   const client = await pool.connect(); // fail fast with a clear error if the server is unreachable
   client.release();
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
-      const r = await c.query(sql, params as unknown[]);
+    async query<T>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<T>> {
+      const name = opts?.prepare ? statementName(sql) : undefined;
+      const r = name
+        ? await c.query({ name, text: sql, values: params as unknown[] })
+        : await c.query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
   });

@@ -2,6 +2,7 @@
 // cursor), the accurate count and the planner's estimate. Paging is by keyset on the sort keys plus
 // the internal row key, so a page link stays correct while records are added or removed: nothing is
 // skipped or repeated that was there before and after.
+import { patientCompartmentParams } from '../../fhir/definitions.js';
 import { findParam } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
@@ -13,7 +14,7 @@ import {
   SqlParts,
   visibilitySql,
 } from './conditions.js';
-import type { ParsedSearch, SortKey } from './parse.js';
+import type { Filter, ParsedSearch, SortKey } from './parse.js';
 
 export interface CompileOptions {
   registry: ParamRegistry;
@@ -30,6 +31,8 @@ export interface CompiledSearch {
   countValues: unknown[];
   /** EXPLAIN of this gives the planner's row estimate (`_total=estimate`). */
   estimateSql: string;
+  /** Run the page as a prepared statement: its plan does not depend on the values (patient-anchored). */
+  prepare: boolean;
   /** The page is read backwards (a `previous` link): reverse the rows after reading. */
   backwards: boolean;
   sortCount: number;
@@ -119,10 +122,17 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     'NOT r.deleted',
   ];
   const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
-  where.push(...merged);
-  for (const f of rest) where.push(filterSql(ctx, f, 'r', s.types));
+  const terms = [...merged];
+  let anchor: { filter: Filter; sql: string } | undefined;
+  for (const f of rest) {
+    const term = filterSql(ctx, f, 'r', s.types);
+    if (!anchor && isPatientAnchor(f, s.types)) anchor = { filter: f, sql: term };
+    else terms.push(term);
+  }
   const vis = visibilitySql(ctx, 'r');
-  if (vis) where.push(vis);
+  if (vis) terms.push(vis);
+  const anchored = anchor && anchoredWhere(anchor, terms);
+  where.push(...(anchored ?? [...(anchor ? [anchor.sql] : []), ...terms]));
   const whereSql = where.join(' AND ');
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`;
   const estimateSql = `SELECT 1 FROM resource r WHERE ${whereSql}`;
@@ -153,6 +163,7 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   return {
     sql: page,
     values: sql.values,
+    prepare: anchored !== undefined,
     countSql,
     countValues,
     estimateSql,
@@ -187,4 +198,71 @@ function keysetCondition(sql: SqlParts, sorts: SortColumn[], c: Cursor): string 
     ors.push([...eqs, beyond].join(' AND '));
   }
   return `(${ors.map((o) => `(${o})`).join(' OR ')})`;
+}
+
+/**
+ * Patient-anchored searches (the Patient compartment of one patient, or a reference to one patient by a
+ * parameter of the type's patient compartment or one that can only point at a Patient, e.g. `Observation?patient=X&code=...`) are the most
+ * frequent searches of a clinical system, and their best plan is always the same: start from the
+ * patient's few hundred index rows and check the other conditions on each. Written that way, with the
+ * other conditions as per-row probes (scalar subqueries with LIMIT 1, which the planner cannot turn into
+ * joins that start from a frequent code), the statement's plan does not depend on the values, so it runs
+ * prepared: parsed once per connection and planned once, which halves what the database spends on it
+ * (docs/performance.md). Other searches keep plans made for their values (a code's frequency matters).
+ */
+function isPatientAnchor(f: Filter, types: string[]): boolean {
+  if (f.kind === 'compartment') return f.patients.length === 1;
+  return (
+    f.kind === 'param' &&
+    types.length === 1 &&
+    f.param.type === 'reference' &&
+    (f.modifier === undefined || f.modifier === 'Patient') &&
+    f.values.length === 1 &&
+    !f.values[0].includes(',') &&
+    (patientCompartmentParams(types[0]).includes(f.param.code) ||
+      (f.param.definition.target?.length === 1 && f.param.definition.target[0] === 'Patient'))
+  );
+}
+
+const EXISTS_TERM = /^(NOT )?EXISTS \((SELECT 1 FROM [\s\S]*)\)$/;
+const ANCHOR_TERM = /^EXISTS \(SELECT 1 FROM (\w+) (\w+) WHERE \2\.rid = r\.rid AND ([\s\S]*)\)$/;
+
+/** `term` is one EXISTS (...) whose parentheses close at its end (not `EXISTS (...) OR ...`). */
+function wholeExists(term: string): RegExpExecArray | null {
+  const m = EXISTS_TERM.exec(term);
+  if (!m) return null;
+  const open = term.indexOf('(');
+  let depth = 0;
+  for (let i = open; i < term.length; i++) {
+    if (term[i] === '(') depth++;
+    else if (term[i] === ')' && --depth === 0) return i === term.length - 1 ? m : null;
+  }
+  return null;
+}
+
+/** An EXISTS condition as a per-row probe that stays a probe in every plan. */
+function probe(term: string): string {
+  const m = wholeExists(term);
+  if (!m) return term;
+  return `(${m[2]} LIMIT 1) IS ${m[1] ? '' : 'NOT '}NULL`;
+}
+
+/**
+ * The conditions of a patient-anchored search: `r.rid IN (the anchor's rows)`, the conditions that
+ * depend on the row key alone checked on the anchor's rows before the resource is read (for a reference
+ * anchor, whose rows are of the searched type), the rest as probes on the resource. Undefined when the
+ * anchor's SQL is not of the expected form (the search then runs as any other).
+ */
+function anchoredWhere(anchor: { filter: Filter; sql: string }, terms: string[]): string[] | undefined {
+  const m = wholeExists(anchor.sql) && ANCHOR_TERM.exec(anchor.sql);
+  if (!m || /\br\./.test(m[3])) return undefined;
+  const [, table, alias, cond] = m;
+  const ridOnly = (t: string) => Boolean(wholeExists(t)) && !/\br\.(?!rid\b)/.test(t);
+  const pushDown = anchor.filter.kind === 'param' ? terms.filter(ridOnly) : [];
+  const inAnchor = pushDown.map((t) => probe(t.replace(/\br\.rid\b/g, `${alias}.rid`)));
+  const outer = terms.filter((t) => !pushDown.includes(t)).map(probe);
+  return [
+    `r.rid IN (SELECT ${alias}.rid FROM ${table} ${alias} WHERE ${[cond, ...inAnchor].join(' AND ')})`,
+    ...outer,
+  ];
 }

@@ -71,7 +71,9 @@ export async function runSearch(
   const empty = { entries: [], included: [], ignored: parsed.ignored, patients: [], total, parsed };
   if (summaryCount || parsed.count === 0) return empty;
 
-  const rows = (await q.query<SearchRow & Record<string, string | null>>(c.sql, c.values)).rows;
+  const rows = (
+    await q.query<SearchRow & Record<string, string | null>>(c.sql, c.values, { prepare: c.prepare })
+  ).rows;
   const more = rows.length > parsed.count;
   if (more) rows.length = parsed.count;
   if (c.backwards) rows.reverse();
