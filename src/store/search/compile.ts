@@ -250,7 +250,7 @@ function probe(term: string): string {
 /**
  * The conditions of a patient-anchored search: `r.rid IN (the anchor's rows)`, the conditions that
  * depend on the row key alone checked on the anchor's rows before the resource is read (for a reference
- * anchor, whose rows are of the searched type), the rest as probes on the resource. Undefined when the
+ * anchor, whose rows are mostly of the searched type), the rest as probes on the resource. Undefined when the
  * anchor's SQL is not of the expected form (the search then runs as any other).
  */
 function anchoredWhere(anchor: { filter: Filter; sql: string }, terms: string[]): string[] | undefined {
@@ -258,7 +258,7 @@ function anchoredWhere(anchor: { filter: Filter; sql: string }, terms: string[])
   if (!m || /\br\./.test(m[3])) return undefined;
   const [, table, alias, cond] = m;
   const ridOnly = (t: string) => Boolean(wholeExists(t)) && !/\br\.(?!rid\b)/.test(t);
-  const pushDown = anchor.filter.kind === 'param' ? terms.filter(ridOnly) : [];
+  const pushDown = table === 'sp_reference' ? terms.filter(ridOnly) : [];
   const inAnchor = pushDown.map((t) => probe(t.replace(/\br\.rid\b/g, `${alias}.rid`)));
   const outer = terms.filter((t) => !pushDown.includes(t)).map(probe);
   return [

@@ -1,7 +1,7 @@
 // SQL conditions for parsed search filters over the resource table (alias given) and the index tables.
 // Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
 // matches when any one of its values matches (AND between repeated parameters is the caller's).
-import { typeSchema } from '../../fhir/definitions.js';
+import { patientCompartmentParams, typeSchema } from '../../fhir/definitions.js';
 import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
@@ -93,6 +93,14 @@ function paramIds(ctx: ConditionContext, types: string[], p: CompiledParam): str
   return list.length === 1 ? ctx.sql.add(list[0]) : `ANY(${ctx.sql.add(list, 'int[]')})`;
 }
 
+function compartmentParamIds(ctx: ConditionContext, type: string): number[] {
+  const ids = patientCompartmentParams(type).flatMap((code) => {
+    const p = findParam(type, code);
+    return p?.type === 'reference' ? [ctx.registry.idOf(p)] : [];
+  });
+  return [...new Set(ids)];
+}
+
 const TABLE: Record<string, string> = {
   token: 'sp_token',
   string: 'sp_string',
@@ -141,6 +149,13 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
     }
     case 'compartment': {
       const c = sql.alias('c');
+      // For one type other than Patient, membership is a reference to the patient by one of the type's
+      // compartment parameters: the same rows resource_compartment is computed from (fhir/index/
+      // extract.ts), but only those of this type, which makes a patient-anchored search start from
+      // far fewer rows (store/search/compile.ts).
+      const ids = types.length === 1 && types[0] !== 'Patient' ? compartmentParamIds(ctx, types[0]) : [];
+      if (ids.length)
+        return `EXISTS (SELECT 1 FROM sp_reference ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.param = ANY(${sql.add(ids, 'int[]')}) AND ${c}.target_type = 'Patient' AND ${c}.target_id = ANY(${sql.add(f.patients, 'text[]')}))`;
       return `EXISTS (SELECT 1 FROM resource_compartment ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.patient = ANY(${sql.add(f.patients, 'text[]')}))`;
     }
     case 'missing': {
