@@ -177,12 +177,13 @@ export class Repository {
     }
     const results = await applyWrites(this.q, this.params, ops);
     this.assertWritesConfined(results);
-    // Lowering a record's protection is the privacy officer's decision (raising it is anyone's who may write it).
-    if (this.visibility && !this.visibility.exempt) {
+    // Lowering a record's protection is for the roles that govern confidentiality (raising it is for
+    // anyone who may write the record).
+    if (this.visibility && !this.visibility.removeLabels) {
       const lowered = results.find((r) => r.labelsRemoved?.length);
       if (lowered)
         throw forbidden(
-          `Only the privacy officer may remove a restricting security label (${lowered.labelsRemoved?.join(', ')}) from ${lowered.type}/${lowered.id}`,
+          `Removing a restricting security label (${lowered.labelsRemoved?.join(', ')}) from ${lowered.type}/${lowered.id} lowers its protection: it needs a role with labels:remove (HIM director, privacy officer, system integration, administrator)`,
         );
     }
     await this.assertVisible([

@@ -111,6 +111,11 @@ export interface Visibility {
   /** For messages: who is asking. */
   username: string;
   /**
+   * May remove a restricting security label from a record (lowering its protection); without it such
+   * a write is refused. Adding a label needs no more than the right to write the record.
+   */
+  removeLabels?: boolean;
+  /**
    * SMART patient/ scopes: the caller sees and writes only this patient's compartment (resources of
    * other compartment types are refused or not found by search; types outside every compartment can
    * be read but not written).
