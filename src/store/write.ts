@@ -160,7 +160,9 @@ export async function applyWrites(
       updates.rid.push(cur.rid);
       updates.version.push(version);
       updates.deleted.push(true);
-      updates.patients.push('{}');
+      // The compartment of its last live version stays on the row (its index and compartment rows go),
+      // so that its history stays hidden with a restricted patient's records.
+      updates.patients.push(textArrayLiteral(cur.patients));
       // A deleted labelled resource stays hidden: its history holds the labelled versions.
       updates.restrictedTo.push(cur.restricted_to ? textArrayLiteral(cur.restricted_to) : null);
       reindex.push(cur);
