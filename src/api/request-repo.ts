@@ -2,6 +2,7 @@
 // relationships and break-the-glass grants allow (loaded once per request, on first need).
 import type { FastifyRequest } from 'fastify';
 import { EXEMPT_ROLES } from '../security/policy/patient-access.js';
+import { mayDo } from '../security/policy/permissions.js';
 import type { Repository } from '../store/repository.js';
 import { allowedRestricted } from '../store/restrictions.js';
 import type { AppContext } from './context.js';
@@ -12,6 +13,7 @@ export function requestRepo(req: FastifyRequest, ctx: AppContext): Repository {
   return ctx.repo.withVisibility({
     username,
     exempt: (req.principal?.roles ?? []).some((r) => EXEMPT_ROLES.includes(r)),
+    removeLabels: mayDo(req.principal?.roles ?? [], 'labels:remove'),
     allowed: (q) => {
       allowed ??= allowedRestricted(q, username);
       return allowed;

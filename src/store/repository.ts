@@ -5,7 +5,7 @@ import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
-import { restrictedAmong, type Visibility } from './restrictions.js';
+import { hiddenByLabel, restrictedAmong, type Visibility, visibleRecordSql } from './restrictions.js';
 import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
 
@@ -98,6 +98,15 @@ export class Repository {
     }
   }
 
+  /**
+   * Whether a labelled resource (its `restricted_to`, migration 014) is hidden from this caller: it
+   * needs access to all of its patients' restricted records, as a restricted patient's record would.
+   */
+  private async hiddenByLabel(restrictedTo: string[] | null): Promise<boolean> {
+    if (!restrictedTo || !this.visibility || this.visibility.exempt) return false;
+    return hiddenByLabel(restrictedTo, await this.visibility.allowed(this.q));
+  }
+
   /** The patient whose compartment confines this caller for resources of `type`, if any. */
   private confinedTo(type?: string): string | undefined {
     const p = this.visibility?.patient;
@@ -143,20 +152,40 @@ export class Repository {
     if (this.db) return this.transaction((repo) => repo.write(ops));
     // Changing a restricted chart needs the same right as reading it: checked on the charts as they
     // were before the change, and on the charts new records join (a Patient's own labels may change).
+    // A labelled resource the caller may not see cannot be changed either (nor its label removed).
     if (this.visibility && !this.visibility.exempt) {
       const keys = ops
         .filter((o) => o.op !== 'create')
         .map((o) => (o.op === 'delete' ? [o.type, o.id] : [o.resource.resourceType, o.resource.id]));
       if (keys.length) {
-        const before = await this.q.query<{ patients: string[] }>(
-          'SELECT r.patients FROM resource r JOIN unnest($1::text[], $2::text[]) u(type, id) ON r.type = u.type AND r.id = u.id',
+        const before = await this.q.query<{
+          type: string;
+          id: string;
+          patients: string[];
+          restricted_to: string[] | null;
+        }>(
+          'SELECT r.type, r.id, r.patients, r.restricted_to FROM resource r JOIN unnest($1::text[], $2::text[]) u(type, id) ON r.type = u.type AND r.id = u.id',
           [keys.map((k) => k[0]), keys.map((k) => k[1])],
         );
         await this.assertVisible([...new Set(before.rows.flatMap((r) => r.patients))]);
+        for (const r of before.rows)
+          if (await this.hiddenByLabel(r.restricted_to))
+            throw forbidden(
+              `${r.type}/${r.id} is a restricted record: changing it needs a care relationship with its patient, or break the glass (POST /break-the-glass with patient and reason)`,
+            );
       }
     }
     const results = await applyWrites(this.q, this.params, ops);
     this.assertWritesConfined(results);
+    // Lowering a record's protection is for the roles that govern confidentiality (raising it is for
+    // anyone who may write the record).
+    if (this.visibility && !this.visibility.removeLabels) {
+      const lowered = results.find((r) => r.labelsRemoved?.length);
+      if (lowered)
+        throw forbidden(
+          `Removing a restricting security label (${lowered.labelsRemoved?.join(', ')}) from ${lowered.type}/${lowered.id} lowers its protection: it needs a role with labels:remove (HIM director, privacy officer, system integration, administrator)`,
+        );
+    }
     await this.assertVisible([
       ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
     ]);
@@ -166,7 +195,7 @@ export class Repository {
 
   async read(type: string, id: string): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients,
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients, r.restricted_to,
               ARRAY(SELECT rp.patient FROM restricted_patient rp WHERE rp.patient = ANY(r.patients)) AS restricted
          FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
         WHERE r.type = $1 AND r.id = $2`,
@@ -175,8 +204,10 @@ export class Repository {
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} is not known`);
-    const access = row as StoredVersion & { patients: string[]; restricted: string[] };
+    const access = row as StoredVersion & Access;
     await this.assertVisible(access.patients, access.restricted);
+    // A labelled record the caller may not see answers as if it did not exist.
+    if (await this.hiddenByLabel(access.restricted_to)) throw notFound(`${type}/${id} is not known`);
     this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} was deleted (version ${row.version})`);
     return row;
@@ -184,7 +215,7 @@ export class Repository {
 
   async vread(type: string, id: string, version: number): Promise<StoredVersion> {
     const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients,
+      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients, r.restricted_to,
               ARRAY(SELECT rp.patient FROM restricted_patient rp WHERE rp.patient = ANY(r.patients)) AS restricted
          FROM resource r JOIN resource_version v ON v.rid = r.rid
         WHERE r.type = $1 AND r.id = $2 AND v.version = $3`,
@@ -193,20 +224,27 @@ export class Repository {
     );
     const row = r.rows[0];
     if (!row) throw notFound(`${type}/${id} has no version ${version}`);
-    const access = row as StoredVersion & { patients: string[]; restricted: string[] };
+    const access = row as StoredVersion & Access;
     await this.assertVisible(access.patients, access.restricted);
+    if (await this.hiddenByLabel(access.restricted_to))
+      throw notFound(`${type}/${id} has no version ${version}`);
     this.assertInCompartment(type, id, access.patients);
     if (row.deleted) throw gone(`${type}/${id} version ${version} is a deletion`);
     return row;
   }
 
-  /** The current version number, or undefined when the resource never existed. */
+  /**
+   * The current version number, or undefined when the resource never existed (or is a labelled record
+   * the caller may not see).
+   */
   async currentVersion(type: string, id: string): Promise<{ version: number; deleted: boolean } | undefined> {
-    const r = await this.q.query<{ version: number; deleted: boolean }>(
-      'SELECT version, deleted FROM resource WHERE type = $1 AND id = $2',
+    const r = await this.q.query<{ version: number; deleted: boolean; restricted_to: string[] | null }>(
+      'SELECT version, deleted, restricted_to FROM resource WHERE type = $1 AND id = $2',
       [type, id],
     );
-    return r.rows[0];
+    const row = r.rows[0];
+    if (!row || (await this.hiddenByLabel(row.restricted_to))) return undefined;
+    return { version: row.version, deleted: row.deleted };
   }
 
   async history(h: HistoryQuery): Promise<{ versions: StoredVersion[]; next?: string; total?: number }> {
@@ -229,7 +267,7 @@ export class Repository {
     const visible = await this.visibleRestricted();
     if (visible) {
       where.push(
-        `NOT EXISTS (SELECT 1 FROM resource cr JOIN restricted_patient rp ON rp.patient = ANY(cr.patients) WHERE cr.rid = v.rid AND NOT (rp.patient = ANY(${add(visible)}::text[])))`,
+        `NOT EXISTS (SELECT 1 FROM resource cr WHERE cr.rid = v.rid AND NOT (${visibleRecordSql('cr', `${add(visible)}::text[]`)}))`,
       );
     }
     if (h.cursor) {
@@ -287,6 +325,13 @@ export class Repository {
   async lockKey(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   }
+}
+
+/** What a read needs to know of the resource to decide whether the caller may see it. */
+interface Access {
+  patients: string[];
+  restricted: string[];
+  restricted_to: string[] | null;
 }
 
 /** Types that belong to the Patient compartment (Patient itself included). */

@@ -31,6 +31,8 @@ export interface WriteResult {
   /** Patients whose compartment held the resource before, and holds it now (for access checks). */
   oldPatients?: string[];
   newPatients?: string[];
+  /** Restricting security labels the previous version carried and this one does not. */
+  labelsRemoved?: string[];
 }
 
 interface Current {
@@ -40,7 +42,20 @@ interface Current {
   version: number;
   deleted: boolean;
   patients: string[];
+  /** Set when the resource carries (or, deleted, last carried) a restricting label: see migration 014. */
+  restricted_to: string[] | null;
   content: string | null;
+}
+
+type Labelled = { meta?: { security?: { system?: string; code?: string }[] } };
+
+/**
+ * The restricting labels of the current version that `labels` (the new version's) lacks. A deleted
+ * resource's last labels are not at hand: re-creating it without any label removes them.
+ */
+function removedLabels(cur: Current, labels: string[]): string[] {
+  if (!cur.content) return labels.length ? [] : ['(the labels of its last version)'];
+  return restrictionLabels(JSON.parse(cur.content) as Labelled).filter((l) => !labels.includes(l));
 }
 
 /** The resource without meta.versionId / meta.lastUpdated, for detecting updates that change nothing. */
@@ -64,7 +79,7 @@ export async function applyWrites(
   const current = new Map<string, Current>();
   if (keys.length) {
     const r = await tx.query<Current>(
-      `SELECT r.rid::text AS rid, r.type, r.id, r.version, r.deleted, r.patients, v.content
+      `SELECT r.rid::text AS rid, r.type, r.id, r.version, r.deleted, r.patients, r.restricted_to, v.content
          FROM resource r JOIN unnest($1::text[], $2::text[]) u(type, id) ON r.type = u.type AND r.id = u.id
          JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
         ORDER BY r.rid FOR UPDATE OF r`,
@@ -102,12 +117,14 @@ export async function applyWrites(
     id: [] as string[],
     version: [] as number[],
     patients: [] as string[],
+    restrictedTo: [] as (string | null)[],
   };
   const updates = {
     rid: [] as string[],
     version: [] as number[],
     deleted: [] as boolean[],
     patients: [] as string[],
+    restrictedTo: [] as (string | null)[],
   };
   const reindex: Current[] = [];
   const batch = emptyBatch();
@@ -143,7 +160,11 @@ export async function applyWrites(
       updates.rid.push(cur.rid);
       updates.version.push(version);
       updates.deleted.push(true);
-      updates.patients.push('{}');
+      // The compartment of its last live version stays on the row (its index and compartment rows go),
+      // so that its history stays hidden with a restricted patient's records.
+      updates.patients.push(textArrayLiteral(cur.patients));
+      // A deleted labelled resource stays hidden: its history holds the labelled versions.
+      updates.restrictedTo.push(cur.restricted_to ? textArrayLiteral(cur.restricted_to) : null);
       reindex.push(cur);
       results.push({ type, id, version, lastUpdated: now, status: 204, oldPatients: cur.patients });
       if (type === 'Patient') restrictions.push([id, []]);
@@ -176,6 +197,9 @@ export async function applyWrites(
     const rid = cur ? cur.rid : (rids.shift() as string);
     const patients = extractIndex(resource, rid, params.idOf, batch);
     const patientsLiteral = textArrayLiteral(patients);
+    const labels = restrictionLabels(resource as Labelled);
+    const restrictedTo = labels.length ? patientsLiteral : null;
+    const labelsRemoved = cur?.restricted_to ? removedLabels(cur, labels) : [];
     versions.rid.push(rid);
     versions.version.push(version);
     versions.type.push(type);
@@ -188,6 +212,7 @@ export async function applyWrites(
       updates.version.push(version);
       updates.deleted.push(false);
       updates.patients.push(patientsLiteral);
+      updates.restrictedTo.push(restrictedTo);
       reindex.push(cur);
     } else {
       inserts.rid.push(rid);
@@ -195,6 +220,7 @@ export async function applyWrites(
       inserts.id.push(id);
       inserts.version.push(version);
       inserts.patients.push(patientsLiteral);
+      inserts.restrictedTo.push(restrictedTo);
     }
     results.push({
       type,
@@ -205,12 +231,9 @@ export async function applyWrites(
       content,
       oldPatients: cur?.patients ?? [],
       newPatients: patients,
+      ...(labelsRemoved.length ? { labelsRemoved } : {}),
     });
-    if (type === 'Patient')
-      restrictions.push([
-        id,
-        restrictionLabels(resource as { meta?: { security?: { system?: string; code?: string }[] } }),
-      ]);
+    if (type === 'Patient') restrictions.push([id, labels]);
   }
 
   // 3. Write: versions, current rows, then the index rows (old ones removed first).
@@ -238,10 +261,11 @@ export async function applyWrites(
   if (inserts.rid.length) {
     await tx
       .query(
-        `INSERT INTO resource (rid, type, id, version, last_updated, patients)
-       SELECT u.rid, u.type, u.id, u.version, $6::timestamptz, u.patients::text[]
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) u(rid, type, id, version, patients)`,
-        [inserts.rid, inserts.type, inserts.id, inserts.version, inserts.patients, now],
+        `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
+       SELECT u.rid, u.type, u.id, u.version, $6::timestamptz, u.patients::text[], u.restricted_to::text[]
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $7::text[])
+              u(rid, type, id, version, patients, restricted_to)`,
+        [inserts.rid, inserts.type, inserts.id, inserts.version, inserts.patients, now, inserts.restrictedTo],
       )
       .catch((err: { code?: string }) => {
         if (err.code === '23505')
@@ -251,10 +275,12 @@ export async function applyWrites(
   }
   if (updates.rid.length) {
     await tx.query(
-      `UPDATE resource r SET version = u.version, deleted = u.deleted, patients = u.patients::text[], last_updated = $5::timestamptz
-         FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::text[]) u(rid, version, deleted, patients)
+      `UPDATE resource r SET version = u.version, deleted = u.deleted, patients = u.patients::text[],
+              restricted_to = u.restricted_to::text[], last_updated = $5::timestamptz
+         FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::text[], $6::text[])
+              u(rid, version, deleted, patients, restricted_to)
         WHERE r.rid = u.rid`,
-      [updates.rid, updates.version, updates.deleted, updates.patients, now],
+      [updates.rid, updates.version, updates.deleted, updates.patients, now, updates.restrictedTo],
     );
     await deleteIndexRows(
       tx,

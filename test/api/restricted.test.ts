@@ -131,6 +131,26 @@ describe('with a care relationship', () => {
     assert.equal((await as('nora')('GET', `/Observation/${restrictedObs}`)).status, 200);
     assert.equal((await as('otto')('GET', `/Patient/${restricted}`)).status, 403);
   });
+
+  test("a deleted record of the restricted chart stays out of others' history and reads", async () => {
+    users.dina = await s.addUser('dina', ['him-director']); // may delete
+    await s.request(
+      'POST',
+      `${s.url}/care-relationships`,
+      { username: 'dina', patient: restricted },
+      { 'content-type': 'application/json' },
+    );
+    const made = await as('dina')('POST', '/Observation', obs(restricted));
+    assert.equal(made.status, 201, made.text);
+    assert.equal((await as('dina')('DELETE', `/Observation/${made.body.id}`)).status, 204);
+    const history = await as('otto')('GET', '/Observation/_history?_count=100');
+    assert.equal(history.status, 200);
+    assert.ok(history.body.entry.length > 0);
+    assert.ok(!history.text.includes(made.body.id), 'not in type history, neither version');
+    assert.equal((await as('otto')('GET', `/Observation/${made.body.id}`)).status, 403);
+    assert.equal((await as('otto')('GET', `/Observation/${made.body.id}/_history/1`)).status, 403);
+    assert.equal((await as('dina')('GET', `/Observation/${made.body.id}`)).status, 410);
+  });
 });
 
 describe('break-the-glass', () => {

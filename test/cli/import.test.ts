@@ -135,6 +135,46 @@ describe('importing NDJSON and conditional references', () => {
     assert.deepEqual(ids, ['nd-1', 'nd-4']);
   });
 
+  test('a record labelled restricted on its own meta.security is stored as such, as the API stores it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chartroom-ndjson-'));
+    const file = path.join(dir, 'Observation.ndjson');
+    const obs = (id: string, security?: { system: string; code: string }[]) =>
+      JSON.stringify({
+        resourceType: 'Observation',
+        id,
+        ...(security ? { meta: { security } } : {}),
+        status: 'final',
+        code: { text: 'HIV screen' },
+        subject: { reference: 'Patient/nd-1' },
+      });
+    fs.writeFileSync(
+      file,
+      [
+        obs('lab-hiv', [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' }]),
+        obs('lab-normal', [
+          { system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' },
+        ]),
+        obs('lab-plain'),
+      ].join('\n'),
+    );
+    const r = runImport(st, [file]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 0, r.out + r.err);
+    // The search filter reads restricted_to (migration 014); resource-labels.test.ts shows what users see.
+    const rows = await withDb(st, (db) =>
+      db
+        .query<{ id: string; restricted_to: string[] | null }>(
+          "SELECT id, restricted_to FROM resource WHERE id LIKE 'lab-%' ORDER BY id",
+        )
+        .then((x) => x.rows),
+    );
+    assert.deepEqual(rows, [
+      { id: 'lab-hiv', restricted_to: ['nd-1'] },
+      { id: 'lab-normal', restricted_to: null },
+      { id: 'lab-plain', restricted_to: null },
+    ]);
+  });
+
   test('Synthea bulk NDJSON with conditional references to Organizations resolves them', async () => {
     const folder = corpusFiles('synthea-bulk-ndjson-partial/10-patients').filter((f) =>
       /(Organization|Location|Practitioner|Patient|Encounter)\.000/.test(f),

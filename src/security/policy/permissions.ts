@@ -18,6 +18,8 @@ export type Action =
   | 'disclosures:account'
   | 'patients:assign'
   | 'break-glass'
+  /** Removes a restricting security label from a record it may see and write (lowers its protection). */
+  | 'labels:remove'
   /** Bulk Data export ($export) of every record the role may read; only roles that also see SSNs. */
   | 'export:bulk'
   /** Sees Social Security numbers unmasked (minimum necessary: others see the last four digits). */
@@ -97,10 +99,10 @@ const TABLE: [role: string, grants: string, actions: Action[]][] = [
   ['cdi-specialist',         'r    r    r    r    rw   r    -    r',   ['terminology:use', 'break-glass']],
   ['provider',               'rw   rw   rw   r    rw   r    -    r',   ['terminology:use', 'break-glass']],
   ['release-of-information', 'r    r    r    r    rw   r    rw   r',   ['disclosures:record', 'disclosures:account', 'break-glass', 'phi:ssn']],
-  ['him-director',           'rwd  rwd  rwd  rwd  rwd  rw   r    rw',  ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account', 'break-glass', 'patients:assign', 'phi:ssn', 'export:bulk']],
-  ['privacy-officer',        'r    r    r    r    r    r    rw   r',   ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn']],
-  ['system-integration',     'rwd  rwd  rwd  rwd  rwd  rwd  r    rwd', ['terminology:use', 'history:system', 'phi:ssn', 'export:bulk']],
-  ['administrator',          'rwd  rwd  rwd  rwd  rwd  rwd  rw   rwd', ['users:manage', 'clients:manage', 'keys:manage', 'audit:read', 'history:system', 'terminology:use', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn', 'export:bulk']],
+  ['him-director',           'rwd  rwd  rwd  rwd  rwd  rw   r    rw',  ['terminology:use', 'history:system', 'disclosures:record', 'disclosures:account', 'break-glass', 'patients:assign', 'phi:ssn', 'export:bulk', 'labels:remove']],
+  ['privacy-officer',        'r    r    r    r    r    r    rw   r',   ['audit:read', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn', 'labels:remove']],
+  ['system-integration',     'rwd  rwd  rwd  rwd  rwd  rwd  r    rwd', ['terminology:use', 'history:system', 'phi:ssn', 'export:bulk', 'labels:remove']],
+  ['administrator',          'rwd  rwd  rwd  rwd  rwd  rwd  rw   rwd', ['users:manage', 'clients:manage', 'keys:manage', 'audit:read', 'history:system', 'terminology:use', 'disclosures:record', 'disclosures:account', 'patients:assign', 'phi:ssn', 'export:bulk', 'labels:remove']],
 ];
 
 export const ROLE_GRANTS: Record<string, { fhir: Grants; actions: Action[] }> = Object.fromEntries(

@@ -2,6 +2,7 @@
 // the primary key), so that an export of any size holds one batch in memory and never a long-lived
 // cursor or transaction (PGlite has a single connection that requests share meanwhile).
 import type { Queryable } from '../../platform/db/database.js';
+import { visibleRecordSql } from '../restrictions.js';
 
 export interface ScanFilter {
   types: string[];
@@ -34,9 +35,12 @@ function where(f: ScanFilter, add: (v: unknown) => string): string[] {
   return w;
 }
 
-/** Hides resources of restricted patients except those in `visibleParam` (a text[] parameter). */
+/**
+ * Hides resources of restricted patients, and labelled resources, except those of the patients in
+ * `visibleParam` (a text[] parameter).
+ */
 export function restrictedFilter(alias: string, visibleParam: string): string {
-  return `NOT EXISTS (SELECT 1 FROM restricted_patient rp WHERE rp.patient = ANY(${alias}.patients) AND NOT (rp.patient = ANY(${visibleParam}::text[])))`;
+  return visibleRecordSql(alias, `${visibleParam}::text[]`);
 }
 
 function builder(): { values: unknown[]; add: (v: unknown) => string } {

@@ -7,6 +7,7 @@ import { type CompiledParam, findParam } from '../../fhir/index/search-params.js
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
+import { visibleRecordSql } from '../restrictions.js';
 import { type Filter, splitPipe, splitUnescaped, unescapeValue } from './parse.js';
 
 /** Parameter values and fresh table aliases for one SQL statement. */
@@ -139,7 +140,7 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
       const item = findParam('List', 'item') as CompiledParam;
       return `EXISTS (SELECT 1 FROM resource ${l} JOIN sp_reference ${x} ON ${x}.rid = ${l}.rid
         WHERE ${l}.type = 'List' AND ${l}.id = ANY(${sql.add(f.values, 'text[]')}) AND NOT ${l}.deleted
-        AND ${x}.param = ${sql.add(ctx.registry.idOf(item))} AND ${x}.target_type = ${r}.type AND ${x}.target_id = ${r}.id)`;
+        AND ${x}.param = ${sql.add(ctx.registry.idOf(item))} AND ${x}.target_type = ${r}.type AND ${x}.target_id = ${r}.id${listVisible(ctx, l)})`;
     }
     case 'text': {
       const t = sql.alias('t');
@@ -183,11 +184,19 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
   }
 }
 
-/** Hides resources of restricted patients the caller may not see (authorization inside the query). */
+/**
+ * Hides resources of restricted patients, and labelled resources, the caller may not see (authorization
+ * inside the query).
+ */
 export function visibilitySql(ctx: ConditionContext, r: string): string {
   if (!ctx.visibleRestricted) return '';
-  const rp = ctx.sql.alias('rp');
-  return `NOT EXISTS (SELECT 1 FROM restricted_patient ${rp} WHERE ${rp}.patient = ANY(${r}.patients) AND NOT (${rp}.patient = ANY(${ctx.sql.add(ctx.visibleRestricted, 'text[]')})))`;
+  return visibleRecordSql(r, ctx.sql.add(ctx.visibleRestricted, 'text[]'), ctx.sql.alias('rp'));
+}
+
+/** A List the caller may not see selects nothing (its membership would reveal it). */
+function listVisible(ctx: ConditionContext, l: string): string {
+  const vis = visibilitySql(ctx, l);
+  return vis ? ` AND ${vis}` : '';
 }
 
 function paramSql(
