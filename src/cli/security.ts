@@ -17,7 +17,7 @@ export async function securityCommand(args: string[], opts: { quiet?: boolean } 
       bar.done();
     }
     process.stdout.write(
-      `Sealed the Social Security numbers of ${p.sealed.toLocaleString('en-US')} stored versions (${p.scanned.toLocaleString('en-US')} mention the SSN system; the others were sealed already).\n`,
+      `Sealed the Social Security numbers of ${p.sealed.toLocaleString('en-US')} stored version(s); ${(p.scanned - p.sealed).toLocaleString('en-US')} other(s) with an SSN were sealed already.\n`,
     );
     return 0;
   } finally {
