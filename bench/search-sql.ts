@@ -1,9 +1,12 @@
 // The SQL the server runs for a search, and its query plan. `searchStatements` is the one place where the
 // benchmark and the query-plan test reach into the store's search compiler: when its entry point changes,
 // adjust this function only.
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import type { Queryable } from '../src/platform/db/database.js';
 import type { ParamRegistry } from '../src/store/param-registry.js';
 import { Repository } from '../src/store/repository.js';
+import { SsnSealer } from '../src/store/ssn-sealing.js';
 
 export interface Statement {
   sql: string;
@@ -35,7 +38,9 @@ export async function searchStatements(
       return { rows: [] as T[], rowCount: 0 };
     },
   };
-  let repo = new Repository(recorder, registry);
+  // a throwaway key: SSN searches compile to a blind index of the same shape under any key
+  const ssn = new SsnSealer(SecretBox.fromConfig(randomBytes(32).toString('hex'), ''));
+  let repo = new Repository(recorder, registry, ssn);
   if (opts.restricted)
     repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
   await repo.search({

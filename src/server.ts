@@ -16,11 +16,15 @@ import { TokenService } from './security/oauth/tokens.js';
 import { ExportRunner } from './store/export/run-export.js';
 import { ParamRegistry } from './store/param-registry.js';
 import { Repository } from './store/repository.js';
+import { verifySecretKey } from './store/secret-key-check.js';
+import { SsnSealer } from './store/ssn-sealing.js';
 
 export interface Services {
   config: Config;
   db: Database;
   repo: Repository;
+  /** The key of the sealed values (TOTP seeds, SSNs), checked against the database at start. */
+  box: SecretBox;
   /** Set when this start created the administrator with a generated password (to show once). */
   firstAdmin?: { username: string; generatedPassword?: string };
 }
@@ -35,10 +39,12 @@ export async function openServices(overrides: Partial<Config> = {}): Promise<Ser
   });
   try {
     await migrate(db);
+    const box = SecretBox.fromConfig(config.secretKey, config.dataDir);
+    await verifySecretKey(db, box);
     loadDefinitions();
     const params = await ParamRegistry.load(db);
     const firstAdmin = await ensureAdministrator(db, config.adminPassword);
-    return { config, db, repo: new Repository(db, params, db), firstAdmin };
+    return { config, db, box, repo: new Repository(db, params, new SsnSealer(box), db), firstAdmin };
   } catch (err) {
     await db.close();
     throw err;
@@ -78,7 +84,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
     tokens,
     audit,
     sessions,
-    box: SecretBox.fromConfig(config.secretKey, config.dataDir),
+    box: services.box,
     exports,
   };
   const app = buildApp(ctx);

@@ -87,7 +87,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   });
   installPipeline(app, ctx);
   installSecurityHeaders(app, Boolean(tls));
-  installMinimumNecessary(app);
+  installMinimumNecessary(app, ctx.repo.ssn);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof FhirError) {

@@ -3,6 +3,7 @@
 import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
+import { securityCommand } from './security.js';
 import { terminologyCommand } from './terminology.js';
 
 const HELP = `chartroom <command>
@@ -14,6 +15,8 @@ const HELP = `chartroom <command>
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
   audit verify                   check the hash chain of the audit trail (exit 3 when broken)
+  security seal-ssns             encrypt the Social Security numbers stored before they were sealed at
+                                 rest (a database written by an older version), with progress; rerunnable
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   terminology install <file>     install an official release (next year's order file, tabular or index XML,
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'audit':
       return auditCommand(rest);
+    case 'security':
+      return securityCommand(rest, { quiet: bool(rest, '--quiet') });
     case 'demo':
       await demoCommand();
       return -1; // keeps running

@@ -138,10 +138,12 @@ export async function patchResource(
       throw preconditionFailed(
         `${type}/${id}: If-Match version ${ifMatch} is not the current version (${cur.version})`,
       );
+    // the patch applies to the resource as written, its SSNs opened (they are sealed again on write)
+    const doc = JSON.parse(cur.content as string) as Resource;
+    tx.ssn.openInPlace(doc);
     let patched: Resource;
     try {
-      patched = fastJsonPatch.applyPatch(JSON.parse(cur.content as string), patch as Operation[], true, false)
-        .newDocument as Resource;
+      patched = fastJsonPatch.applyPatch(doc, patch as Operation[], true, false).newDocument as Resource;
     } catch (err) {
       throw new FhirError(422, issue('processing', `The patch cannot be applied: ${(err as Error).message}`));
     }

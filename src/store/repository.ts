@@ -7,6 +7,7 @@ import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { ParamRegistry } from './param-registry.js';
 import { hiddenByLabel, restrictedAmong, type Visibility, visibleRecordSql } from './restrictions.js';
 import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
+import type { SsnSealer } from './ssn-sealing.js';
 import { applyWrites, type WriteOp, type WriteResult } from './write.js';
 
 export interface StoredVersion {
@@ -48,6 +49,8 @@ export class Repository {
   constructor(
     private readonly q: Queryable,
     readonly params: ParamRegistry,
+    /** Seals SSNs on every write and opens them for the reads that need them (PATCH, update comparison). */
+    readonly ssn: SsnSealer,
     private readonly db?: Database,
     private readonly beforeCommit?: BeforeCommit,
     private readonly visibility?: Visibility,
@@ -57,12 +60,12 @@ export class Repository {
 
   /** The same repository, whose transactions run `hook` before they commit. */
   withBeforeCommit(hook: BeforeCommit): Repository {
-    return new Repository(this.q, this.params, this.db, hook, this.visibility, this.checks);
+    return new Repository(this.q, this.params, this.ssn, this.db, hook, this.visibility, this.checks);
   }
 
   /** The same repository, seeing restricted patients only as `v` allows. */
   withVisibility(v: Visibility): Repository {
-    return new Repository(this.q, this.params, this.db, this.beforeCommit, v, this.checks);
+    return new Repository(this.q, this.params, this.ssn, this.db, this.beforeCommit, v, this.checks);
   }
 
   /** Sets the check of coded elements run on every create and update (here and in derived repositories). */
@@ -141,7 +144,15 @@ export class Repository {
   async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
     if (!this.db) return fn(this); // already inside a transaction
     return this.db.transaction(async (tx) => {
-      const inner = new Repository(tx, this.params, undefined, undefined, this.visibility, this.checks);
+      const inner = new Repository(
+        tx,
+        this.params,
+        this.ssn,
+        undefined,
+        undefined,
+        this.visibility,
+        this.checks,
+      );
       const out = await fn(inner);
       if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
       return out;
@@ -175,7 +186,7 @@ export class Repository {
             );
       }
     }
-    const results = await applyWrites(this.q, this.params, ops);
+    const results = await applyWrites(this.q, this.params, this.ssn, ops);
     this.assertWritesConfined(results);
     // Lowering a record's protection is for the roles that govern confidentiality (raising it is for
     // anyone who may write the record).
@@ -300,7 +311,12 @@ export class Repository {
       p && types.some(inCompartment)
         ? [...(req.filters ?? []), { kind: 'compartment' as const, patients: [p] }]
         : req.filters;
-    const page = await runSearch(this.q, this.params, { ...req, filters }, await this.visibleRestricted());
+    const page = await runSearch(
+      this.q,
+      this.params,
+      { ...req, filters, blindIndex: (v) => this.ssn.blindIndex(v) },
+      await this.visibleRestricted(),
+    );
     if (p && page.included.length) {
       page.included = page.included.filter((row) => {
         const type = /"resourceType":"([A-Za-z]+)"/.exec(row.content)?.[1] ?? '';

@@ -4,12 +4,14 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
 import { restrictionLabels } from '../fhir/security-labels.js';
+import { SEALED_PREFIX } from '../fhir/ssn.js';
 import type { Queryable } from '../platform/db/database.js';
 import { conflict, preconditionFailed } from '../platform/errors.js';
 import { deleteCompartmentRows, deleteIndexRows, insertIndexRows } from './index-rows.js';
 import type { ParamRegistry } from './param-registry.js';
 import { setRestriction } from './restrictions.js';
 import { textArrayLiteral } from './sql-literals.js';
+import { type SsnSealer, useBlindIndex } from './ssn-sealing.js';
 
 export type WriteOp =
   | { op: 'create'; resource: Resource }
@@ -66,9 +68,17 @@ function comparable(r: Resource): string {
   return JSON.stringify(Object.keys(m).length ? { ...rest, meta: m } : rest);
 }
 
+/** Whether an update carries the current content; the stored SSNs are opened to compare them. */
+function sameContent(ssn: SsnSealer, resource: Resource, stored: string): boolean {
+  const current = JSON.parse(stored) as Resource;
+  if (stored.includes(SEALED_PREFIX)) ssn.openInPlace(current);
+  return comparable(resource) === comparable(current);
+}
+
 export async function applyWrites(
   tx: Queryable,
   params: ParamRegistry,
+  ssn: SsnSealer,
   ops: WriteOp[],
   now = new Date().toISOString(),
 ): Promise<WriteResult[]> {
@@ -172,13 +182,7 @@ export async function applyWrites(
     }
     if (o.op === 'update' && o.createOnly && cur && !cur.deleted) throw conflict(`${key} already exists`);
     const resource = { ...o.resource, id } as Resource;
-    if (
-      o.op === 'update' &&
-      cur &&
-      !cur.deleted &&
-      cur.content &&
-      comparable(resource) === comparable(JSON.parse(cur.content))
-    ) {
+    if (o.op === 'update' && cur && !cur.deleted && cur.content && sameContent(ssn, resource, cur.content)) {
       const meta = JSON.parse(cur.content).meta;
       results.push({
         type,
@@ -193,9 +197,12 @@ export async function applyWrites(
     }
     const version = cur ? cur.version + 1 : 1;
     resource.meta = { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now };
-    const content = JSON.stringify(resource);
+    // SSNs are stored sealed, and indexed by their blind index (store/ssn-sealing.ts)
+    const { content, sealed, blind } = ssn.sealDocument(resource);
     const rid = cur ? cur.rid : (rids.shift() as string);
-    const patients = extractIndex(resource, rid, params.idOf, batch);
+    const firstToken = batch.token.code.length;
+    const patients = extractIndex((sealed ?? resource) as Resource, rid, params.idOf, batch);
+    if (blind) useBlindIndex(batch, firstToken, blind);
     const patientsLiteral = textArrayLiteral(patients);
     const labels = restrictionLabels(resource as Labelled);
     const restrictedTo = labels.length ? patientsLiteral : null;

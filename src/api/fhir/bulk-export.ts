@@ -9,7 +9,7 @@ import { allResourceTypes, isKnownResourceType, patientCompartmentParams } from 
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/db/database.js';
 import { badRequest, FhirError, forbidden, issue, notFound } from '../../platform/errors.js';
-import { mayOnType } from '../../security/policy/permissions.js';
+import { mayDo, mayOnType } from '../../security/policy/permissions.js';
 import {
   type ExportJob,
   type ExportLevel,
@@ -154,8 +154,8 @@ export function bulkExportRoutes(app: FastifyInstance, ctx: AppContext): void {
     const f = /^[A-Za-z]+-\d+\.ndjson$/.test(file) ? await fileOf(ctx.db, job.id, file) : undefined;
     if (job.status !== 'completed' || !f) throw notFound(`Export ${id} has no file ${file}`);
     req.audit.patients = f.patients;
-    // Streamed as written; the roles allowed to export all see SSNs (permissions.ts), so the
-    // minimum-necessary masking of JSON responses has nothing to do here.
+    // Streamed as written: the files hold SSNs opened for requesters with phi:ssn, masked otherwise
+    // (decided at kick-off, store/export/run-export.ts).
     return reply
       .type(NDJSON)
       .header('Content-Disposition', `attachment; filename="${f.name}"`)
@@ -225,7 +225,13 @@ async function exportSpec(
       );
     typeFilters[type] = [...(typeFilters[type] ?? []), params];
   }
-  return { types, since, typeFilters, visibleRestricted: await repo.visibleRestricted() };
+  return {
+    types,
+    since,
+    typeFilters,
+    visibleRestricted: await repo.visibleRestricted(),
+    ssn: mayDo(roles, 'phi:ssn') ? 'clear' : 'masked',
+  };
 }
 
 /** The audit entry of a finished export: who, what it wrote, and every patient whose records it holds. */

@@ -1,6 +1,9 @@
 // The words of a resource for full-text search: its narrative (`_text`) and every human-readable string
 // in it (`_content`): names, titles, descriptions, displays, notes, free text. Identifiers, codes,
-// references, URLs and binary data are left out; both are capped so a large document stays cheap.
+// references, URLs, binary data and sealed values (SSNs) are left out; both are capped so a large
+// document stays cheap.
+import { isSealed } from '../ssn.js';
+
 const MAX_CHARS = 8192;
 const SKIP_KEYS = new Set([
   'id',
@@ -37,7 +40,7 @@ export function contentText(resource: object): string {
   const walk = (v: unknown, key: string): void => {
     if (size >= MAX_CHARS) return;
     if (typeof v === 'string') {
-      if (key === 'code' || v.length < 2 || LOOKS_LIKE_DATA.test(v)) return;
+      if (key === 'code' || v.length < 2 || LOOKS_LIKE_DATA.test(v) || isSealed(v)) return;
       parts.push(v);
       size += v.length + 1;
     } else if (Array.isArray(v)) {

@@ -1,4 +1,4 @@
-// Encrypts the most sensitive stored values (TOTP seeds now, SSNs later) with AES-256-GCM under a key
+// Encrypts the most sensitive stored values (TOTP seeds, SSNs) with AES-256-GCM under a key
 // from configuration (CHARTROOM_SECRET_KEY, 32 bytes as hex or base64). Without it, a key is generated
 // once into the data folder (mode 0600) so that the embedded setup works out of the box; production
 // deployments set the variable (docs/configuration.md).
@@ -7,7 +7,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export class SecretBox {
-  private constructor(private readonly key: Buffer) {}
+  /**
+   * Names the key without revealing it (HMAC of a constant, 8 hex digits): recorded with sealed values
+   * and in the database's key check, so that a wrong key is refused at start and a later key rotation can
+   * tell values under the old and the new key apart.
+   */
+  readonly keyId: string;
+
+  private constructor(private readonly key: Buffer) {
+    this.keyId = createHmac('sha256', key).update('chartroom-key-id').digest('hex').slice(0, 8);
+  }
 
   static fromConfig(configured: string | undefined, dataDir: string): SecretBox {
     if (configured) {
@@ -32,17 +41,20 @@ export class SecretBox {
     return createHmac('sha256', subkey).update(text).digest('base64url');
   }
 
-  seal(plain: string): string {
+  /** `purpose`, when given, is authenticated with the value (a value sealed for one purpose opens for it only). */
+  seal(plain: string, purpose?: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    if (purpose) cipher.setAAD(Buffer.from(purpose));
     const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
     return `v1.${iv.toString('base64')}.${cipher.getAuthTag().toString('base64')}.${data.toString('base64')}`;
   }
 
-  open(sealed: string): string {
+  open(sealed: string, purpose?: string): string {
     const [v, iv, tag, data] = sealed.split('.');
-    if (v !== 'v1') throw new Error('unknown sealed-value format');
+    if (v !== 'v1' || !iv || !tag || data === undefined) throw new Error('unknown sealed-value format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
+    if (purpose) decipher.setAAD(Buffer.from(purpose));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8');
   }

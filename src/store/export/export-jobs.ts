@@ -1,5 +1,6 @@
 // SQL for bulk-export jobs and their files (table export_job, export_file; migrations/007).
 import type { Queryable } from '../../platform/db/database.js';
+import type { SsnView } from '../ssn-sealing.js';
 
 export type ExportLevel = 'system' | 'patient' | 'group';
 export type ExportStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'expired';
@@ -17,6 +18,8 @@ export interface ExportSpec {
   groupId?: string;
   /** Restricted patients the requester may see; undefined when the requester sees all. */
   visibleRestricted?: string[];
+  /** How the files show SSNs: whole when the requester holds phi:ssn, else masked (the default). */
+  ssn?: SsnView;
 }
 
 export interface ExportJob {

@@ -23,6 +23,8 @@ export class NdjsonFiles {
   constructor(
     private readonly dir: string,
     private readonly linesPerFile: number,
+    /** The stored JSON as the requester may see it (SSNs opened or masked: store/ssn-sealing.ts). */
+    private readonly reveal: (content: string) => string,
     /** Called with each file once it is complete on disk. */
     private readonly onClosed: (f: ExportFile) => Promise<void>,
   ) {}
@@ -37,8 +39,9 @@ export class NdjsonFiles {
       let chunk = '';
       for (let k = i; k < i + take; k++) {
         const row = rows[k];
+        const content = this.reveal(row.content);
         // Stored documents are compact JSON; re-serialise defensively if one ever held a raw line break.
-        chunk += `${row.content.includes('\n') ? JSON.stringify(JSON.parse(row.content)) : row.content}\n`;
+        chunk += `${content.includes('\n') ? JSON.stringify(JSON.parse(content)) : content}\n`;
         for (const p of row.patients) f.patients.add(p);
       }
       f.count += take;

@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { redactSsns, SSN_LIKE } from '../../fhir/ssn.js';
 import type { Database } from '../../platform/db/database.js';
 import type { Repository } from '../repository.js';
+import type { SsnSealer } from '../ssn-sealing.js';
 import {
   addFile,
   closeJob,
@@ -69,7 +71,13 @@ export class ExportRunner {
     j: { username: string; level: ExportLevel; request: string; spec: ExportSpec },
     repo: Repository,
   ): Promise<ExportJob> {
-    const job = await insertJob(this.db, { id: randomUUID(), ...j });
+    // The job row keeps no SSN: the request URL shows them masked, the searches keep them sealed.
+    const job = await insertJob(this.db, {
+      id: randomUUID(),
+      ...j,
+      request: redactSsns(j.request),
+      spec: { ...j.spec, typeFilters: sealTypeFilters(j.spec.typeFilters, repo.ssn) },
+    });
     const abort = new AbortController();
     const done = this.run(job, repo, abort.signal).finally(() => this.running.delete(job.id));
     this.running.set(job.id, { abort, done });
@@ -109,7 +117,13 @@ export class ExportRunner {
 
   private async run(job: ExportJob, repo: Repository, signal: AbortSignal): Promise<void> {
     const dir = this.dirOf(job.id);
-    const files = new NdjsonFiles(dir, this.opts.linesPerFile, (f) => addFile(this.db, job.id, f));
+    const view = job.spec.ssn ?? 'masked';
+    const files = new NdjsonFiles(
+      dir,
+      this.opts.linesPerFile,
+      (content) => repo.ssn.reveal(content, view),
+      (f) => addFile(this.db, job.id, f),
+    );
     try {
       fs.mkdirSync(dir, { recursive: true });
       await this.export(job, repo, files, signal);
@@ -236,4 +250,18 @@ export class ExportRunner {
     }
     for (const [type, list] of byType) await files.write(type, list);
   }
+}
+
+/** The SSNs searched by _typeFilter queries, sealed (the search opens them: store/ssn-sealing.ts). */
+function sealTypeFilters(filters: ExportSpec['typeFilters'], ssn: SsnSealer): ExportSpec['typeFilters'] {
+  const seal = (value: string): string =>
+    SSN_LIKE.test(value)
+      ? ssn.seal(value)
+      : value.replace(/(us-ssn\|)([^,]+)/g, (_, system: string, code: string) => system + ssn.seal(code));
+  return Object.fromEntries(
+    Object.entries(filters).map(([type, queries]) => [
+      type,
+      queries.map((params) => params.map(([name, value]): [string, string] => [name, seal(value)])),
+    ]),
+  );
 }

@@ -21,6 +21,8 @@ export interface CompileOptions {
   visibleRestricted?: string[];
   fhirBase?: string;
   valueSets?: Map<string, ExpandedValueSet>;
+  /** The blind index of an SSN (store/ssn-sealing.ts); without it SSNs are compared as sent. */
+  blindIndex?: (value: string) => string;
 }
 
 export interface CompiledSearch {
@@ -116,6 +118,7 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     fhirBase: o.fhirBase,
     valueSets: o.valueSets ?? new Map(),
     visibleRestricted: o.visibleRestricted,
+    blindIndex: o.blindIndex,
   };
   const where: string[] = [
     s.types.length === 1 ? `r.type = ${sql.add(s.types[0])}` : `r.type = ANY(${sql.add(s.types, 'text[]')})`,

@@ -5,6 +5,7 @@ import { patientCompartmentParams, typeSchema } from '../../fhir/definitions.js'
 import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
+import { isSealed, SSN_LIKE, SSN_SYSTEM } from '../../fhir/ssn.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import { visibleRecordSql } from '../restrictions.js';
@@ -37,6 +38,8 @@ export interface ConditionContext {
   valueSets: Map<string, ExpandedValueSet>;
   /** Restricted patients the caller may see (undefined: sees all). */
   visibleRestricted?: string[];
+  /** The blind index SSNs are stored under: an SSN is searched by it, never by the number. */
+  blindIndex?: (value: string) => string;
 }
 
 const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
@@ -306,7 +309,9 @@ function tokenCondition(
     const parts = splitUnescaped(v, '|').map(unescapeValue);
     if (parts.length !== 3 || !parts[1] || !parts[2])
       throw badRequest(':of-type takes system|code|value (the identifier type and the value)', name);
-    return `(${x}.of_type = ${sql.add(`${parts[0]}|${parts[1]}`)} AND ${x}.code = ${sql.add(parts[2])})`;
+    // an SSN's row holds its blind index: a value of the SS identifier type may be one
+    const codes = ctx.blindIndex && parts[1] === 'SS' ? [parts[2], ctx.blindIndex(parts[2])] : [parts[2]];
+    return `(${x}.of_type = ${sql.add(`${parts[0]}|${parts[1]}`)} AND ${x}.code = ANY(${sql.add(codes, 'text[]')}))`;
   }
   if (modifier === 'in' || modifier === 'not-in') {
     const vs = ctx.valueSets.get(unescapeValue(v));
@@ -330,6 +335,10 @@ function tokenCondition(
     return parts.length ? `(${parts.join(' OR ')})` : 'false';
   }
   const [system, code] = splitPipe(v);
+  if (system === SSN_SYSTEM && code !== '' && ctx.blindIndex)
+    return `(${x}.code = ${sql.add(ctx.blindIndex(code))} AND ${x}.system = ${sql.add(system)})`;
+  if (system === undefined && ctx.blindIndex && (SSN_LIKE.test(code) || isSealed(code)))
+    return `(${x}.code = ${sql.add(code)} OR (${x}.code = ${sql.add(ctx.blindIndex(code))} AND ${x}.system = ${sql.add(SSN_SYSTEM)}))`;
   if (system === undefined) return `${x}.code = ${sql.add(code)}`;
   if (code === '') return `${x}.system = ${sql.add(system)}`;
   if (system === '') return `(${x}.code = ${sql.add(code)} AND ${x}.system IS NULL)`;

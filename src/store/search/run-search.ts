@@ -25,6 +25,8 @@ export interface SearchRequest {
   fhirBase?: string;
   /** Types the caller may read, for included resources (default: all). */
   mayRead?: (type: string) => boolean;
+  /** The blind index SSNs are stored under (set by the repository). */
+  blindIndex?: (value: string) => string;
 }
 
 export interface SearchRow {
@@ -62,7 +64,13 @@ export async function runSearch(
   parsed.filters.push(...(req.filters ?? []));
   const valueSets = await resolveValueSets(q, registry, parsed.filters);
   const summaryCount = parsed.summary === 'count';
-  const c = compileSearch(parsed, { registry, visibleRestricted, fhirBase: req.fhirBase, valueSets });
+  const c = compileSearch(parsed, {
+    registry,
+    visibleRestricted,
+    fhirBase: req.fhirBase,
+    valueSets,
+    blindIndex: req.blindIndex,
+  });
 
   let total: number | undefined;
   if (parsed.total === 'accurate' || summaryCount)
