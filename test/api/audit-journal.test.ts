@@ -14,6 +14,7 @@ import {
   startTestServer,
   type TestServer,
   type TestStorage,
+  testDb,
 } from '../support/test-server.js';
 
 const mainPath = path.join(path.dirname(cliPath), '..', 'main.js');
@@ -184,6 +185,54 @@ describe('a server killed before its audit batch is written', () => {
     const r = spawnSync(process.execPath, [cliPath, 'audit', 'verify'], { env: env(st), encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /The audit trail is intact/);
+  });
+});
+
+// PGlite is one process's database; several servers share PostgreSQL.
+describe('several servers on one PostgreSQL and one data folder', { skip: testDb !== 'postgres' }, () => {
+  let st: TestStorage;
+  const children: Child[] = [];
+  const start = async () => {
+    const c = await startChild(st, { CHARTROOM_AUDIT_FLUSH_MS: '3600000' });
+    children.push(c);
+    return c;
+  };
+  before(async () => {
+    st = await freshStorage('audit-journal-multi');
+  });
+  after(async () => {
+    for (const c of children) await kill(c, 'SIGKILL');
+    await st.drop();
+  });
+
+  test('a restarted server replays its own killed predecessor, never a live neighbour; the chain verifies', async () => {
+    const a = await start();
+    const b = await start();
+    const { token } = await signInAdministrator(a.url);
+    const p = (
+      await post(`${a.url}/fhir/R4/Patient`, token, { resourceType: 'Patient', name: [{ family: 'Ames' }] })
+    ).id;
+    assert.equal((await get(`${a.url}/fhir/R4/Patient/${p}`, token)).status, 200);
+    assert.equal((await get(`${b.url}/fhir/R4/Patient/${p}`, token)).status, 200);
+    assert.equal((await get(`${b.url}/fhir/R4/Patient/${p}?_summary=true`, token)).status, 200);
+    const readsOf = async (c: Child) => (await report(c.url, token, `patient=${p}&action=read`)).length;
+    assert.equal(await readsOf(a), 0, 'no read is in the database yet');
+
+    await kill(b, 'SIGKILL');
+    const b2 = await start();
+    assert.equal(
+      await readsOf(b2),
+      2,
+      "the killed server's two reads are replayed; the live server's one is not",
+    );
+    assert.equal((await get(`${a.url}/fhir/R4/Patient/${p}`, token)).status, 200, 'the live server goes on');
+
+    await kill(a, 'SIGKILL');
+    const a2 = await start();
+    assert.equal(await readsOf(a2), 4, 'its own two reads are replayed at its restart');
+    for (const c of children) await kill(c, 'SIGTERM');
+    const r = spawnSync(process.execPath, [cliPath, 'audit', 'verify'], { env: env(st), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
   });
 });
 
