@@ -70,8 +70,8 @@ export class JournalSegment {
 
   async remove(): Promise<void> {
     await Promise.allSettled([this.inFlight, this.queued]);
-    fs.closeSync(this.fd);
     fs.rmSync(this.file, { force: true });
+    fs.closeSync(this.fd);
   }
 }
 
