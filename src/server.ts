@@ -1,4 +1,5 @@
-// Starting Chartroom: configuration -> database -> migrations -> definitions -> services -> HTTP.
+// Starting Chartroom: configuration -> database -> migrations -> definitions -> audit journal replay ->
+// services -> HTTP.
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './api/app.js';
@@ -10,6 +11,8 @@ import { type Config, loadConfig } from './platform/config.js';
 import { SecretBox } from './platform/crypto/secret-box.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { migrate } from './platform/db/migrate.js';
+import { AuditJournal } from './security/audit/journal.js';
+import { replayJournals } from './security/audit/replay-journal.js';
 import { SessionService } from './security/identity/sessions.js';
 import { ensureAdministrator } from './security/identity/sign-in.js';
 import { TokenService } from './security/oauth/tokens.js';
@@ -65,7 +68,13 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
   const services = await openServices(overrides);
   const { config, db, repo } = services;
   const tokens = await TokenService.load(db, config.tokenLifetime);
-  const audit = new AuditWriter(db);
+  // Entries a killed predecessor journaled but did not store go in first, before any request.
+  await replayJournals(db, config.auditJournalDir);
+  const audit = new AuditWriter(
+    db,
+    new AuditJournal(config.auditJournalDir, config.auditFsync),
+    config.auditFlushMs,
+  );
   const sessions = new SessionService(db, config.sessionIdleSeconds, config.sessionMaxSeconds);
   const exports = new ExportRunner(
     db,
@@ -104,6 +113,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Runn
       await app.close();
       await exports.close();
       await audit.flush();
+      audit.close();
       await db.close();
     },
   };

@@ -1,28 +1,67 @@
-// Collects audit records from requests and appends them in small batches (one INSERT per flush), so
-// that auditing every read costs a fraction of a database round trip per request.
+// Records the audit entry of every request: first a line in the local journal (security/audit/journal.ts),
+// synchronously, before the response leaves; then in small batches to the database (one INSERT per flush),
+// so that auditing every read costs a fraction of a database round trip per request and a killed process
+// loses no entry (the next start replays the journal).
+
 import type { Database } from '../platform/db/database.js';
-import { type AccessRecord, toAuditEvent } from '../security/audit/audit-event.js';
+import { FhirError, issue } from '../platform/errors.js';
+import { type AccessRecord, auditRow } from '../security/audit/audit-event.js';
+import type { AuditJournal, JournalSegment } from '../security/audit/journal.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 
+interface Pending {
+  row: AuditRow;
+  /** The journal file holding the row (none for a refusal the journal could not take). */
+  segment?: JournalSegment;
+}
+
 export class AuditWriter {
-  private pending: AuditRow[] = [];
+  private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
+    private readonly journal: AuditJournal | undefined,
     private readonly intervalMs = 50,
   ) {}
 
-  record(a: AccessRecord): void {
-    const recorded = new Date().toISOString();
-    this.pending.push({
-      username: a.username,
-      action: a.interaction,
-      outcome: String(a.status),
-      patients: a.patients,
-      content: JSON.stringify(toAuditEvent(a, recorded)),
-    });
+  /**
+   * Journals the entry and queues it for the database. Throws a 503 FhirError when the journal cannot
+   * take it (the caller must not disclose anything then); under fsync=batch, resolves when it is on disk.
+   */
+  record(a: AccessRecord): Promise<void> | undefined {
+    const row = auditRow(a);
+    let durable: Promise<void> | undefined;
+    let segment: JournalSegment | undefined;
+    try {
+      if (this.journal) ({ segment, durable } = this.journal.append(row));
+    } catch (err) {
+      process.emitWarning(`audit journal write failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw journalUnavailable();
+    }
+    if (!durable) {
+      this.queue({ row, segment });
+      return undefined;
+    }
+    // fsync=batch: the entry is queued once its line is on disk; if the disk refuses, the request is
+    // refused and its refusal is recorded instead (the caller's recordUnjournaled).
+    return durable.then(
+      () => this.queue({ row, segment }),
+      () => {
+        if (segment) this.journal?.stored([segment]);
+        throw journalUnavailable();
+      },
+    );
+  }
+
+  /** Queues an entry for the database only: the refusal of a request whose entry the journal refused. */
+  recordUnjournaled(a: AccessRecord): void {
+    this.queue({ row: auditRow(a) });
+  }
+
+  private queue(p: Pending): void {
+    this.pending.push(p);
     if (this.pending.length >= 500) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
   }
@@ -31,15 +70,40 @@ export class AuditWriter {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const rows = this.pending;
+    const batch = this.pending;
     this.pending = [];
+    this.journal?.retire(); // the records that follow go to a new file
     this.flushing = this.flushing
-      .then(() => (rows.length ? appendAudit(this.db, rows) : undefined))
+      .then(async () => {
+        if (batch.length === 0) return;
+        await appendAudit(
+          this.db,
+          batch.map((p) => p.row),
+          { skipStored: true },
+        );
+        this.journal?.stored(batch.flatMap((p) => (p.segment ? [p.segment] : [])));
+      })
       .catch((err) => {
-        // Never drop audit silently: put the rows back and report.
-        this.pending.unshift(...rows);
+        // Never drop audit silently: put the rows back (they are still in the journal) and report.
+        this.pending.unshift(...batch);
+        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, 1000));
         process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);
       });
     return this.flushing;
   }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.journal?.close();
+  }
 }
+
+const journalUnavailable = () =>
+  new FhirError(
+    503,
+    issue(
+      'transient',
+      'The request was refused because its audit record could not be written (audit journal unavailable); try again later',
+    ),
+  );

@@ -1,8 +1,8 @@
 // Writes through the API carry their audit entry inside the data transaction: the entry commits with
 // the change or not at all. (Failed requests are audited afterwards by the pipeline, as failures.)
 import type { FastifyRequest } from 'fastify';
-import { type AccessRecord, toAuditEvent } from '../security/audit/audit-event.js';
-import { type AuditRow, appendAudit } from '../store/audit-log.js';
+import { type AccessRecord, auditRow } from '../security/audit/audit-event.js';
+import { appendAudit } from '../store/audit-log.js';
 import type { Repository } from '../store/repository.js';
 import type { AppContext } from './context.js';
 import { patientsOf } from './fhir/route-params.js';
@@ -46,14 +46,7 @@ export function auditedRepo(
       entities,
       patients,
     };
-    const row: AuditRow = {
-      username: record.username,
-      action: interaction,
-      outcome: String(status),
-      patients,
-      content: JSON.stringify(toAuditEvent(record, new Date().toISOString())),
-    };
-    await appendAudit(tx, [row]);
+    await appendAudit(tx, [auditRow(record)]);
     req.auditedInTransaction = true;
   });
 }

@@ -1,14 +1,17 @@
-// Every request passes here: authenticate -> (authorize) -> handle -> audit. Only sign-in, metadata,
+// Every request passes here: authenticate -> (authorize) -> handle -> audit (journaled before the response). Only sign-in, metadata,
 // .well-known, the OAuth endpoints, the health check and the web panel's files are open; everything
 // else needs a valid bearer token or the web app's session cookie (api/authenticate.ts).
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../fhir/definitions.js';
-import { forbidden, unauthorized } from '../platform/errors.js';
+import { FhirError, forbidden, unauthorized } from '../platform/errors.js';
+import type { AccessRecord } from '../security/audit/audit-event.js';
 import type { Principal } from '../security/oauth/tokens.js';
 import { mayDo, mayOnType } from '../security/policy/permissions.js';
 import { type AccessRule, ruleFor } from '../security/policy/route-rules.js';
 import { authenticate } from './authenticate.js';
 import type { AppContext } from './context.js';
+import { FHIR_JSON } from './fhir/respond.js';
 import { enforceScopes } from './scope-enforcement.js';
 
 declare module 'fastify' {
@@ -36,11 +39,13 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
     authorize(req);
   });
 
-  app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.url === '/healthz') return;
-    if (req.auditedInTransaction && reply.statusCode < 400) return; // committed with the data change
+  // The entry is journaled before the response leaves (onSend runs before the first byte is written):
+  // if the journal cannot take it, the response is replaced by a 503 and nothing is disclosed.
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (req.url === '/healthz') return payload;
+    if (req.auditedInTransaction && reply.statusCode < 400) return payload; // committed with the data change
     const a = req.audit;
-    ctx.audit.record({
+    const record: AccessRecord = {
       username: req.principal?.username,
       action: a?.action ?? 'E',
       interaction: a?.interaction ?? `${req.method} ${req.routeOptions.url ?? 'unknown'}`,
@@ -49,8 +54,32 @@ export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
       clientIp: req.ip,
       entities: a?.entities ?? [],
       patients: a?.patients ?? [],
-    });
+    };
+    try {
+      await ctx.audit.record(record);
+      return payload;
+    } catch (err) {
+      if (!(err instanceof FhirError)) throw err;
+      ctx.audit.recordUnjournaled({ ...record, status: err.status });
+      return refusal(reply, payload, err);
+    }
   });
+}
+
+/** Replaces a response whose audit entry could not be written by the error's OperationOutcome. */
+function refusal(reply: FastifyReply, payload: unknown, err: FhirError): string {
+  if (payload instanceof Readable) payload.destroy();
+  for (const h of [
+    'etag',
+    'last-modified',
+    'location',
+    'content-location',
+    'content-disposition',
+    'content-length',
+  ])
+    reply.removeHeader(h);
+  reply.code(err.status).type(FHIR_JSON);
+  return JSON.stringify(err.outcome);
 }
 
 /**

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toAuditEvent } from '../security/audit/audit-event.js';
+import { auditRow } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import { findFiles } from '../store/import/read-files.js';
@@ -14,25 +14,15 @@ import { ProgressBar } from './progress-bar.js';
 
 function importAudit(f: FileReport, operator: string): AuditRow {
   const status = f.status === 'imported' ? 201 : f.status === 'partial' ? 207 : 400;
-  const event = toAuditEvent(
-    {
-      username: operator,
-      action: 'C',
-      interaction: 'import',
-      path: f.file,
-      status,
-      entities: [],
-      patients: [],
-    },
-    new Date().toISOString(),
-  );
-  return {
+  return auditRow({
     username: operator,
-    action: 'import',
-    outcome: String(status),
+    action: 'C',
+    interaction: 'import',
+    path: f.file,
+    status,
+    entities: [],
     patients: [],
-    content: JSON.stringify(event),
-  };
+  });
 }
 
 export interface ImportArgs {

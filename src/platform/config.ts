@@ -40,6 +40,12 @@ export interface Config {
   exportTtlSeconds: number;
   /** Lines per bulk-export NDJSON file: a larger type is split into several files. */
   exportFileLines: number;
+  /** Folder of the audit journal (each record is written here before its response leaves). */
+  auditJournalDir: string;
+  /** When the journal is forced to disk: off (survives a killed process), batch, always (also a power cut). */
+  auditFsync: 'off' | 'batch' | 'always';
+  /** Milliseconds between batched appends of audit records to the database. */
+  auditFlushMs: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -56,12 +62,19 @@ function mfaSetting(raw: string | undefined): Config['mfa'] {
   throw new Error(`CHARTROOM_MFA must be privileged, all or off, got "${raw}"`);
 }
 
+function fsyncSetting(raw: string | undefined): Config['auditFsync'] {
+  if (raw === undefined || raw === '') return 'off';
+  if (raw === 'off' || raw === 'batch' || raw === 'always') return raw;
+  throw new Error(`CHARTROOM_AUDIT_FSYNC must be off, batch or always, got "${raw}"`);
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const host = process.env.CHARTROOM_HOST ?? '127.0.0.1';
   const port = int('CHARTROOM_PORT', 8080);
+  const dataDir = path.resolve(overrides.dataDir ?? process.env.CHARTROOM_DATA_DIR ?? 'data');
   const cfg: Config = {
     databaseUrl: process.env.DATABASE_URL || undefined,
-    dataDir: path.resolve(process.env.CHARTROOM_DATA_DIR ?? 'data'),
+    dataDir,
     host,
     port,
     baseUrl:
@@ -84,6 +97,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     breakGlassSeconds: int('CHARTROOM_BREAK_GLASS_SECONDS', 3600),
     exportTtlSeconds: int('CHARTROOM_EXPORT_TTL', 24 * 3600),
     exportFileLines: Math.max(1, int('CHARTROOM_EXPORT_FILE_LINES', 100_000)),
+    auditJournalDir: path.resolve(dataDir, process.env.CHARTROOM_AUDIT_JOURNAL_DIR || 'audit-journal'),
+    auditFsync: fsyncSetting(process.env.CHARTROOM_AUDIT_FSYNC),
+    auditFlushMs: Math.max(1, int('CHARTROOM_AUDIT_FLUSH_MS', 50)),
     ...overrides,
   };
   return cfg;

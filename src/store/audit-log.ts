@@ -5,6 +5,10 @@ import { type ChainedFields, entryHash, GENESIS } from '../security/audit/chain.
 import { textArrayLiteral } from './sql-literals.js';
 
 export interface AuditRow {
+  /** The AuditEvent's id (stored as event_id, unique): what makes a journal replay idempotent. */
+  id?: string;
+  /** When the event happened (ISO instant); unset means now, when the row is appended. */
+  recorded?: string;
   username: string | undefined;
   action: string;
   outcome: string;
@@ -16,12 +20,36 @@ const CHAIN_LOCK = 727002;
 
 /**
  * Appends rows and links them into the chain. The advisory lock serialises appenders (several server
- * processes on one PostgreSQL) from reading the last hash to committing.
+ * processes on one PostgreSQL) from reading the last hash to committing. With `skipStored`, rows whose
+ * id is already in the trail are left out (under the lock, so the chain stays whole): a journal
+ * replayed twice, or by two starting processes at once, appends each entry once.
  */
-export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): Promise<void> {
-  if (rows.length === 0) return;
+export async function appendAudit(
+  db: Database | Queryable,
+  given: AuditRow[],
+  opts: { skipStored?: boolean } = {},
+): Promise<number> {
+  if (given.length === 0) return 0;
+  let appended = 0;
   const run = async (tx: Queryable) => {
     await tx.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK})`);
+    let rows = given;
+    if (opts.skipStored) {
+      const ids = rows.flatMap((r) => (r.id ? [r.id] : []));
+      const stored = new Set(
+        ids.length
+          ? (
+              await tx.query<{ event_id: string }>(
+                'SELECT event_id FROM audit_event WHERE event_id = ANY($1::text[])',
+                [ids],
+              )
+            ).rows.map((r) => r.event_id)
+          : [],
+      );
+      rows = rows.filter((r) => !r.id || !stored.has(r.id));
+      if (rows.length === 0) return;
+    }
+    appended = rows.length;
     const last = await tx.query<{ hash: string | null }>(
       'SELECT hash FROM audit_event ORDER BY seq DESC LIMIT 1',
     );
@@ -32,9 +60,11 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
         [rows.length],
       )
     ).rows.map((r) => r.seq);
-    const recorded = new Date().toISOString();
+    const now = new Date().toISOString();
     const cols = {
       seq: [] as string[],
+      id: [] as (string | null)[],
+      recorded: [] as string[],
       username: [] as (string | null)[],
       action: [] as string[],
       outcome: [] as string[],
@@ -46,7 +76,7 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
     rows.forEach((r, i) => {
       const e: ChainedFields = {
         seq: seqs[i],
-        recorded,
+        recorded: r.recorded ?? now,
         username: r.username ?? null,
         action: r.action,
         outcome: r.outcome,
@@ -55,6 +85,8 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
       };
       const hash = entryHash(prev, e);
       cols.seq.push(e.seq);
+      cols.id.push(r.id ?? null);
+      cols.recorded.push(e.recorded);
       cols.username.push(e.username);
       cols.action.push(e.action);
       cols.outcome.push(e.outcome);
@@ -65,10 +97,10 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
       prev = hash;
     });
     await tx.query(
-      `INSERT INTO audit_event (seq, recorded, username, action, outcome, patients, content, prev_hash, hash)
-       SELECT u.seq, $9::timestamptz, u.username, u.action, u.outcome, u.patients::text[], c.content, u.prev_hash, u.hash
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[], $8::text[]) WITH ORDINALITY
-              u(seq, username, action, outcome, patients, prev_hash, hash, n)
+      `INSERT INTO audit_event (seq, event_id, recorded, username, action, outcome, patients, content, prev_hash, hash)
+       SELECT u.seq, u.event_id, u.recorded::timestamptz, u.username, u.action, u.outcome, u.patients::text[], c.content, u.prev_hash, u.hash
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+              WITH ORDINALITY u(seq, username, action, outcome, patients, prev_hash, hash, event_id, recorded, n)
          JOIN json_array_elements_text($6::json) WITH ORDINALITY c(content, n) USING (n)`,
       [
         cols.seq,
@@ -79,12 +111,14 @@ export async function appendAudit(db: Database | Queryable, rows: AuditRow[]): P
         JSON.stringify(cols.content),
         cols.prev,
         cols.hash,
-        recorded,
+        cols.id,
+        cols.recorded,
       ],
     );
   };
   if ('transaction' in db) await db.transaction(run);
   else await run(db);
+  return appended;
 }
 
 type StoredRow = ChainedFields & { prev_hash: string | null; hash: string | null };

@@ -9,6 +9,7 @@ import { allResourceTypes, isKnownResourceType, patientCompartmentParams } from 
 import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/db/database.js';
 import { badRequest, FhirError, forbidden, issue, notFound } from '../../platform/errors.js';
+import type { AccessRecord } from '../../security/audit/audit-event.js';
 import { mayDo, mayOnType } from '../../security/policy/permissions.js';
 import {
   type ExportJob,
@@ -244,7 +245,7 @@ export function exportFinishedAudit(
 ): Promise<void> {
   return (async () => {
     const files = status === 'completed' ? await filesOf(db, job.id) : [];
-    audit.record({
+    const record: AccessRecord = {
       username: job.username,
       action: 'E',
       interaction: status === 'completed' ? 'export-complete' : 'export-failed',
@@ -252,6 +253,11 @@ export function exportFinishedAudit(
       status: status === 'completed' ? 200 : 500,
       entities: files.map((f) => `${baseUrl(config.baseUrl)}/$export-file/${job.id}/${f.name}`),
       patients: status === 'completed' ? await patientsOfJob(db, job.id) : [],
-    });
+    };
+    try {
+      await audit.record(record);
+    } catch {
+      audit.recordUnjournaled(record); // no response to refuse here: the entry goes to the database only
+    }
   })().catch((err) => process.emitWarning(`export audit failed: ${(err as Error).name}`));
 }

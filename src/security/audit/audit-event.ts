@@ -1,6 +1,7 @@
 // Builds the FHIR AuditEvent (DICOM/HL7 codes) recorded for every request that touches the API.
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditRow } from '../../store/audit-log.js';
 
 export interface AccessRecord {
   username?: string;
@@ -54,5 +55,19 @@ export function toAuditEvent(a: AccessRecord, recorded: string): AuditEvent {
       })),
       { description: `${a.path} -> ${a.status}` },
     ],
+  };
+}
+
+/** The trail's row for an access: the AuditEvent and the columns reports filter on, with its id and time. */
+export function auditRow(a: AccessRecord, recorded = new Date().toISOString()): AuditRow {
+  const event = toAuditEvent(a, recorded);
+  return {
+    id: event.id,
+    recorded,
+    username: a.username,
+    action: a.interaction,
+    outcome: String(a.status),
+    patients: a.patients,
+    content: JSON.stringify(event),
   };
 }

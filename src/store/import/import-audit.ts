@@ -2,8 +2,8 @@
 // says who loaded them for which patients commit together or not at all (a killed import leaves no
 // unaudited data). One entry per transaction (a Bundle, or a batch of NDJSON lines), naming the file
 // and the patients whose records it wrote.
-import { toAuditEvent } from '../../security/audit/audit-event.js';
-import { type AuditRow, appendAudit } from '../audit-log.js';
+import { auditRow } from '../../security/audit/audit-event.js';
+import { appendAudit } from '../audit-log.js';
 import type { BeforeCommit } from '../repository.js';
 
 export function importAuditHook(operator: string, file: string): BeforeCommit {
@@ -14,17 +14,15 @@ export function importAuditHook(operator: string, file: string): BeforeCommit {
       ),
     ];
     const status = written.some((w) => w.status === 201) ? 201 : 200;
-    const event = toAuditEvent(
-      { username: operator, action: 'C', interaction: 'import', path: file, status, entities: [], patients },
-      new Date().toISOString(),
-    );
-    const row: AuditRow = {
+    const row = auditRow({
       username: operator,
-      action: 'import',
-      outcome: String(status),
+      action: 'C',
+      interaction: 'import',
+      path: file,
+      status,
+      entities: [],
       patients,
-      content: JSON.stringify(event),
-    };
+    });
     await appendAudit(tx, [row]);
   };
 }
