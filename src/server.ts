@@ -14,6 +14,7 @@ import { SessionService } from './security/identity/sessions.js';
 import { ensureAdministrator } from './security/identity/sign-in.js';
 import { TokenService } from './security/oauth/tokens.js';
 import { ExportRunner } from './store/export/run-export.js';
+import { restoreDeferredIndexes } from './store/import/deferred-indexes.js';
 import { ParamRegistry } from './store/param-registry.js';
 import { Repository } from './store/repository.js';
 
@@ -34,6 +35,8 @@ export async function openServices(overrides: Partial<Config> = {}): Promise<Ser
     poolSize: config.poolSize,
   });
   try {
+    // an import killed while it held the secondary indexes back: build them before anything reads
+    await restoreDeferredIndexes(db);
     await migrate(db);
     loadDefinitions();
     const params = await ParamRegistry.load(db);
