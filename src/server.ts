@@ -17,6 +17,7 @@ import { SessionService } from './security/identity/sessions.js';
 import { ensureAdministrator } from './security/identity/sign-in.js';
 import { TokenService } from './security/oauth/tokens.js';
 import { ExportRunner } from './store/export/run-export.js';
+import { restoreDeferredIndexes } from './store/import/deferred-indexes.js';
 import { ParamRegistry } from './store/param-registry.js';
 import { Repository } from './store/repository.js';
 import { verifySecretKey } from './store/secret-key-check.js';
@@ -41,6 +42,8 @@ export async function openServices(overrides: Partial<Config> = {}): Promise<Ser
     poolSize: config.poolSize,
   });
   try {
+    // an import killed while it held the secondary indexes back: build them before anything reads
+    await restoreDeferredIndexes(db);
     await migrate(db);
     const box = SecretBox.fromConfig(config.secretKey, config.dataDir);
     await verifySecretKey(db, box);

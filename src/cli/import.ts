@@ -68,6 +68,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       databaseUrl: config.databaseUrl,
       force: args.force,
       auditOperator: operator,
+      deferIndexes: true,
       signal: controller.signal,
       threadSetup: codeCheck
         ? { module: new URL('./import-code-check.js', import.meta.url).href, data: codeCheck }

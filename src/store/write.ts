@@ -88,10 +88,14 @@ export async function applyWrites(
     .map((o) => (o.op === 'delete' ? [o.type, o.id] : [o.resource.resourceType, o.resource.id]));
   const current = new Map<string, Current>();
   if (keys.length) {
+    // Each key is looked up through the (type, id) index one by one (a subquery per key): as a join, a
+    // database without statistics (PGlite, or PostgreSQL before ANALYZE) hashed the whole resource table
+    // in every import transaction. Rows are locked in key order, so concurrent writers cannot deadlock.
     const r = await tx.query<Current>(
       `SELECT r.rid::text AS rid, r.type, r.id, r.version, r.deleted, r.patients, r.restricted_to, v.content
-         FROM resource r JOIN unnest($1::text[], $2::text[]) u(type, id) ON r.type = u.type AND r.id = u.id
-         JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+         FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+        WHERE r.rid = ANY (ARRAY(SELECT (SELECT k.rid FROM resource k WHERE k.type = u.type AND k.id = u.id)
+                                   FROM unnest($1::text[], $2::text[]) u(type, id)))
         ORDER BY r.rid FOR UPDATE OF r`,
       [keys.map((k) => k[0]), keys.map((k) => k[1])],
     );

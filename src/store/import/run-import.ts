@@ -8,6 +8,7 @@ import type { Database } from '../../platform/db/database.js';
 import { FhirError } from '../../platform/errors.js';
 import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
+import { deferIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import { importAuditHook } from './import-audit.js';
 import { isImported, markImported } from './journal.js';
 import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
@@ -50,6 +51,11 @@ export interface ImportOptions {
   threadSetup?: ThreadSetup;
   /** Who imports: each import transaction then carries its audit entry (see import-audit.ts). */
   auditOperator?: string;
+  /**
+   * Into an empty embedded database, build the secondary indexes once at the end instead of row by row
+   * (see deferred-indexes.ts); ignored on PostgreSQL and on a database that holds resources.
+   */
+  deferIndexes?: boolean;
 }
 
 export interface ImportReport extends ImportProgress {
@@ -207,6 +213,7 @@ export async function runImport(
           run: (f: ImportFile, lastRound: boolean) => importFile(repo, db, f, { ...opts, lastRound }),
           close: async () => undefined,
         };
+  const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
     await pool(files, lanes * threads, opts.signal, async (f) => settle(f, await runner.run(f, false)));
@@ -216,6 +223,7 @@ export async function runImport(
       );
   } finally {
     await runner.close();
+    if (indexesDeferred) await restoreDeferredIndexes(db);
   }
   return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
 }
