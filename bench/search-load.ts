@@ -1,8 +1,6 @@
 // A closed-loop HTTP load: `connections` clients, each sending its next request as soon as the last one
 // has been answered, over keep-alive connections; every request's time is kept, so percentiles are exact.
-// HTTP loads run on autocannon; `runCalls` drives any other call (the SQL-alone baseline).
 import http from 'node:http';
-import autocannon from 'autocannon';
 
 export interface LoadRun {
   requests: number;
@@ -55,69 +53,23 @@ export function get(
   });
 }
 
-/**
- * Runs `requests` GETs over the paths (in turn, from `offset`) with `connections` clients, driven by
- * autocannon (a load generator that costs the shared cores far less per request than Node's http
- * client); every response's time is kept, so the percentiles are exact.
- */
+/** Runs `requests` GETs over the paths (in turn, from `offset`) with `connections` clients. */
 export async function runLoad(
   target: Target,
   paths: string[],
   opts: { connections: number; requests: number; offset?: number },
 ): Promise<LoadRun> {
-  const url = new URL(target.base);
-  const headers = target.token ? { authorization: `Bearer ${target.token}` } : {};
-  let i = opts.offset ?? 0;
-  let entries = 0;
-  let empty = 0;
-  let failed: string | undefined;
-  const times: number[] = [];
-  const t0 = performance.now();
-  let done: (r: autocannon.Result) => void = () => undefined;
-  let fail: (e: Error) => void = () => undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    done = resolve;
-    fail = reject;
-  });
-  const instance = autocannon(
-    {
-      url: url.origin,
-      connections: opts.connections,
-      amount: opts.requests,
-      requests: [
-        {
-          setupRequest: (req) => ({
-            ...req,
-            path: `${url.pathname.replace(/\/$/, '')}${paths[i++ % paths.length]}`,
-            headers,
-          }),
-          onResponse: (status, body) => {
-            if (status !== 200) failed ??= `HTTP ${status} ${String(body).slice(0, 300)}`;
-            const n = countMatches(String(body));
-            entries += n;
-            if (n === 0) empty++;
-          },
-        },
-      ],
-    },
-    (err, r) => (err ? fail(err) : done(r)),
-  );
-  instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => times.push(ms));
-  const result = await finished;
-  const seconds = (performance.now() - t0) / 1000;
-  if (failed || result.errors || result.non2xx)
-    throw new Error(`load failed: ${failed ?? `${result.errors} errors`}`);
-  times.sort((a, b) => a - b);
-  return {
-    requests: times.length,
-    seconds,
-    rps: times.length / seconds,
-    p50: percentile(times, 50),
-    p95: percentile(times, 95),
-    p99: percentile(times, 99),
-    meanEntries: entries / times.length,
-    empty,
-  };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections });
+  try {
+    const calls = paths.map((path) => async () => {
+      const res = await get(target, path, agent);
+      if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+      return countMatches(res.text);
+    });
+    return await runCalls(calls, opts);
+  } finally {
+    agent.destroy();
+  }
 }
 
 /** The closed loop around any call that answers with its number of matches. */

@@ -84,6 +84,9 @@ export async function freshPgDatabase(name: string): Promise<string> {
   return u.toString();
 }
 
+/** A fixed key for benchmark servers only (their data is generated). */
+const BENCH_SECRET_KEY = 'b'.repeat(64);
+
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
 export async function startBenchServer(
   env: NodeJS.ProcessEnv,
@@ -91,6 +94,8 @@ export async function startBenchServer(
   const { spawn } = await import('node:child_process');
   // BENCH_SERVER_NODE_ARGS passes Node options to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // One key for every bench server: the databases they reuse remember the key their sealed values need.
+  env = { CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY, ...env };
   const server = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist/src/main.js')], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
