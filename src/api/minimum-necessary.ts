@@ -2,6 +2,7 @@
 // last four digits, in every response (reads, searches, history, bundles). A write that sends a masked
 // value back is refused, so that masking can never overwrite the stored number.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import { FhirError, issue } from '../platform/errors.js';
 import { mayDo } from '../security/policy/permissions.js';
 
@@ -41,11 +42,11 @@ export function installMinimumNecessary(app: FastifyInstance): void {
 
   app.addHook('onSend', async (req, _reply, payload) => {
     if (seesSsn(req) || typeof payload !== 'string' || !payload.includes(SSN_SYSTEM)) return payload;
-    const doc = JSON.parse(payload) as unknown;
+    const doc = parseJson(payload);
     walk(doc, (o) => {
       if (o.system === SSN_SYSTEM && typeof o.value === 'string')
         o.value = `${MASK}${o.value.replace(/\D/g, '').slice(-4)}`;
     });
-    return JSON.stringify(doc);
+    return stringifyJson(doc);
   });
 }

@@ -3,8 +3,10 @@
 // write is validated first, and each runs in one transaction.
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { parseJson } from '../fhir/json.js';
 import { validateResource } from '../fhir/validate/validate-resource.js';
 import { badRequest, FhirError, issue, preconditionFailed } from '../platform/errors.js';
+import { applyJsonPatch } from './apply-patch.js';
 import type { Repository } from './repository.js';
 import type { WriteResult } from './write.js';
 
@@ -140,8 +142,10 @@ export async function patchResource(
       );
     let patched: Resource;
     try {
-      patched = fastJsonPatch.applyPatch(JSON.parse(cur.content as string), patch as Operation[], true, false)
-        .newDocument as Resource;
+      patched = applyJsonPatch(
+        parseJson(cur.content as string) as Resource,
+        patch as Operation[],
+      ) as Resource;
     } catch (err) {
       throw new FhirError(422, issue('processing', `The patch cannot be applied: ${(err as Error).message}`));
     }

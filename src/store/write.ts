@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import { restrictionLabels } from '../fhir/security-labels.js';
 import type { Queryable } from '../platform/db/database.js';
 import { conflict, preconditionFailed } from '../platform/errors.js';
@@ -46,9 +47,9 @@ interface Current {
 /** The resource without meta.versionId / meta.lastUpdated, for detecting updates that change nothing. */
 function comparable(r: Resource): string {
   const { meta, ...rest } = r as Resource & { meta?: Record<string, unknown> };
-  if (!meta) return JSON.stringify(rest);
+  if (!meta) return stringifyJson(rest);
   const { versionId: _v, lastUpdated: _l, ...m } = meta;
-  return JSON.stringify(Object.keys(m).length ? { ...rest, meta: m } : rest);
+  return stringifyJson(Object.keys(m).length ? { ...rest, meta: m } : rest);
 }
 
 export async function applyWrites(
@@ -156,9 +157,9 @@ export async function applyWrites(
       cur &&
       !cur.deleted &&
       cur.content &&
-      comparable(resource) === comparable(JSON.parse(cur.content))
+      comparable(resource) === comparable(parseJson(cur.content) as Resource)
     ) {
-      const meta = JSON.parse(cur.content).meta;
+      const meta = (JSON.parse(cur.content) as Resource).meta;
       results.push({
         type,
         id,
@@ -172,7 +173,7 @@ export async function applyWrites(
     }
     const version = cur ? cur.version + 1 : 1;
     resource.meta = { ...(resource.meta ?? {}), versionId: String(version), lastUpdated: now };
-    const content = JSON.stringify(resource);
+    const content = stringifyJson(resource);
     const rid = cur ? cur.rid : (rids.shift() as string);
     const patients = extractIndex(resource, rid, params.idOf, batch);
     const patientsLiteral = textArrayLiteral(patients);

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseJson, stringifyJson } from '../../fhir/json.js';
 import type { ExportFile } from './export-jobs.js';
 
 interface OpenFile {
@@ -38,7 +39,7 @@ export class NdjsonFiles {
       for (let k = i; k < i + take; k++) {
         const row = rows[k];
         // Stored documents are compact JSON; re-serialise defensively if one ever held a raw line break.
-        chunk += `${row.content.includes('\n') ? JSON.stringify(JSON.parse(row.content)) : row.content}\n`;
+        chunk += `${row.content.includes('\n') ? stringifyJson(parseJson(row.content)) : row.content}\n`;
         for (const p of row.patients) f.patients.add(p);
       }
       f.count += take;
