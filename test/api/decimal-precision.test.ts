@@ -132,6 +132,24 @@ describe('decimals come back as written', () => {
   });
 });
 
+describe('bad JSON with decimals', () => {
+  test('is refused with an OperationOutcome naming the JSON error, and nothing is written', async () => {
+    const existing =
+      (await s.request('GET', '/Observation?identifier=urn:decimal-test|obs-bad')).body.entry ?? [];
+    const r = await s.request(
+      'POST',
+      '/Observation',
+      '{"resourceType":"Observation","identifier":[{"system":"urn:decimal-test","value":"obs-bad"}],"valueQuantity":{"value":1.50,}}',
+    );
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.body.resourceType, 'OperationOutcome');
+    assert.match(r.body.issue[0].diagnostics, /not valid JSON/);
+    const afterwards =
+      (await s.request('GET', '/Observation?identifier=urn:decimal-test|obs-bad')).body.entry ?? [];
+    assert.equal(afterwards.length, existing.length);
+  });
+});
+
 describe('updates compare decimals as written', () => {
   test('a PUT of the content read back writes no version; a PUT that changes only the precision does', async () => {
     const id = (await create({ identifier: 'obs-put' })).body.id;
