@@ -1,6 +1,7 @@
 // Builds the HTTP server: body parsing, the request pipeline, error mapping and the route plugins.
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { parseJson as parseFhirJson } from '../fhir/json.js';
 import { FhirError, issue } from '../platform/errors.js';
 import { clientRoutes } from './admin/clients.js';
 import { signingKeyRoutes } from './admin/signing-keys.js';
@@ -54,7 +55,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const parseJson = (_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) => {
     if (body.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(body));
+      // Decimals keep their precision (1.50 stays 1.50): see fhir/json.ts.
+      done(null, parseFhirJson(body));
     } catch (err) {
       done(new FhirError(400, issue('structure', `The body is not valid JSON: ${(err as Error).message}`)));
     }

@@ -2,6 +2,7 @@
 // SUBSETTED tag as the R4 search page requires. Which elements are "summary" and "mandatory" comes
 // from the official StructureDefinitions (isSummary, min > 0).
 import { typeSchema } from './definitions.js';
+import { copyKeptDecimals } from './json.js';
 
 export type SubsetMode = 'true' | 'text' | 'data';
 
@@ -39,7 +40,7 @@ function mandatory(resource: Json): string[] {
 }
 
 function pick(resource: Json, names: Set<string>): Json {
-  const out: Json = {};
+  const out: Json = copyKeptDecimals(resource, {});
   for (const [k, v] of Object.entries(resource)) {
     // Choice elements are listed by their base name (value[x] -> valueQuantity).
     const base = k.replace(/[A-Z].*$/, '');

@@ -3,8 +3,10 @@
 // write is validated first, and each runs in one transaction.
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
+import { parseJson } from '../fhir/json.js';
 import { validateResource } from '../fhir/validate/validate-resource.js';
 import { badRequest, FhirError, issue, preconditionFailed } from '../platform/errors.js';
+import { applyJsonPatch } from './apply-patch.js';
 import type { Repository } from './repository.js';
 import type { WriteResult } from './write.js';
 
@@ -139,11 +141,11 @@ export async function patchResource(
         `${type}/${id}: If-Match version ${ifMatch} is not the current version (${cur.version})`,
       );
     // the patch applies to the resource as written, its SSNs opened (they are sealed again on write)
-    const doc = JSON.parse(cur.content as string) as Resource;
+    const doc = parseJson(cur.content as string) as Resource;
     tx.ssn.openInPlace(doc);
     let patched: Resource;
     try {
-      patched = fastJsonPatch.applyPatch(doc, patch as Operation[], true, false).newDocument as Resource;
+      patched = applyJsonPatch(doc, patch as Operation[]) as Resource;
     } catch (err) {
       throw new FhirError(422, issue('processing', `The patch cannot be applied: ${(err as Error).message}`));
     }

@@ -3,6 +3,7 @@
 // their index rows again (blind index in sp_token, no number in sp_text). One transaction per batch, so it
 // can be stopped and run again; versions already sealed are left alone.
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import { forEachSsn, isSealed, SSN_SYSTEM } from '../fhir/ssn.js';
 import type { Database } from '../platform/db/database.js';
 import { deleteIndexRows, insertIndexRows } from './index-rows.js';
@@ -82,9 +83,9 @@ async function sealBatch(
     const reindex: string[] = [];
     const contents: string[] = [];
     for (const r of rows) {
-      const doc = JSON.parse(r.content) as { resourceType: string; id?: string };
+      const doc = parseJson(r.content) as { resourceType: string; id?: string };
       const blind = ssn.sealPlainInPlace(doc);
-      contents.push(JSON.stringify(doc));
+      contents.push(stringifyJson(doc));
       if (current.get(r.rid) !== r.version) continue;
       const first = batch.token.code.length;
       extractIndex(doc, r.rid, params.idOf, batch);

@@ -1,6 +1,7 @@
 // Social Security numbers at rest: sealed (AES-256-GCM, SecretBox) inside the stored JSON on every write,
 // indexed by a keyed HMAC of their digits instead of the number, and opened (or masked) on the way out.
 
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import type { IndexBatch } from '../fhir/index/extract.js';
 import { forEachSsn, isSealed, maskSsn, SEALED_PREFIX, SSN_SYSTEM, ssnDigits } from '../fhir/ssn.js';
 import type { SecretBox } from '../platform/crypto/secret-box.js';
@@ -76,12 +77,12 @@ export class SsnSealer {
 
   /**
    * The JSON text of a resource about to be stored, its SSNs sealed. Serialising first and looking for the
-   * SSN system in the text keeps the common case (no SSN) at one native JSON.stringify.
+   * SSN system in the text keeps the common case (no SSN) at one serialisation (fhir/json.ts: decimals as written).
    */
   sealDocument(resource: object): SealedDocument {
-    const text = JSON.stringify(resource);
+    const text = stringifyJson(resource);
     if (!text.includes(SSN_SYSTEM)) return { content: text };
-    const copy = JSON.parse(text) as object;
+    const copy = parseJson(text) as object;
     forEachSsn(copy, (id) => {
       if (isSealed(id.value))
         throw badRequest(
@@ -91,7 +92,7 @@ export class SsnSealer {
     });
     const blind = this.sealPlainInPlace(copy);
     if (blind.size === 0) return { content: text };
-    return { content: JSON.stringify(copy), sealed: copy, blind };
+    return { content: stringifyJson(copy), sealed: copy, blind };
   }
 
   /** Seals the SSNs of a parsed resource that are not sealed yet; their blind indexes (empty: none was). */
@@ -122,7 +123,7 @@ export class SsnSealer {
     if (!text.includes(SEALED_PREFIX) && (view === 'clear' || !text.includes(SSN_SYSTEM))) return text;
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
+      doc = parseJson(text);
     } catch {
       // NDJSON (one document a line); anything else that is not JSON carries no resource
       return text.includes('\n')
@@ -133,6 +134,6 @@ export class SsnSealer {
         : text;
     }
     this.openInPlace(doc, view);
-    return JSON.stringify(doc);
+    return stringifyJson(doc);
   }
 }

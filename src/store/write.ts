@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import { restrictionLabels } from '../fhir/security-labels.js';
 import { SEALED_PREFIX } from '../fhir/ssn.js';
 import type { Queryable } from '../platform/db/database.js';
@@ -63,14 +64,14 @@ function removedLabels(cur: Current, labels: string[]): string[] {
 /** The resource without meta.versionId / meta.lastUpdated, for detecting updates that change nothing. */
 function comparable(r: Resource): string {
   const { meta, ...rest } = r as Resource & { meta?: Record<string, unknown> };
-  if (!meta) return JSON.stringify(rest);
+  if (!meta) return stringifyJson(rest);
   const { versionId: _v, lastUpdated: _l, ...m } = meta;
-  return JSON.stringify(Object.keys(m).length ? { ...rest, meta: m } : rest);
+  return stringifyJson(Object.keys(m).length ? { ...rest, meta: m } : rest);
 }
 
 /** Whether an update carries the current content; the stored SSNs are opened to compare them. */
 function sameContent(ssn: SsnSealer, resource: Resource, stored: string): boolean {
-  const current = JSON.parse(stored) as Resource;
+  const current = parseJson(stored) as Resource;
   if (stored.includes(SEALED_PREFIX)) ssn.openInPlace(current);
   return comparable(resource) === comparable(current);
 }

@@ -3,6 +3,7 @@
 // builds the searchset Bundle (matches, included resources, outcome, self/next/previous links).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allResourceTypes } from '../../fhir/definitions.js';
+import { parseJson, stringifyJson } from '../../fhir/json.js';
 import { subsetResource } from '../../fhir/subset.js';
 import { badRequest, forbidden } from '../../platform/errors.js';
 import { mayOnType } from '../../security/policy/permissions.js';
@@ -123,7 +124,8 @@ function searchBundle(base: string, page: SearchPage, url: (extra: [string, stri
     ],
     total: page.total,
     transform: subset
-      ? (content) => JSON.stringify(subsetResource(JSON.parse(content), summary, elements))
+      ? (content) =>
+          stringifyJson(subsetResource(parseJson(content) as Record<string, unknown>, summary, elements))
       : undefined,
     outcome: page.ignored.length
       ? {

@@ -5,10 +5,13 @@
 // alone would cap import near 4,000 resources/s; the walker is ~20x faster and, unlike fhirpath.js's
 // untyped output, knows each value's FHIR type. test/fhir/compile-path.test.ts checks it against fhirpath.js.
 import { typeSchema } from '../definitions.js';
+import { keptLexeme } from '../json.js';
 
 export interface TypedValue {
   type: string;
   value: unknown;
+  /** A decimal's text as written, when it differs from the number's shortest form (1.50): its precision. */
+  lexeme?: string;
 }
 
 type Step =
@@ -125,11 +128,19 @@ function referenceType(ref: unknown): string | undefined {
   return end >= 2 ? parts[end - 2] : undefined;
 }
 
-function push(out: TypedValue[], type: string, v: unknown): void {
+function push(out: TypedValue[], type: string, v: unknown, holder: object, key: string): void {
   if (v === undefined || v === null) return;
   if (Array.isArray(v)) {
-    for (const x of v) if (x !== undefined && x !== null) out.push({ type, value: x });
-  } else out.push({ type, value: v });
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x === undefined || x === null) continue;
+      const lexeme = typeof x === 'number' ? keptLexeme(v, i) : undefined;
+      out.push(lexeme === undefined ? { type, value: x } : { type, value: x, lexeme });
+    }
+  } else {
+    const lexeme = typeof v === 'number' ? keptLexeme(holder, key) : undefined;
+    out.push(lexeme === undefined ? { type, value: v } : { type, value: v, lexeme });
+  }
 }
 
 /**
@@ -171,7 +182,7 @@ export function compileSteps(steps: Step[], startType: string): Accessor | undef
           const choices = plan[n.type];
           if (!choices || typeof n.value !== 'object') continue;
           const obj = n.value as Record<string, unknown>;
-          for (const c of choices) push(out, c.type, obj[c.prop]);
+          for (const c of choices) push(out, c.type, obj[c.prop], obj, c.prop);
         }
         return out;
       });

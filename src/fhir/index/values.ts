@@ -1,5 +1,6 @@
 // Converts typed FHIR values into the normalized forms the index tables hold: token pairs, normalized
 // strings, date ranges, numeric ranges, references and URIs.
+import { keptLexeme } from '../json.js';
 import type { TypedValue } from './compile-path.js';
 
 export interface TokenValue {
@@ -210,20 +211,37 @@ export function toDateRanges(tv: TypedValue, out: RangeValue[]): void {
 
 // ---- numbers and quantities --------------------------------------------------------------------
 
-/** The range a decimal covers at its stated precision: 100 -> [99.5, 100.5], 1.50 -> [1.495, 1.505]. */
+/**
+ * The range a decimal covers at its stated precision: 100 -> [99.5, 100.5], 1.50 -> [1.495, 1.505]. Worked
+ * out on the decimal digits (BigInt), so values beyond double precision get exact bounds; a value with an
+ * exponent is taken as exact.
+ */
 export function numberRange(n: number | string): RangeValue | undefined {
   const s = String(n);
-  if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s)) return undefined;
-  if (/[eE]/.test(s)) return { lo: s, hi: s };
-  const decimals = s.includes('.') ? s.length - s.indexOf('.') - 1 : 0;
-  const half = 0.5 * 10 ** -decimals;
-  const x = Number(s);
-  return { lo: (x - half).toFixed(decimals + 1), hi: (x + half).toFixed(decimals + 1) };
+  const m = /^(-?)(\d+)(?:\.(\d+))?([eE][+-]?\d+)?$/.exec(s);
+  if (!m) return undefined;
+  if (m[4]) return { lo: s, hi: s };
+  const [, sign, int, frac = ''] = m;
+  // digits x 10^-decimals, plus or minus half a unit of the last digit: (digits x 10 -+ 5) x 10^-(decimals + 1)
+  const digits = BigInt(`${sign}${int}${frac}`) * 10n;
+  return { lo: scaled(digits - 5n, frac.length + 1), hi: scaled(digits + 5n, frac.length + 1) };
 }
 
+/** The decimal text of n x 10^-decimals. */
+function scaled(n: bigint, decimals: number): string {
+  const negative = n < 0n;
+  const digits = (negative ? -n : n).toString().padStart(decimals + 1, '0');
+  const point = digits.length - decimals;
+  return `${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** A decimal as written (its kept text when its precision differs from the number's shortest form). */
+const decimalText = (tv: TypedValue): number | string | undefined =>
+  tv.lexeme ?? (typeof tv.value === 'number' || typeof tv.value === 'string' ? tv.value : undefined);
+
 export function toNumberRanges(tv: TypedValue, out: RangeValue[]): void {
-  const v = tv.value;
-  if (typeof v === 'number' || typeof v === 'string') {
+  const v = decimalText(tv);
+  if (v !== undefined) {
     const r = numberRange(v);
     if (r) out.push(r);
   }
@@ -240,13 +258,13 @@ export function toQuantities(tv: TypedValue, out: QuantityValue[]): void {
     out.push({
       system: str(ref.system) ?? null,
       code: str(ref.code) ?? str(ref.unit) ?? null,
-      lo: typeof lo?.value === 'number' ? String(lo.value) : '-Infinity',
-      hi: typeof hi?.value === 'number' ? String(hi.value) : 'Infinity',
+      lo: typeof lo?.value === 'number' ? (keptLexeme(lo, 'value') ?? String(lo.value)) : '-Infinity',
+      hi: typeof hi?.value === 'number' ? (keptLexeme(hi, 'value') ?? String(hi.value)) : 'Infinity',
     });
     return;
   }
   if (typeof v.value !== 'number') return;
-  const r = numberRange(v.value);
+  const r = numberRange(keptLexeme(v, 'value') ?? v.value);
   if (!r) return;
   if (tv.type === 'Money') out.push({ system: 'urn:iso:std:iso:4217', code: str(v.currency) ?? null, ...r });
   else out.push({ system: str(v.system) ?? null, code: str(v.code) ?? str(v.unit) ?? null, ...r });

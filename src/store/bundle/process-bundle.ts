@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Binary, Bundle, BundleEntry, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { patientCompartmentParams } from '../../fhir/definitions.js';
+import { parseJson } from '../../fhir/json.js';
 import { assertResourceShape, ID_RE, validateResource } from '../../fhir/validate/validate-resource.js';
 import { badRequest, FhirError, issue, preconditionFailed } from '../../platform/errors.js';
 import { patchResource } from '../interactions.js';
@@ -292,7 +293,7 @@ function decodePatch(binary: Binary | undefined, where: string): unknown {
     );
   }
   try {
-    return JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8'));
+    return parseJson(Buffer.from(binary.data, 'base64').toString('utf8'));
   } catch {
     throw badRequest('The Binary of a PATCH entry does not hold JSON', where);
   }

@@ -4,6 +4,7 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseJson, stringifyJson } from '../../fhir/json.js';
 import type { ExportFile } from './export-jobs.js';
 
 interface OpenFile {
@@ -41,7 +42,7 @@ export class NdjsonFiles {
         const row = rows[k];
         const content = this.reveal(row.content);
         // Stored documents are compact JSON; re-serialise defensively if one ever held a raw line break.
-        chunk += `${content.includes('\n') ? JSON.stringify(JSON.parse(content)) : content}\n`;
+        chunk += `${content.includes('\n') ? stringifyJson(parseJson(content)) : content}\n`;
         for (const p of row.patients) f.patients.add(p);
       }
       f.count += take;

@@ -4,6 +4,7 @@
 
 import path from 'node:path';
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { parseJson } from '../../fhir/json.js';
 import type { Database } from '../../platform/db/database.js';
 import { FhirError } from '../../platform/errors.js';
 import { processBundle } from '../bundle/process-bundle.js';
@@ -237,7 +238,7 @@ async function importBundleFile(
   const text = await readBundleText(f.path);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (err) {
     throw new FhirError(400, {
       severity: 'error',
@@ -296,7 +297,7 @@ async function importNdjsonFile(
     for (const { line, text } of lines) {
       let r: Resource;
       try {
-        r = JSON.parse(text);
+        r = parseJson(text) as Resource;
       } catch (err) {
         report.errors.push({
           where: `${name} line ${line}`,
