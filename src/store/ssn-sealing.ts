@@ -1,8 +1,8 @@
 // Social Security numbers at rest: sealed (AES-256-GCM, SecretBox) inside the stored JSON on every write,
 // indexed by a keyed HMAC of their digits instead of the number, and opened (or masked) on the way out.
 
-import { parseJson, stringifyJson } from '../fhir/json.js';
 import type { IndexBatch } from '../fhir/index/extract.js';
+import { parseJson, stringifyJson } from '../fhir/json.js';
 import { forEachSsn, isSealed, maskSsn, SEALED_PREFIX, SSN_SYSTEM, ssnDigits } from '../fhir/ssn.js';
 import type { SecretBox } from '../platform/crypto/secret-box.js';
 import { badRequest, FhirError, issue } from '../platform/errors.js';
