@@ -182,7 +182,7 @@ export async function applyWrites(
       updates.restrictedTo.push(cur.restricted_to ? textArrayLiteral(cur.restricted_to) : null);
       reindex.push(cur);
       results.push({ type, id, version, lastUpdated: now, status: 204, oldPatients: cur.patients });
-      if (type === 'Patient') restrictions.push([id, []]);
+      // A deleted Patient keeps its restriction: its other records (and its own history) stay hidden.
       continue;
     }
     if (o.op === 'update' && o.createOnly && cur && !cur.deleted) throw conflict(`${key} already exists`);

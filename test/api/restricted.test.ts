@@ -199,3 +199,32 @@ describe('break-the-glass', () => {
     assert.equal((await otto('GET', `/Patient/${restricted}`)).status, 403, 'the grant expired');
   });
 });
+
+describe('deleting a restricted patient', () => {
+  test("the patient's remaining records stay restricted", async () => {
+    const p = (
+      await s.request('POST', '/Patient', {
+        resourceType: 'Patient',
+        meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'HIV' }] },
+        name: [{ family: 'Gone' }],
+      })
+    ).body.id;
+    users.dora = await s.addUser('dora', ['him-director']); // may delete, with a care relationship
+    await s.request(
+      'POST',
+      `${s.url}/care-relationships`,
+      { username: 'dora', patient: p },
+      { 'content-type': 'application/json' },
+    );
+    const made = await as('dora')('POST', '/Observation', obs(p));
+    assert.equal(made.status, 201, made.text);
+    const o = made.body.id;
+    const deleted = await as('dora')('DELETE', `/Patient/${p}`);
+    assert.equal(deleted.status, 204, deleted.text);
+    const nora = as('nora');
+    assert.deepEqual(ids((await nora('GET', `/Observation?subject=Patient/${p}`)).body), []);
+    const read = await nora('GET', `/Observation/${o}`);
+    assert.equal(read.status, 403, read.text);
+    assert.deepEqual(ids((await as('pia')('GET', `/Observation?subject=Patient/${p}`)).body), [o]);
+  });
+});
