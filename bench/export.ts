@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import {
+  BENCH_SECRET_KEY,
   corpusDir,
   fmt,
   freshPgDatabase,
@@ -33,6 +34,7 @@ const env = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
   CHARTROOM_MFA: 'off', // sign-in is not what is measured
   CHARTROOM_PORT: '18090',

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { corpusDir, fmt, freshPgDatabase, saveResult, startBenchServer, vm } from './support.js';
+import {
+  BENCH_SECRET_KEY,
+  corpusDir,
+  fmt,
+  freshPgDatabase,
+  saveResult,
+  startBenchServer,
+  vm,
+} from './support.js';
 
 const args = process.argv.slice(2);
 const clients = args.includes('--clients') ? Number(args[args.indexOf('--clients') + 1]) : 4;
@@ -13,6 +21,7 @@ const env = {
   ...process.env,
   DATABASE_URL: url.toString(),
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
   CHARTROOM_MFA: 'off', // sign-in is not what is measured
   CHARTROOM_PORT: '18090',

@@ -9,7 +9,16 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { corpusDir, corpusDocuments, fmt, freshPgDatabase, repoRoot, saveResult, stats } from './support.js';
+import {
+  BENCH_SECRET_KEY,
+  corpusDir,
+  corpusDocuments,
+  fmt,
+  freshPgDatabase,
+  repoRoot,
+  saveResult,
+  stats,
+} from './support.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
@@ -94,6 +103,7 @@ async function chartroomImport(
   const env = {
     ...process.env,
     CHARTROOM_DATA_DIR: dataDir,
+    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
     DATABASE_URL: db === 'postgres' ? await freshPg('bench_import') : '',
     ...extraEnv,
   };

@@ -9,6 +9,7 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import {
+  BENCH_SECRET_KEY,
   corpusDir,
   fmt,
   freshPgDatabase,
@@ -32,6 +33,7 @@ const env = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
   CHARTROOM_MFA: 'off', // sign-in is not what is measured
   CHARTROOM_PORT: '18080',

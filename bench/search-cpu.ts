@@ -11,7 +11,7 @@ import pg from 'pg';
 import { BENCH_ADMIN_PASSWORD, datasetDefaults, ensureDataset } from './search-dataset.js';
 import { runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES } from './search-shapes.js';
-import { numberOption, saveResult, startBenchServer, stats } from './support.js';
+import { BENCH_SECRET_KEY, numberOption, saveResult, startBenchServer, stats } from './support.js';
 
 const args = process.argv.slice(2);
 const requests = numberOption('--requests', 2000);
@@ -57,6 +57,7 @@ const { server, base, token } = await startBenchServer({
   ...process.env,
   DATABASE_URL: dataset.databaseUrl,
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
   CHARTROOM_MFA: 'off',
   CHARTROOM_TERMINOLOGY: 'off',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { existingManifest, GENERATOR_VERSION, generate, type Manifest } from './generate.js';
-import { fmt, freshPgDatabase, PG_ADMIN, repoRoot } from './support.js';
+import { BENCH_SECRET_KEY, fmt, freshPgDatabase, PG_ADMIN, repoRoot } from './support.js';
 
 /** The administrator's password in benchmark databases (they hold synthetic data only). */
 export const BENCH_ADMIN_PASSWORD = 'bench password 123';
@@ -105,6 +105,7 @@ export async function ensureDataset(opts: DatasetOptions): Promise<LoadedDataset
         ...process.env,
         DATABASE_URL: databaseUrl,
         CHARTROOM_DATA_DIR: dataDir,
+        CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
         CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
       },
       stdio: 'inherit',

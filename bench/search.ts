@@ -19,7 +19,7 @@ import {
   searchStatements,
   seqScansOnBigTables,
 } from './search-sql.js';
-import { fmt, numberOption, saveResult, startBenchServer, stats, vm } from './support.js';
+import { BENCH_SECRET_KEY, fmt, numberOption, saveResult, startBenchServer, stats, vm } from './support.js';
 
 const args = process.argv.slice(2);
 const runs = numberOption('--runs', 3);
@@ -40,6 +40,7 @@ const { server, base, token } = await startBenchServer({
   ...process.env,
   DATABASE_URL: dataset.databaseUrl,
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
   CHARTROOM_MFA: 'off', // sign-in is not what is measured
   CHARTROOM_TERMINOLOGY: 'off',

@@ -9,7 +9,15 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { authorizeInBrowser, newPkce } from '../test/support/smart-browser.js';
-import { fmt, freshPgDatabase, numberOption, saveResult, startBenchServer, stats } from './support.js';
+import {
+  BENCH_SECRET_KEY,
+  fmt,
+  freshPgDatabase,
+  numberOption,
+  saveResult,
+  startBenchServer,
+  stats,
+} from './support.js';
 
 const runs = numberOption('--runs', 3);
 const seconds = numberOption('--seconds', 8);
@@ -23,6 +31,7 @@ const env = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   CHARTROOM_DATA_DIR: dataDir,
+  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
   CHARTROOM_ADMIN_PASSWORD: 'bench password 123',
   CHARTROOM_MFA: 'off',
   CHARTROOM_PORT: '18090',

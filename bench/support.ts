@@ -84,8 +84,11 @@ export async function freshPgDatabase(name: string): Promise<string> {
   return u.toString();
 }
 
-/** A fixed key for benchmark servers only (their data is generated). */
-const BENCH_SECRET_KEY = 'b'.repeat(64);
+/**
+ * A fixed key for benchmark servers and imports only (their data is generated): a database remembers the
+ * key its sealed values need, and benches reuse databases across runs and processes.
+ */
+export const BENCH_SECRET_KEY = 'b'.repeat(64);
 
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
 export async function startBenchServer(

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freshPgDatabase, repoRoot, saveResult, stats, vm } from './support.js';
+import { BENCH_SECRET_KEY, freshPgDatabase, repoRoot, saveResult, stats, vm } from './support.js';
 
 const loadBefore = os.loadavg()[0];
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
@@ -54,6 +54,7 @@ async function start(variant: Variant): Promise<Start> {
     env: {
       ...process.env,
       CHARTROOM_DATA_DIR: dataDir,
+      CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
       DATABASE_URL: databaseUrl,
       CHARTROOM_PORT: String(port),
       CHARTROOM_ADMIN_PASSWORD: password,
