@@ -6,12 +6,11 @@
 // Usage: node dist/bench/search-cpu.js [--resources 1000000] [--requests 2000] [--connections 10] [--runs 3]
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
-import { BENCH_ADMIN_PASSWORD, datasetDefaults, ensureDataset } from './search-dataset.js';
+import { datasetDefaults, ensureDataset, startDatasetServer } from './search-dataset.js';
 import { runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES } from './search-shapes.js';
-import { BENCH_SECRET_KEY, numberOption, saveResult, startBenchServer, stats } from './support.js';
+import { numberOption, saveResult, stats } from './support.js';
 
 const args = process.argv.slice(2);
 const requests = numberOption('--requests', 2000);
@@ -52,18 +51,7 @@ const selfCpu = () => {
 
 const dataset = await ensureDataset(datasetDefaults(args));
 const database = dataset.database;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-cpu-'));
-const { server, base, token } = await startBenchServer({
-  ...process.env,
-  DATABASE_URL: dataset.databaseUrl,
-  CHARTROOM_DATA_DIR: dataDir,
-  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
-  CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
-  CHARTROOM_MFA: 'off',
-  CHARTROOM_TERMINOLOGY: 'off',
-  CHARTROOM_LOG_LEVEL: 'warn',
-  CHARTROOM_PORT: '18091',
-});
+const { server, base, token } = await startDatasetServer(dataset, 18091, 'bench-search-cpu');
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: 2 });
 const patientIds = (

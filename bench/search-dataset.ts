@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { existingManifest, GENERATOR_VERSION, generate, type Manifest } from './generate.js';
-import { BENCH_SECRET_KEY, fmt, freshPgDatabase, PG_ADMIN, repoRoot } from './support.js';
+import { BENCH_SECRET_KEY, fmt, freshPgDatabase, PG_ADMIN, repoRoot, startBenchServer } from './support.js';
 
 /** The administrator's password in benchmark databases (they hold synthetic data only). */
 export const BENCH_ADMIN_PASSWORD = 'bench password 123';
@@ -171,4 +171,19 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   process.stdout.write(
     `${d.reused ? 'reused' : 'loaded'} ${d.database}: ${fmt(d.import.resources)} resources imported at ${fmt(d.import.rate)}/s (${d.import.seconds.toFixed(0)} s, ${d.import.failedFiles} failed files), ANALYZE ${d.analyzeSeconds.toFixed(0)} s, ${fmt(d.databaseSizeMiB)} MiB\n`,
   );
+}
+
+/** A server on the loaded dataset, as the search benches measure it (sign-in and terminology off). */
+export function startDatasetServer(dataset: LoadedDataset, port: number, label: string) {
+  return startBenchServer({
+    ...process.env,
+    DATABASE_URL: dataset.databaseUrl,
+    CHARTROOM_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), `${label}-`)),
+    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
+    CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+    CHARTROOM_MFA: 'off', // sign-in is not what is measured
+    CHARTROOM_TERMINOLOGY: 'off',
+    CHARTROOM_LOG_LEVEL: 'warn',
+    CHARTROOM_PORT: String(port),
+  });
 }

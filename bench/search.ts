@@ -1,15 +1,7 @@
-// Search at scale: the shapes of bench/search-shapes.ts over HTTP against a database of a million generated
-// resources, 10 concurrent clients, each request with other parameter values taken from the data.
-// Baselines in the same run: the read of a Patient by id and /healthz under the same load, and the
-// server's own SQL for each search run directly on PostgreSQL by the same number of clients.
-// Usage: node dist/bench/search.js [--resources 1000000] [--reload] [--runs 3] [--requests 600]
-//          [--warmup 100] [--connections 10] [--samples 400]
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import { ParamRegistry } from '../src/store/param-registry.js';
-import { BENCH_ADMIN_PASSWORD, datasetDefaults, ensureDataset } from './search-dataset.js';
+import { datasetDefaults, ensureDataset, startDatasetServer } from './search-dataset.js';
 import { get, type LoadRun, runCalls, runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES, type SearchShape } from './search-shapes.js';
 import {
@@ -19,7 +11,7 @@ import {
   searchStatements,
   seqScansOnBigTables,
 } from './search-sql.js';
-import { BENCH_SECRET_KEY, fmt, numberOption, saveResult, startBenchServer, stats, vm } from './support.js';
+import { fmt, numberOption, saveResult, stats, vm } from './support.js';
 
 const args = process.argv.slice(2);
 const runs = numberOption('--runs', 3);
@@ -35,18 +27,7 @@ process.stdout.write(
   `${dataset.reused ? 'reusing' : 'loaded'} ${dataset.database}: ${fmt(dataset.import.resources)} resources, imported at ${fmt(dataset.import.rate)}/s\n`,
 );
 
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-search-'));
-const { server, base, token } = await startBenchServer({
-  ...process.env,
-  DATABASE_URL: dataset.databaseUrl,
-  CHARTROOM_DATA_DIR: dataDir,
-  CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
-  CHARTROOM_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
-  CHARTROOM_MFA: 'off', // sign-in is not what is measured
-  CHARTROOM_TERMINOLOGY: 'off',
-  CHARTROOM_LOG_LEVEL: 'warn',
-  CHARTROOM_PORT: '18090',
-});
+const { server, base, token } = await startDatasetServer(dataset, 18090, 'bench-search');
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: connections });
 const registry = await ParamRegistry.load(pool);
@@ -272,4 +253,3 @@ const file = saveResult(`search-${label}`, {
 process.stdout.write(`saved ${file}\n`);
 server.kill('SIGTERM');
 await pool.end();
-fs.rmSync(dataDir, { recursive: true, force: true });
