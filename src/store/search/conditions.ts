@@ -1,6 +1,7 @@
 // SQL conditions for parsed search filters over the resource table (alias given) and the index tables.
 // Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
 // matches when any one of its values matches (AND between repeated parameters is the caller's).
+import { codeHierarchy, HIERARCHY_SYSTEMS, prefixEnd } from '../../fhir/code-hierarchy.js';
 import { patientCompartmentParams, typeSchema } from '../../fhir/definitions.js';
 import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
@@ -313,6 +314,7 @@ function tokenCondition(
     const codes = ctx.blindIndex && parts[1] === 'SS' ? [parts[2], ctx.blindIndex(parts[2])] : [parts[2]];
     return `(${x}.of_type = ${sql.add(`${parts[0]}|${parts[1]}`)} AND ${x}.code = ANY(${sql.add(codes, 'text[]')}))`;
   }
+  if (modifier === 'below' || modifier === 'above') return subsumption(ctx, x, modifier, v, name);
   if (modifier === 'in' || modifier === 'not-in') {
     const vs = ctx.valueSets.get(unescapeValue(v));
     if (!vs)
@@ -343,6 +345,37 @@ function tokenCondition(
   if (code === '') return `${x}.system = ${sql.add(system)}`;
   if (system === '') return `(${x}.code = ${sql.add(code)} AND ${x}.system IS NULL)`;
   return `(${x}.code = ${sql.add(code)} AND ${x}.system = ${sql.add(system)})`;
+}
+
+/**
+ * `:below` / `:above` for systems whose codes carry their hierarchy (fhir/code-hierarchy.ts): below is a
+ * prefix, as an index range on sp_token (param, code, system) with the prefix checked exactly (the range
+ * alone would be exact only in a byte-order collation); above is the code's list of prefixes.
+ */
+function subsumption(
+  ctx: ConditionContext,
+  x: string,
+  modifier: 'below' | 'above',
+  v: string,
+  name: string,
+): string {
+  const { sql } = ctx;
+  const [system, code] = splitPipe(v);
+  if (!system || !code)
+    throw badRequest(`:${modifier} takes system|code (e.g. http://hl7.org/fhir/sid/icd-10-cm|E11)`, name);
+  const h = codeHierarchy(system);
+  if (!h)
+    throw badRequest(
+      `:${modifier} works for code systems whose codes carry their hierarchy: ${HIERARCHY_SYSTEMS.join(', ')}; not for ${system}`,
+      name,
+    );
+  const sys = `${x}.system = ${sql.add(system)}`;
+  if (modifier === 'above') return `(${sys} AND ${x}.code = ANY(${sql.add(h.ancestors(code), 'text[]')}))`;
+  const ranges = h.belowPrefixes(code).map((p) => {
+    const prefix = sql.add(p);
+    return `(${x}.code >= ${prefix} AND ${x}.code < ${sql.add(prefixEnd(p))} AND left(${x}.code, ${p.length}) = ${prefix})`;
+  });
+  return `(${sys} AND (${ranges.join(' OR ')}))`;
 }
 
 const REFERENCE_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;

@@ -73,7 +73,7 @@ const RESULT_PARAMS = new Set([
 
 const MODIFIERS: Record<string, string[]> = {
   string: ['exact', 'contains'],
-  token: ['not', 'text', 'of-type', 'in', 'not-in'],
+  token: ['not', 'text', 'of-type', 'in', 'not-in', 'below', 'above'],
   reference: ['identifier'],
   uri: ['below', 'above'],
   date: [],
