@@ -9,7 +9,7 @@ import {
   indexStructureDefinitionBundle,
   isResourceType,
 } from '@medplum/core';
-import type { Bundle, CompartmentDefinition, SearchParameter } from '@medplum/fhirtypes';
+import type { Bundle, CompartmentDefinition, ElementDefinition, SearchParameter } from '@medplum/fhirtypes';
 import { readStructureBundle } from './definitions-compact.js';
 
 const require = createRequire(import.meta.url);
@@ -23,6 +23,18 @@ let loaded = false;
 let resourceTypes: string[] = [];
 let searchParams: SearchParameter[] = [];
 let patientCompartment: Map<string, string[]> = new Map();
+let structures: Map<string, StructureElement[]> = new Map();
+
+/** What subsetting (`_summary`) reads of one element of a StructureDefinition's snapshot. */
+export interface StructureElement {
+  path: string;
+  min: number;
+  isSummary: boolean;
+  /** Type codes (`string`, `HumanName`, `BackboneElement`...; FHIRPath system types for ids). */
+  types: string[];
+  /** `#Questionnaire.item`: the element repeats the definition at that path. */
+  contentReference?: string;
+}
 
 /** Loads and indexes the definitions; idempotent. About half a second. */
 export function loadDefinitions(): void {
@@ -31,6 +43,7 @@ export function loadDefinitions(): void {
   const resources = readStructureBundle('profiles-resources.json');
   indexStructureDefinitionBundle(types);
   indexStructureDefinitionBundle(resources);
+  structures = new Map([...structureElements(types), ...structureElements(resources)]);
   resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource as { resourceType: string; kind?: string; name?: string; abstract?: boolean })
     .filter((sd) => sd.resourceType === 'StructureDefinition' && sd.kind === 'resource' && !sd.abstract)
@@ -64,6 +77,29 @@ export function allSearchParameters(): SearchParameter[] {
 export function patientCompartmentParams(type: string): string[] {
   loadDefinitions();
   return patientCompartment.get(type) ?? [];
+}
+
+/** The snapshot elements of a base resource type or data type (not of profiles such as SimpleQuantity). */
+export function structureDefinitionElements(type: string): StructureElement[] | undefined {
+  loadDefinitions();
+  return structures.get(type);
+}
+
+function structureElements(bundle: Bundle): [string, StructureElement[]][] {
+  type Sd = { type?: string; derivation?: string; snapshot?: { element?: ElementDefinition[] } };
+  return (bundle.entry ?? [])
+    .map((e) => e.resource as Sd)
+    .filter((sd) => sd.type && sd.derivation !== 'constraint' && sd.snapshot?.element)
+    .map((sd) => [
+      sd.type as string,
+      (sd.snapshot?.element ?? []).map((el) => ({
+        path: el.path ?? '',
+        min: el.min ?? 0,
+        isSummary: el.isSummary === true,
+        types: (el.type ?? []).map((t) => t.code ?? ''),
+        ...(el.contentReference ? { contentReference: el.contentReference } : {}),
+      })),
+    ]);
 }
 
 export function typeSchema(type: string): InternalTypeSchema | undefined {
