@@ -1,8 +1,8 @@
 // Every search shape of the large-data benchmark (bench/search-shapes.ts), and the compartment searches
-// listed below, is served by indexes: with a few
-// Synthea patients loaded and analyzed, the SQL the server compiles for each shape is explained with
-// sequential scans discouraged, and no sequential scan of a big table may remain (one would mean that no
-// index can serve the shape, and at a million resources the query would read whole tables).
+// listed below, is served by indexes: with a few Synthea patients loaded and analyzed, the SQL the
+// server compiles for each shape is explained with sequential scans discouraged, and no sequential scan
+// of a big table may remain (one would mean that no index can serve the shape, and at a million
+// resources the query would read whole tables).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
