@@ -2,7 +2,7 @@
 // Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
 // matches when any one of its values matches (AND between repeated parameters is the caller's).
 import { codeHierarchy, HIERARCHY_SYSTEMS, prefixEnd } from '../../fhir/code-hierarchy.js';
-import { patientCompartmentParams, typeSchema } from '../../fhir/definitions.js';
+import { compartmentParams, typeSchema } from '../../fhir/definitions.js';
 import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
@@ -98,8 +98,9 @@ function paramIds(ctx: ConditionContext, types: string[], p: CompiledParam): str
   return list.length === 1 ? ctx.sql.add(list[0]) : `ANY(${ctx.sql.add(list, 'int[]')})`;
 }
 
-function compartmentParamIds(ctx: ConditionContext, type: string): number[] {
-  const ids = patientCompartmentParams(type).flatMap((code) => {
+/** The index ids of the reference parameters that put a resource of `type` into a `compartment`. */
+function compartmentParamIds(ctx: ConditionContext, compartment: string, type: string): number[] {
+  const ids = compartmentParams(compartment, type).flatMap((code) => {
     const p = findParam(type, code);
     return p?.type === 'reference' ? [ctx.registry.idOf(p)] : [];
   });
@@ -158,10 +159,26 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
       // compartment parameters: the same rows resource_compartment is computed from (fhir/index/
       // extract.ts), but only those of this type, which makes a patient-anchored search start from
       // far fewer rows (store/search/compile.ts).
-      const ids = types.length === 1 && types[0] !== 'Patient' ? compartmentParamIds(ctx, types[0]) : [];
+      const ids =
+        types.length === 1 && types[0] !== 'Patient' ? compartmentParamIds(ctx, 'Patient', types[0]) : [];
       if (ids.length)
         return `EXISTS (SELECT 1 FROM sp_reference ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.param = ANY(${sql.add(ids, 'int[]')}) AND ${c}.target_type = 'Patient' AND ${c}.target_id = ANY(${sql.add(f.patients, 'text[]')}))`;
       return `EXISTS (SELECT 1 FROM resource_compartment ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.patient = ANY(${sql.add(f.patients, 'text[]')}))`;
+    }
+    case 'in-compartment': {
+      // No precomputed membership as for patients: a reference to the compartment's resource by one of
+      // the type's member parameters (its CompartmentDefinition), or the resource itself.
+      const c = sql.alias('c');
+      const ids = [...new Set(types.flatMap((t) => compartmentParamIds(ctx, f.compartment, t)))];
+      const terms: string[] = [];
+      if (ids.length)
+        terms.push(
+          `EXISTS (SELECT 1 FROM sp_reference ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.param = ANY(${sql.add(ids, 'int[]')}) AND ${c}.target_type = ${sql.add(f.compartment)} AND ${c}.target_id = ${sql.add(f.id)})`,
+        );
+      if (types.includes(f.compartment))
+        terms.push(`(${r}.type = ${sql.add(f.compartment)} AND ${r}.id = ${sql.add(f.id)})`);
+      if (terms.length === 0) return 'false';
+      return terms.length === 1 ? terms[0] : `(${terms.join(' OR ')})`;
     }
     case 'missing': {
       const x = sql.alias();
