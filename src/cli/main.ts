@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
         quiet,
         verbose,
         reportFile,
-        streamBundlesFrom: streamFrom === undefined ? undefined : Math.round(Number(streamFrom) * 1024 * 1024),
+        streamBundlesFrom:
+          streamFrom === undefined ? undefined : Math.round(Number(streamFrom) * 1024 * 1024),
       });
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
     }

@@ -1,7 +1,8 @@
 // Writes big generated Bundle files (as a stream, plain or gzip) for the streamed import's tests and its
 // benchmark: patients, each with observations that point to their patient by urn:uuid, decimals as written.
-import fs from 'node:fs';
+
 import { once } from 'node:events';
+import fs from 'node:fs';
 import zlib from 'node:zlib';
 
 export interface BigBundleSpec {

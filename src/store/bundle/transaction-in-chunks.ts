@@ -23,7 +23,8 @@ export async function processTransactionInChunks(
     // Plans keep ids only (no resource): the first read leaves a small map behind, whatever the size.
     const fullUrls = new Map<string, string>();
     const plans: Planned[] = [];
-    for await (const entries of chunks()) plans.push(...(await planEntries(tx, entries, plans.length, opts, fullUrls)));
+    for await (const entries of chunks())
+      plans.push(...(await planEntries(tx, entries, plans.length, opts, fullUrls)));
     let offset = 0;
     for await (const entries of chunks()) {
       if (offset + entries.length > plans.length)

@@ -3,8 +3,8 @@
 // tokens come from stream-json; numbers arrive as their written text, so the JSON rebuilt here keeps
 // every decimal as written for parseJson (src/fhir/json.ts). Memory: one entry at a time.
 import fs from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import zlib from 'node:zlib';
 import { none } from 'stream-chain/defs.js';
 import { jsonParser, type Token } from 'stream-json/core/parser.js';
@@ -107,12 +107,17 @@ class BundleWalker {
  * The top-level members of the Bundle file in order. `onBytes` gets the bytes read from the file so far
  * (compressed bytes for .gz, the unit of the file's size). Throws SyntaxError on text that is not JSON.
  */
-export async function* bundleMembers(p: string, onBytes?: (bytes: number) => void): AsyncGenerator<BundleMember> {
+export async function* bundleMembers(
+  p: string,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<BundleMember> {
   const raw = fs.createReadStream(p, { highWaterMark: 1 << 20 });
   const gunzip = /\.gz$/i.test(p) ? zlib.createGunzip() : undefined;
   const text = gunzip ? pipeline(raw, gunzip, () => undefined) : raw;
   let plainBytes = 0;
-  const parse = jsonParser({ packValues: true, streamValues: false }) as (text: string | typeof none) => unknown;
+  const parse = jsonParser({ packValues: true, streamValues: false }) as (
+    text: string | typeof none,
+  ) => unknown;
   const utf8 = new StringDecoder('utf8');
   const out: BundleMember[] = [];
   const walker = new BundleWalker(out);

@@ -143,7 +143,7 @@ async function* entryChunks(
   let chunk: Chunk = { offset: 0, entries: [] };
   try {
     for await (const m of bundleMembers(p, onBytes)) {
-      if (m.key !== 'entry') continue;
+      if (m.key !== 'entry' || m.index === undefined) continue;
       let e: BundleEntry;
       try {
         e = parseJson(m.text) as BundleEntry;
@@ -211,8 +211,16 @@ async function importStreamedBundle(
     const run: Tally = { resources: 0, byType: {}, errors: [] };
     let offset = 0;
     await processTransactionInChunks(repo, chunks, { importMode: true }, (entries, response) => {
-      run.resources += countWritten(entries, { resourceType: 'Bundle', type: 'transaction-response', entry: response }, run.byType);
-      collectOutcomes({ resourceType: 'Bundle', type: 'transaction-response', entry: response }, offset, run.errors);
+      run.resources += countWritten(
+        entries,
+        { resourceType: 'Bundle', type: 'transaction-response', entry: response },
+        run.byType,
+      );
+      collectOutcomes(
+        { resourceType: 'Bundle', type: 'transaction-response', entry: response },
+        offset,
+        run.errors,
+      );
       offset += entries.length;
     });
     return run;

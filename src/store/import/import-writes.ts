@@ -28,7 +28,11 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function countWritten(entries: BundleEntry[], response: Bundle, byType: Record<string, number>): number {
+export function countWritten(
+  entries: BundleEntry[],
+  response: Bundle,
+  byType: Record<string, number>,
+): number {
   let n = 0;
   (response.entry ?? []).forEach((r, i) => {
     const status = r.response?.status ?? '';
@@ -57,4 +61,3 @@ export function asEntry(resource: Resource, fullUrl?: string): BundleEntry {
     ? { fullUrl, resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }
     : { fullUrl, resource, request: { method: 'POST', url: resource?.resourceType ?? 'Unknown' } };
 }
-

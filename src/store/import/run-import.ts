@@ -202,7 +202,9 @@ export async function runImport(
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
-    await pool(files, lanes * threads, opts.signal, async (f) => settle(f, await runner.run(f, false, onBytes(f))));
+    await pool(files, lanes * threads, opts.signal, async (f) =>
+      settle(f, await runner.run(f, false, onBytes(f))),
+    );
     if (deferred.length)
       await pool(deferred.splice(0), lanes * threads, opts.signal, async (f) =>
         settle(f, await runner.run(f, true, onBytes(f))),

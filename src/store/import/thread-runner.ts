@@ -48,11 +48,7 @@ export class ThreadRunner {
     }
   }
 
-  static async start(
-    threads: number,
-    databaseUrl: string,
-    opts: ThreadOptions,
-  ): Promise<ThreadRunner> {
+  static async start(threads: number, databaseUrl: string, opts: ThreadOptions): Promise<ThreadRunner> {
     const workers = Array.from(
       { length: threads },
       () =>

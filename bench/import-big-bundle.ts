@@ -1,0 +1,93 @@
+// Peak memory of `chartroom import` on one big transaction Bundle file (~200 MB of JSON, generated in a
+// temporary folder): streamed (the default above 32 MiB), beside the same file through the whole-file
+// path (--stream-from above its size) and a small Bundle (~2 MB) as the baseline, each on a fresh database.
+// Usage: node dist/bench/import-big-bundle.js [--mb 200] [--db postgres|pglite] [--no-whole]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type BigBundleSpec, writeBigBundle } from '../test/support/big-bundle.js';
+import { BENCH_SECRET_KEY, fmt, freshPgDatabase, numberOption, repoRoot, saveResult } from './support.js';
+
+const args = process.argv.slice(2);
+const targetMb = numberOption('--mb', 200);
+const db = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'postgres';
+const withWhole = !args.includes('--no-whole');
+
+interface Run {
+  label: string;
+  fileMiB: number;
+  resources: number;
+  seconds: number;
+  rate: number;
+  peakMiB: number;
+}
+
+async function importOnce(label: string, file: string, extra: string[]): Promise<Run> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-bundle-'));
+  const env = {
+    ...process.env,
+    CHARTROOM_DATA_DIR: dataDir,
+    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
+    DATABASE_URL: db === 'postgres' ? await freshPgDatabase('bench_big_bundle') : '',
+  };
+  const report = path.join(dataDir, 'r.json');
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', 'PEAK_KB %M', process.execPath, path.join(repoRoot, 'dist/src/cli/main.js'), 'import'].concat([
+      '--quiet',
+      '--threads',
+      '1',
+      '--report',
+      report,
+      ...extra,
+      file,
+    ]),
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`${label}: import failed (${code}): ${err}`);
+  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { resources: number; seconds: number };
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return {
+    label,
+    fileMiB: Math.round(fs.statSync(file).size / 2 ** 20),
+    resources: r.resources,
+    seconds: r.seconds,
+    rate: r.resources / r.seconds,
+    peakMiB: Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024),
+  };
+}
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-bundle-files-'));
+try {
+  // An Observation entry is ~330 bytes of JSON plus its note: 21 entries a patient.
+  const padding = 1500;
+  const spec = (prefix: string, patients: number): BigBundleSpec => ({
+    type: 'transaction',
+    patients,
+    observationsPerPatient: 20,
+    prefix,
+    padding,
+  });
+  const small = path.join(dir, 'small.json');
+  const big = path.join(dir, 'big.json');
+  await writeBigBundle(small, spec('s', Math.max(1, Math.round((2 * 2 ** 20) / (21 * (330 + padding))))));
+  await writeBigBundle(big, spec('b', Math.round((targetMb * 2 ** 20) / (21 * (330 + padding)))));
+  const runs: Run[] = [await importOnce('small Bundle (whole-file path)', small, [])];
+  runs.push(await importOnce('big Bundle, streamed (default)', big, []));
+  if (withWhole) runs.push(await importOnce('big Bundle, whole-file path', big, ['--stream-from', '100000']));
+  const lines = [`chartroom import of one transaction Bundle file on ${db}, peak RSS of the importer:`];
+  for (const r of runs)
+    lines.push(
+      `  ${r.label.padEnd(34)} ${String(r.fileMiB).padStart(5)} MiB file  ${fmt(r.resources).padStart(8)} resources  ${fmt(r.rate).padStart(6)}/s  peak RSS ${String(r.peakMiB).padStart(5)} MiB`,
+    );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`saved ${saveResult(`import-big-bundle-${db}`, { runs })}\n`);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
