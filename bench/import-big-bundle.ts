@@ -2,65 +2,30 @@
 // temporary folder): streamed (the default above 32 MiB), beside the same file through the whole-file
 // path (--stream-from above its size) and a small Bundle (~2 MB) as the baseline, each on a fresh database.
 // Usage: node dist/bench/import-big-bundle.js [--mb 200] [--db postgres|pglite] [--no-whole]
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type BigBundleSpec, writeBigBundle } from '../test/support/big-bundle.js';
-import { BENCH_SECRET_KEY, fmt, freshPgDatabase, numberOption, repoRoot, saveResult } from './support.js';
+import { fmt, numberOption, saveResult, type TimedImport, timedImport } from './support.js';
 
 const args = process.argv.slice(2);
 const targetMb = numberOption('--mb', 200);
 const db = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'postgres';
 const withWhole = !args.includes('--no-whole');
 
-interface Run {
+interface Run extends TimedImport {
   label: string;
   fileMiB: number;
-  resources: number;
-  seconds: number;
-  rate: number;
-  peakMiB: number;
 }
 
-async function importOnce(label: string, file: string, extra: string[]): Promise<Run> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-bundle-'));
-  const env = {
-    ...process.env,
-    CHARTROOM_DATA_DIR: dataDir,
-    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
-    DATABASE_URL: db === 'postgres' ? await freshPgDatabase('bench_big_bundle') : '',
-  };
-  const report = path.join(dataDir, 'r.json');
-  const child = spawn(
-    '/usr/bin/time',
-    ['-f', 'PEAK_KB %M', process.execPath, path.join(repoRoot, 'dist/src/cli/main.js'), 'import'].concat([
-      '--quiet',
-      '--threads',
-      '1',
-      '--report',
-      report,
-      ...extra,
-      file,
-    ]),
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
+async function importOnce(label: string, file: string, args: string[]): Promise<Run> {
+  const r = await timedImport({
+    db: db === 'pglite' ? 'pglite' : 'postgres',
+    inputs: [file],
+    args: ['--threads', '1', ...args],
+    dbName: 'bench_big_bundle',
   });
-  const code = await new Promise((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`${label}: import failed (${code}): ${err}`);
-  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { resources: number; seconds: number };
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  return {
-    label,
-    fileMiB: Math.round(fs.statSync(file).size / 2 ** 20),
-    resources: r.resources,
-    seconds: r.seconds,
-    rate: r.resources / r.seconds,
-    peakMiB: Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024),
-  };
+  return { label, fileMiB: Math.round(fs.statSync(file).size / 2 ** 20), ...r };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-bundle-files-'));

@@ -3,43 +3,20 @@
 // at all when one entry is bad; a batch loads its good entries and names each bad one; the streamed and
 // the whole-file paths write the same rows. (`--stream-from 1` streams every file above 1 MiB of JSON.)
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Database, openDatabase } from '../../src/platform/db/database.js';
 import { startServer } from '../../src/server.js';
 import { type BigBundleSpec, observationId, patientId, writeBigBundle } from '../support/big-bundle.js';
-import { cliPath, corpusFiles } from '../support/corpus.js';
+import { runImportCli as runImport, withDb } from '../support/cli-import.js';
+import { corpusFiles } from '../support/corpus.js';
 import {
   ADMIN_PASSWORD,
   freshStorage,
   signInAdministrator,
   type TestStorage,
 } from '../support/test-server.js';
-
-function runImport(st: TestStorage, args: string[]) {
-  const r = spawnSync(process.execPath, [cliPath, 'import', ...args], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      CHARTROOM_DATA_DIR: st.dataDir,
-      DATABASE_URL: st.databaseUrl ?? '',
-      CHARTROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function withDb<T>(st: TestStorage, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: st.databaseUrl, dataDir: st.dataDir });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 const countResources = (st: TestStorage, prefix: string) =>
   withDb(st, (db) =>
