@@ -95,7 +95,8 @@ export async function importFile(
   },
 ): Promise<FileOutcome> {
   const name = path.basename(f.path);
-  if (opts.auditOperator) repo = repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path));
+  if (opts.auditOperator)
+    repo = repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path), { content: false });
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
   const byType: Record<string, number> = {};
   const sha = await sha256File(f.path);
