@@ -24,8 +24,13 @@ async function importOnce(label: string, file: string, args: string[]): Promise<
     inputs: [file],
     args: ['--threads', '1', ...args],
     dbName: 'bench_big_bundle',
+    allowFailure: true,
   });
-  return { label, fileMiB: Math.round(fs.statSync(file).size / 2 ** 20), ...r };
+  const run = { label, fileMiB: Math.round(fs.statSync(file).size / 2 ** 20), ...r };
+  process.stdout.write(
+    `  ${label.padEnd(34)} ${String(run.fileMiB).padStart(5)} MiB file  ${fmt(r.resources).padStart(8)} resources  ${fmt(r.rate).padStart(6)}/s  peak RSS ${String(r.peakMiB).padStart(5)} MiB${r.failed ? `  FAILED: ${r.failed}` : ''}\n`,
+  );
+  return run;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-big-bundle-files-'));
@@ -44,16 +49,13 @@ try {
   const big = path.join(dir, 'big.json');
   await writeBigBundle(small, spec('s', Math.max(1, Math.round((2 * 2 ** 20) / (21 * (330 + padding))))));
   await writeBigBundle(big, spec('b', Math.round((targetMb * 2 ** 20) / (21 * (330 + padding)))));
+  process.stdout.write(
+    `chartroom import of one transaction Bundle file on ${db}, peak RSS of the importer:\n`,
+  );
   const runs: Run[] = [await importOnce('small Bundle (whole-file path)', small, [])];
   // the streamed path is the default from 32 MiB on; named here so that a smaller --mb streams too
   runs.push(await importOnce('big Bundle, streamed', big, ['--stream-from', '0']));
   if (withWhole) runs.push(await importOnce('big Bundle, whole-file path', big, ['--stream-from', '100000']));
-  const lines = [`chartroom import of one transaction Bundle file on ${db}, peak RSS of the importer:`];
-  for (const r of runs)
-    lines.push(
-      `  ${r.label.padEnd(34)} ${String(r.fileMiB).padStart(5)} MiB file  ${fmt(r.resources).padStart(8)} resources  ${fmt(r.rate).padStart(6)}/s  peak RSS ${String(r.peakMiB).padStart(5)} MiB`,
-    );
-  process.stdout.write(`${lines.join('\n')}\n`);
   process.stdout.write(`saved ${saveResult(`import-big-bundle-${db}`, { runs })}\n`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -96,6 +96,8 @@ export interface TimedImport {
   rate: number;
   /** Peak resident memory of the importer process (GNU time's %M). */
   peakMiB: number;
+  /** With `allowFailure`: why the import did not finish (its last line of output, e.g. V8's heap error). */
+  failed?: string;
 }
 
 /** Runs `chartroom import` on a fresh database (PostgreSQL, or a new embedded folder) as its own process. */
@@ -105,6 +107,8 @@ export async function timedImport(opts: {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   dbName: string;
+  /** Report a failed import (with its peak memory) instead of throwing. */
+  allowFailure?: boolean;
 }): Promise<TimedImport> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
   const env = {
@@ -129,15 +133,16 @@ export async function timedImport(opts: {
     err += d;
   });
   const code = await new Promise((r) => child.on('exit', r));
+  const peakMiB = Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024);
+  if (code !== 0 && opts.allowFailure) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const why = /FATAL ERROR: [^\n]*|Error: [^\n]*/.exec(err)?.[0] ?? `exit code ${code}`;
+    return { resources: 0, seconds: 0, rate: 0, peakMiB, failed: why };
+  }
   if (code !== 0) throw new Error(`import failed (${code}): ${err}`);
   const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { resources: number; seconds: number };
   fs.rmSync(dataDir, { recursive: true, force: true });
-  return {
-    resources: r.resources,
-    seconds: r.seconds,
-    rate: r.resources / r.seconds,
-    peakMiB: Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024),
-  };
+  return { resources: r.resources, seconds: r.seconds, rate: r.resources / r.seconds, peakMiB };
 }
 
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
