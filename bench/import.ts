@@ -2,7 +2,6 @@
 // fastest bare insert of the same JSON documents into one plain table measured in the same run.
 // Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both] [--code-check]
 // (--code-check: on PostgreSQL, also the import with the terminology code check off, in turn with the default)
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,14 +9,13 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
-  BENCH_SECRET_KEY,
   corpusDir,
   corpusDocuments,
   fmt,
   freshPgDatabase,
-  repoRoot,
   saveResult,
   stats,
+  timedImport,
 } from './support.js';
 
 const args = process.argv.slice(2);
@@ -94,51 +92,9 @@ async function pgliteBaseline(kind: 'text' | 'jsonb'): Promise<number> {
   return N / secs;
 }
 
-/** Runs `chartroom import` on a fresh database as its own process; returns resources/s and peak RSS. */
-async function chartroomImport(
-  db: 'postgres' | 'pglite',
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ rate: number; peakMiB: number; resources: number }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
-  const env = {
-    ...process.env,
-    CHARTROOM_DATA_DIR: dataDir,
-    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
-    DATABASE_URL: db === 'postgres' ? await freshPg('bench_import') : '',
-    ...extraEnv,
-  };
-  const child = spawn(
-    '/usr/bin/time',
-    [
-      '-f',
-      'PEAK_KB %M',
-      process.execPath,
-      path.join(repoRoot, 'dist/src/cli/main.js'),
-      'import',
-      '--quiet',
-      '--report',
-      path.join(dataDir, 'r.json'),
-      corpusDir,
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const code = await new Promise((r) => child.on('exit', r));
-  if (code !== 0) throw new Error(`import failed: ${err}`);
-  const report = JSON.parse(fs.readFileSync(path.join(dataDir, 'r.json'), 'utf8')) as {
-    resources: number;
-    seconds: number;
-  };
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  return {
-    rate: report.resources / report.seconds,
-    peakMiB: Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024),
-    resources: report.resources,
-  };
-}
+/** Runs `chartroom import` of the corpus on a fresh database as its own process. */
+const chartroomImport = (db: 'postgres' | 'pglite', env: NodeJS.ProcessEnv = {}) =>
+  timedImport({ db, inputs: [corpusDir], env, dbName: 'bench_import' });
 
 const result: Record<string, unknown> = { documents: N, runs };
 const lines: string[] = [`${fmt(N)} resources, ${runs} runs each, medians (min-max):`];

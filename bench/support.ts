@@ -1,5 +1,5 @@
 // Shared pieces of the benchmarks: statistics, machine facts, result files, corpus reading.
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,11 +90,65 @@ export async function freshPgDatabase(name: string): Promise<string> {
  */
 export const BENCH_SECRET_KEY = 'b'.repeat(64);
 
+export interface TimedImport {
+  resources: number;
+  seconds: number;
+  rate: number;
+  /** Peak resident memory of the importer process (GNU time's %M). */
+  peakMiB: number;
+  /** With `allowFailure`: why the import did not finish (its last line of output, e.g. V8's heap error). */
+  failed?: string;
+}
+
+/** Runs `chartroom import` on a fresh database (PostgreSQL, or a new embedded folder) as its own process. */
+export async function timedImport(opts: {
+  db: 'postgres' | 'pglite';
+  inputs: string[];
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  dbName: string;
+  /** Report a failed import (with its peak memory) instead of throwing. */
+  allowFailure?: boolean;
+}): Promise<TimedImport> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-import-'));
+  const env = {
+    ...process.env,
+    CHARTROOM_DATA_DIR: dataDir,
+    CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY,
+    DATABASE_URL: opts.db === 'postgres' ? await freshPgDatabase(opts.dbName) : '',
+    ...opts.env,
+  };
+  const report = path.join(dataDir, 'r.json');
+  const cli = [path.join(repoRoot, 'dist/src/cli/main.js'), 'import', '--quiet', '--report', report];
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', 'PEAK_KB %M', process.execPath, ...cli, ...(opts.args ?? []), ...opts.inputs],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await new Promise((r) => child.on('exit', r));
+  const peakMiB = Math.round(Number(/PEAK_KB (\d+)/.exec(err)?.[1] ?? 0) / 1024);
+  if (code !== 0 && opts.allowFailure) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const why = /FATAL ERROR: [^\n]*|Error: [^\n]*/.exec(err)?.[0] ?? `exit code ${code}`;
+    return { resources: 0, seconds: 0, rate: 0, peakMiB, failed: why };
+  }
+  if (code !== 0) throw new Error(`import failed (${code}): ${err}`);
+  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { resources: number; seconds: number };
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return { resources: r.resources, seconds: r.seconds, rate: r.resources / r.seconds, peakMiB };
+}
+
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
 export async function startBenchServer(
   env: NodeJS.ProcessEnv,
 ): Promise<{ server: import('node:child_process').ChildProcess; base: string; token: string }> {
-  const { spawn } = await import('node:child_process');
   // BENCH_SERVER_NODE_ARGS passes Node options to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   // One key for every bench server: the databases they reuse remember the key their sealed values need.

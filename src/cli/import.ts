@@ -34,6 +34,8 @@ export interface ImportArgs {
   /** Print a line per finished file (status, resources, name) to stdout. */
   verbose?: boolean;
   reportFile?: string;
+  /** Bundle files with more JSON text than this many bytes are streamed (default 32 MiB). */
+  streamBundlesFrom?: number;
 }
 
 export async function importCommand(args: ImportArgs): Promise<ImportReport> {
@@ -69,6 +71,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       force: args.force,
       auditOperator: operator,
       deferIndexes: true,
+      streamBundlesFrom: args.streamBundlesFrom,
       signal: controller.signal,
       threadSetup: codeCheck
         ? { module: new URL('./import-code-check.js', import.meta.url).href, data: codeCheck }

@@ -14,6 +14,7 @@ const HELP = `chartroom <command>
         --force                  load files again even if the journal says they are done
         --verbose                print a line per finished file
         --report FILE            where to write the JSON report (default DATA_DIR/import-report.json)
+        --stream-from MIB        stream Bundle files with more JSON text than this (default 32)
   audit verify                   check the hash chain of the audit trail (exit 3 when broken)
   security seal-ssns             encrypt the Social Security numbers stored before they were sealed at
                                  rest (a database written by an older version), with progress; rerunnable
@@ -52,6 +53,9 @@ async function main(argv: string[]): Promise<number> {
       const force = bool(rest, '--force');
       const quiet = bool(rest, '--quiet');
       const verbose = bool(rest, '--verbose');
+      const streamFrom = flag(rest, '--stream-from');
+      if (streamFrom !== undefined && !(Number(streamFrom) >= 0))
+        throw new Error(`--stream-from takes a size in MiB (0 or more), not "${streamFrom}"`);
       const report = await importCommand({
         inputs: rest,
         workers: workers ? Number(workers) : undefined,
@@ -60,6 +64,8 @@ async function main(argv: string[]): Promise<number> {
         quiet,
         verbose,
         reportFile,
+        streamBundlesFrom:
+          streamFrom === undefined ? undefined : Math.round(Number(streamFrom) * 1024 * 1024),
       });
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
     }

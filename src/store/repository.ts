@@ -45,6 +45,8 @@ export type CodeCheck = (resource: Resource) => Promise<OperationOutcomeIssue[]>
 export class Repository {
   /** Inside a transaction: what has been written so far, for the before-commit hook. */
   private readonly written: WriteResult[] = [];
+  /** Whether the before-commit hook reads the stored JSON of the writes (kept in `written` until the commit). */
+  private hookReadsContent = true;
 
   constructor(
     private readonly q: Queryable,
@@ -58,14 +60,22 @@ export class Repository {
     private readonly checks: { codes?: CodeCheck } = {},
   ) {}
 
-  /** The same repository, whose transactions run `hook` before they commit. */
-  withBeforeCommit(hook: BeforeCommit): Repository {
-    return new Repository(this.q, this.params, this.ssn, this.db, hook, this.visibility, this.checks);
+  /**
+   * The same repository, whose transactions run `hook` before they commit. A hook that does not read the
+   * writes' `content` says so (`content: false`): a transaction then keeps no document until its commit,
+   * which an import of a big Bundle in one transaction needs.
+   */
+  withBeforeCommit(hook: BeforeCommit, opts: { content?: boolean } = {}): Repository {
+    const repo = new Repository(this.q, this.params, this.ssn, this.db, hook, this.visibility, this.checks);
+    repo.hookReadsContent = opts.content ?? true;
+    return repo;
   }
 
   /** The same repository, seeing restricted patients only as `v` allows. */
   withVisibility(v: Visibility): Repository {
-    return new Repository(this.q, this.params, this.ssn, this.db, this.beforeCommit, v, this.checks);
+    const repo = new Repository(this.q, this.params, this.ssn, this.db, this.beforeCommit, v, this.checks);
+    repo.hookReadsContent = this.hookReadsContent;
+    return repo;
   }
 
   /** Sets the check of coded elements run on every create and update (here and in derived repositories). */
@@ -153,6 +163,7 @@ export class Repository {
         this.visibility,
         this.checks,
       );
+      inner.hookReadsContent = this.hookReadsContent && Boolean(this.beforeCommit);
       const out = await fn(inner);
       if (this.beforeCommit && inner.written.length) await this.beforeCommit(tx, inner.written);
       return out;
@@ -200,7 +211,7 @@ export class Repository {
     await this.assertVisible([
       ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
     ]);
-    this.written.push(...results);
+    for (const r of results) this.written.push(this.hookReadsContent ? r : { ...r, content: undefined });
     return results;
   }
 

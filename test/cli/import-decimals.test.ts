@@ -1,13 +1,13 @@
 // `chartroom import` keeps decimals as written (1.50, 0.0050, 1.0e2, a 25-digit value) from NDJSON lines and
-// from Bundle files, in the import threads too (on PostgreSQL), and indexes them at their written precision.
+// from Bundle files (read whole or streamed), in the import threads too (on PostgreSQL), and indexes them
+// at their written precision.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openDatabase } from '../../src/platform/db/database.js';
-import { cliPath } from '../support/corpus.js';
+import { runImportCli } from '../support/cli-import.js';
 import { freshStorage, type TestStorage } from '../support/test-server.js';
 
 const PI_25 = '3.141592653589793238462643';
@@ -20,10 +20,9 @@ const observationLine = (id: string) =>
   `"referenceRange":[{"low":{"value":0.0050},"high":{"value":1.0e2}}],` +
   `"component":[{"code":{"text":"pi"},"valueQuantity":{"value":${PI_25}}}]}`;
 
-let st: TestStorage;
+const stores: TestStorage[] = [];
 let dir: string;
 before(async () => {
-  st = await freshStorage('import-decimals');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chartroom-import-decimals-'));
   fs.writeFileSync(
     path.join(dir, 'Observation.ndjson'),
@@ -38,22 +37,16 @@ before(async () => {
 });
 after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
-  await st.drop();
+  for (const st of stores) await st.drop();
 });
 
-test('NDJSON lines and Bundle files are stored with their decimals as written and indexed at that precision', async () => {
+async function importKeepsDecimals(label: string, args: string[]): Promise<void> {
+  const st = await freshStorage(label);
+  stores.push(st);
   const threads = st.databaseUrl ? ['--threads', '2'] : [];
-  const r = spawnSync(process.execPath, [cliPath, 'import', ...threads, dir], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      CHARTROOM_DATA_DIR: st.dataDir,
-      DATABASE_URL: st.databaseUrl ?? '',
-      CHARTROOM_ADMIN_PASSWORD: 'import test password 1',
-    },
-  });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /Imported 4 resources from 2 files/);
+  const r = runImportCli(st, [...threads, ...args, dir]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /Imported 4 resources from 2 files/);
   const db = await openDatabase({ databaseUrl: st.databaseUrl, dataDir: st.dataDir });
   try {
     const rows = await db.query<{ id: string; content: string }>(
@@ -74,4 +67,10 @@ test('NDJSON lines and Bundle files are stored with their decimals as written an
   } finally {
     await db.close();
   }
-});
+}
+
+test('NDJSON lines and Bundle files are stored with their decimals as written and indexed at that precision', () =>
+  importKeepsDecimals('import-decimals', []));
+
+test('a Bundle file streamed entry by entry (as the big ones are) keeps its decimals as written too', () =>
+  importKeepsDecimals('import-decimals-streamed', ['--stream-from', '0']));

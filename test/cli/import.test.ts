@@ -6,32 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type Database, openDatabase } from '../../src/platform/db/database.js';
+import type { Database } from '../../src/platform/db/database.js';
+import { cliEnv, runImportCli as runImport, withDb } from '../support/cli-import.js';
 import { cliPath, corpusFiles, readBundle } from '../support/corpus.js';
 import { freshStorage, type TestStorage, testDb } from '../support/test-server.js';
-
-function env(st: TestStorage): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    CHARTROOM_DATA_DIR: st.dataDir,
-    DATABASE_URL: st.databaseUrl ?? '',
-    CHARTROOM_ADMIN_PASSWORD: 'import test password 1',
-  };
-}
-
-function runImport(st: TestStorage, args: string[]) {
-  const r = spawnSync(process.execPath, [cliPath, 'import', ...args], { env: env(st), encoding: 'utf8' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-async function withDb<T>(st: TestStorage, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: st.databaseUrl, dataDir: st.dataDir });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
 
 const countByType = (db: Database) =>
   db
@@ -208,7 +186,7 @@ describe('a crash in the middle of an import', () => {
   test('after SIGKILL every committed bundle is whole, none is partial, and a re-run completes the import', async () => {
     const folder = path.dirname(r4[0]);
     child = spawn(process.execPath, [cliPath, 'import', '--quiet', '--verbose', folder], {
-      env: env(st),
+      env: cliEnv(st),
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const exited = new Promise((resolve) => child?.once('exit', resolve));
@@ -282,7 +260,7 @@ describe('a crash in the middle of an import', () => {
     if (testDb === 'pglite') assert.ok(deferred.includes('sp_token_code'), deferred.join(', '));
     else assert.deepEqual(deferred, [], 'PostgreSQL keeps its indexes: others may read during an import');
     const verify = spawnSync(process.execPath, [cliPath, 'audit', 'verify'], {
-      env: env(st),
+      env: cliEnv(st),
       encoding: 'utf8',
     });
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);

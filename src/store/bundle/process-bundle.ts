@@ -17,9 +17,12 @@ export interface BundleOptions {
   importMode?: boolean;
   /** Read handler for GET entries (the API supplies it; the importer does not). */
   get?: (repo: Repository, url: string) => Promise<{ status: number; resource?: object }>;
+  /** Position of entry[0] in the whole Bundle, when a big one comes in chunks (error expressions count from it). */
+  entryOffset?: number;
 }
 
-interface Planned {
+/** What an entry of a transaction does, worked out before anything is written (see planEntries). */
+export interface Planned {
   index: number;
   method: string;
   type: string;
@@ -62,14 +65,15 @@ export async function processBundle(
     );
   }
   const entries = bundle.entry ?? [];
+  const offset = opts.entryOffset ?? 0;
   if (bundle.type === 'transaction') {
-    const results = await repo.transaction((tx) => processEntries(tx, entries, 0, opts));
+    const results = await repo.transaction((tx) => processEntries(tx, entries, offset, opts));
     return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
   }
   const out: BundleEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
     try {
-      const [r] = await repo.transaction((tx) => processEntries(tx, [entries[i]], i, opts));
+      const [r] = await repo.transaction((tx) => processEntries(tx, [entries[i]], offset + i, opts));
       out.push(r);
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
@@ -85,13 +89,25 @@ async function processEntries(
   offset: number,
   opts: BundleOptions,
 ): Promise<BundleEntry[]> {
-  const planned: Planned[] = [];
   const fullUrls = new Map<string, string>();
-  const issues: OperationOutcomeIssue[] = [];
-  let codeIssueCount = 0;
-  const at = (i: number, rest = '') => `Bundle.entry[${i + offset}]${rest}`;
+  const planned = await planEntries(tx, entries, offset, opts, fullUrls);
+  return applyEntries(tx, entries, planned, offset, opts, fullUrls);
+}
 
-  // Pass 1: work out what each entry does and which id it ends up with.
+/**
+ * Pass 1 of a transaction: works out what each entry does and which id it ends up with, and records
+ * fullUrl -> Type/id in `fullUrls`. Writes nothing. `offset` is the position of entries[0] in the Bundle
+ * (for the error expressions); `index` of the plans is the position in `entries`.
+ */
+export async function planEntries(
+  tx: Repository,
+  entries: BundleEntry[],
+  offset: number,
+  opts: BundleOptions,
+  fullUrls: Map<string, string>,
+): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  const at = (i: number, rest = '') => `Bundle.entry[${i + offset}]${rest}`;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     const method = e.request?.method;
@@ -149,8 +165,25 @@ async function processEntries(
       fullUrls.set(e.fullUrl, `${target.type}/${p.id}`);
     planned.push(p);
   }
+  return planned;
+}
 
-  // Pass 2: rewrite references, validate everything, then write everything at once.
+/**
+ * Pass 2 of a transaction: rewrites references (fullUrls of the whole Bundle, conditional references),
+ * validates every entry, then writes them at once; the response entries. `planned` are the plans of these
+ * entries from planEntries (each used once: the write operations are set on them).
+ */
+export async function applyEntries(
+  tx: Repository,
+  entries: BundleEntry[],
+  planned: Planned[],
+  offset: number,
+  opts: BundleOptions,
+  fullUrls: ReadonlyMap<string, string>,
+): Promise<BundleEntry[]> {
+  const issues: OperationOutcomeIssue[] = [];
+  let codeIssueCount = 0;
+  const at = (i: number, rest = '') => `Bundle.entry[${i + offset}]${rest}`;
   const conditionalCache = new Map<string, string>();
   for (const p of planned) {
     const e = entries[p.index];

@@ -10,12 +10,10 @@ import { Repository } from '../repository.js';
 import { SsnSealer } from '../ssn-sealing.js';
 import type { ImportFile } from './read-files.js';
 import { importFile } from './run-import.js';
-import type { ThreadSetup } from './thread-runner.js';
+import type { ThreadOptions } from './thread-runner.js';
 
-const { databaseUrl, setup, auditOperator } = workerData as {
+const { databaseUrl, setup, auditOperator, streamBundlesFrom, bundleChunk } = workerData as ThreadOptions & {
   databaseUrl: string;
-  setup?: ThreadSetup;
-  auditOperator?: string;
 };
 const port = parentPort;
 if (!port) throw new Error('import-worker must run as a worker thread');
@@ -33,7 +31,13 @@ try {
   }
   port.on('message', async (m: { seq: number; file: ImportFile; lastRound: boolean }) => {
     try {
-      const outcome = await importFile(repo, db, m.file, { lastRound: m.lastRound, auditOperator });
+      const outcome = await importFile(repo, db, m.file, {
+        lastRound: m.lastRound,
+        auditOperator,
+        streamBundlesFrom,
+        bundleChunk,
+        onBytes: (bytes) => port.postMessage({ seq: m.seq, bytes }),
+      });
       port.postMessage({ seq: m.seq, outcome });
     } catch (err) {
       port.postMessage({ seq: m.seq, error: err instanceof FhirError ? err.message : (err as Error).stack });

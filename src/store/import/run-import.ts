@@ -3,7 +3,7 @@
 // finished files so that a re-run (for example after a crash) skips what is done and resumes the rest.
 
 import path from 'node:path';
-import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import type { BundleEntry, Resource } from '@medplum/fhirtypes';
 import { parseJson } from '../../fhir/json.js';
 import type { Database } from '../../platform/db/database.js';
 import { FhirError } from '../../platform/errors.js';
@@ -11,8 +11,10 @@ import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
 import { deferIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import { importAuditHook } from './import-audit.js';
+import { type BundleFileOptions, importBundleFile } from './import-bundle-file.js';
+import { asEntry, countWritten, errorsOf, isMissingConditional, withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
-import { type ImportFile, ndjsonBatches, readBundleText, sha256File } from './read-files.js';
+import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
 
@@ -42,6 +44,10 @@ export interface ImportOptions {
   /** Import files again even when the journal says they are done. */
   force?: boolean;
   ndjsonBatch?: number;
+  /** Bundle files with more JSON text than this many bytes are streamed (default 32 MiB). */
+  streamBundlesFrom?: number;
+  /** Entries per chunk of a streamed Bundle file (default 250). */
+  bundleChunk?: number;
   onProgress?: (p: ImportProgress) => void;
   onFile?: (r: FileReport) => void;
   signal?: AbortSignal;
@@ -64,54 +70,6 @@ export interface ImportReport extends ImportProgress {
   seconds: number;
 }
 
-const RETRYABLE_PG = new Set(['40P01', '40001', '23505']);
-
-function isRetryable(err: unknown): boolean {
-  if (err instanceof FhirError) return err.status === 409 && /at the same time/.test(err.message);
-  return RETRYABLE_PG.has((err as { code?: string }).code ?? '');
-}
-
-function isMissingConditional(err: unknown): boolean {
-  return (
-    err instanceof FhirError &&
-    err.outcome.issue.some((i) => i.code === 'not-found' && /Conditional reference/.test(i.diagnostics ?? ''))
-  );
-}
-
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 6 || !isRetryable(err)) throw err;
-      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
-}
-
-function countWritten(entries: BundleEntry[], response: Bundle, byType: Record<string, number>): number {
-  let n = 0;
-  (response.entry ?? []).forEach((r, i) => {
-    const status = r.response?.status ?? '';
-    if (!/^20[01]/.test(status)) return;
-    const type = entries[i]?.resource?.resourceType ?? r.response?.location?.split('/')[0];
-    if (!type) return;
-    byType[type] = (byType[type] ?? 0) + 1;
-    n++;
-  });
-  return n;
-}
-
-function errorsOf(err: unknown, prefix: string): { where: string; message: string }[] {
-  if (err instanceof FhirError) {
-    return err.outcome.issue.map((i) => ({
-      where: `${prefix}${i.expression?.length ? ` ${i.expression.join(', ')}` : ''}`,
-      message: i.diagnostics ?? i.code,
-    }));
-  }
-  return [{ where: prefix, message: (err as Error).message }];
-}
-
 export interface FileOutcome {
   report: FileReport;
   byType: Record<string, number>;
@@ -128,12 +86,17 @@ export async function importFile(
     force?: boolean;
     lastRound: boolean;
     ndjsonBatch?: number;
+    streamBundlesFrom?: number;
+    bundleChunk?: number;
     signal?: AbortSignal;
     auditOperator?: string;
+    /** Bytes of this file read so far, while a big Bundle file is streamed. */
+    onBytes?: (bytes: number) => void;
   },
 ): Promise<FileOutcome> {
   const name = path.basename(f.path);
-  if (opts.auditOperator) repo = repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path));
+  if (opts.auditOperator)
+    repo = repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path), { content: false });
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
   const byType: Record<string, number> = {};
   const sha = await sha256File(f.path);
@@ -141,7 +104,13 @@ export async function importFile(
     report.status = 'skipped';
   } else if (f.kind === 'bundle') {
     try {
-      await importBundleFile(repo, f, report, byType);
+      const bundleOpts: BundleFileOptions = {
+        streamFrom: opts.streamBundlesFrom,
+        chunk: opts.bundleChunk,
+        onBytes: opts.onBytes,
+        signal: opts.signal,
+      };
+      await importBundleFile(repo, f, report, byType, bundleOpts);
     } catch (err) {
       if (!opts.lastRound && isMissingConditional(err)) return { report, byType: {}, deferred: true };
       report.status = 'failed';
@@ -188,8 +157,19 @@ export async function runImport(
   };
   const reports: FileReport[] = [];
   const deferred: ImportFile[] = [];
-  const emit = () => opts.onProgress?.({ ...progress, byType: { ...progress.byType } });
+  // bytes read so far of the big files in flight, so that their progress shows while they are read
+  const reading = new Map<ImportFile, number>();
+  const emit = () => {
+    let bytesDone = progress.bytesDone;
+    for (const b of reading.values()) bytesDone += b;
+    opts.onProgress?.({ ...progress, bytesDone, byType: { ...progress.byType } });
+  };
+  const onBytes = (f: ImportFile) => (bytes: number) => {
+    reading.set(f, Math.min(bytes, f.size));
+    emit();
+  };
   const settle = (f: ImportFile, o: FileOutcome) => {
+    reading.delete(f);
     if (o.deferred) {
       deferred.push(f);
       return;
@@ -209,73 +189,32 @@ export async function runImport(
   const lanes = Math.max(1, opts.workers ?? 1);
   const runner =
     threads > 1 && opts.databaseUrl
-      ? await ThreadRunner.start(threads, opts.databaseUrl, opts.threadSetup, opts.auditOperator)
+      ? await ThreadRunner.start(threads, opts.databaseUrl, {
+          setup: opts.threadSetup,
+          auditOperator: opts.auditOperator,
+          streamBundlesFrom: opts.streamBundlesFrom,
+          bundleChunk: opts.bundleChunk,
+        })
       : {
-          run: (f: ImportFile, lastRound: boolean) => importFile(repo, db, f, { ...opts, lastRound }),
+          run: (f: ImportFile, lastRound: boolean, bytes: (n: number) => void) =>
+            importFile(repo, db, f, { ...opts, lastRound, onBytes: bytes }),
           close: async () => undefined,
         };
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
-    await pool(files, lanes * threads, opts.signal, async (f) => settle(f, await runner.run(f, false)));
+    await pool(files, lanes * threads, opts.signal, async (f) =>
+      settle(f, await runner.run(f, false, onBytes(f))),
+    );
     if (deferred.length)
       await pool(deferred.splice(0), lanes * threads, opts.signal, async (f) =>
-        settle(f, await runner.run(f, true)),
+        settle(f, await runner.run(f, true, onBytes(f))),
       );
   } finally {
     await runner.close();
     if (indexesDeferred) await restoreDeferredIndexes(db);
   }
   return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
-}
-
-async function importBundleFile(
-  repo: Repository,
-  f: ImportFile,
-  report: FileReport,
-  byType: Record<string, number>,
-): Promise<void> {
-  const text = await readBundleText(f.path);
-  let parsed: unknown;
-  try {
-    parsed = parseJson(text);
-  } catch (err) {
-    throw new FhirError(400, {
-      severity: 'error',
-      code: 'structure',
-      diagnostics: `Not valid JSON: ${(err as Error).message}`,
-    });
-  }
-  let bundle = parsed as Bundle;
-  if (bundle?.resourceType !== 'Bundle') {
-    // A single resource: import it as a one-entry transaction.
-    bundle = { resourceType: 'Bundle', type: 'transaction', entry: [asEntry(parsed as Resource)] };
-  } else if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: (bundle.entry ?? [])
-        .filter((e) => e.resource)
-        .map((e) => asEntry(e.resource as Resource, e.fullUrl)),
-    };
-  }
-  const response = await withRetry(() => processBundle(repo, bundle, { importMode: true }));
-  report.resources += countWritten(bundle.entry ?? [], response, byType);
-  (response.entry ?? []).forEach((e, i) => {
-    if (e.response?.outcome)
-      report.errors.push(
-        ...errorsOf(
-          new FhirError(Number(e.response.status) || 400, e.response.outcome.issue ?? []),
-          `entry[${i}]`,
-        ),
-      );
-  });
-}
-
-function asEntry(resource: Resource, fullUrl?: string): BundleEntry {
-  return resource?.id
-    ? { fullUrl, resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }
-    : { fullUrl, resource, request: { method: 'POST', url: resource?.resourceType ?? 'Unknown' } };
 }
 
 async function importNdjsonFile(

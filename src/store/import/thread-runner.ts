@@ -6,6 +6,15 @@ import type { FileOutcome } from './run-import.js';
 interface Pending {
   resolve: (o: FileOutcome) => void;
   reject: (e: Error) => void;
+  onBytes?: (bytes: number) => void;
+}
+
+/** What every import thread is started with besides the database. */
+export interface ThreadOptions {
+  setup?: ThreadSetup;
+  auditOperator?: string;
+  streamBundlesFrom?: number;
+  bundleChunk?: number;
 }
 
 /** A module (URL) whose `setupRepository(repo, data)` each import thread calls on its repository. */
@@ -21,9 +30,13 @@ export class ThreadRunner {
 
   private constructor(private readonly workers: Worker[]) {
     for (const w of workers) {
-      w.on('message', (m: { seq: number; outcome?: FileOutcome; error?: string }) => {
+      w.on('message', (m: { seq: number; outcome?: FileOutcome; error?: string; bytes?: number }) => {
         const p = this.pending.get(m.seq);
         if (!p) return;
+        if (m.bytes !== undefined) {
+          p.onBytes?.(m.bytes);
+          return;
+        }
         this.pending.delete(m.seq);
         if (m.outcome) p.resolve(m.outcome);
         else p.reject(new Error(m.error ?? 'import worker failed'));
@@ -35,17 +48,12 @@ export class ThreadRunner {
     }
   }
 
-  static async start(
-    threads: number,
-    databaseUrl: string,
-    setup?: ThreadSetup,
-    auditOperator?: string,
-  ): Promise<ThreadRunner> {
+  static async start(threads: number, databaseUrl: string, opts: ThreadOptions): Promise<ThreadRunner> {
     const workers = Array.from(
       { length: threads },
       () =>
         new Worker(new URL('./import-worker.js', import.meta.url), {
-          workerData: { databaseUrl, setup, auditOperator },
+          workerData: { databaseUrl, ...opts },
         }),
     );
     await Promise.all(
@@ -62,11 +70,11 @@ export class ThreadRunner {
     return new ThreadRunner(workers);
   }
 
-  run(file: ImportFile, lastRound: boolean): Promise<FileOutcome> {
+  run(file: ImportFile, lastRound: boolean, onBytes?: (bytes: number) => void): Promise<FileOutcome> {
     const seq = ++this.seq;
     const worker = this.workers[this.next++ % this.workers.length];
     return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
+      this.pending.set(seq, { resolve, reject, onBytes });
       worker.postMessage({ seq, file, lastRound });
     });
   }
