@@ -29,8 +29,9 @@ const bloodPressure = (id: string, systolic: Record<string, unknown>) => ({
 });
 
 const FIXTURE = [
-  // Hemoglobin (718-7): 120 g/L, 95 g/L and 130 g/L; at their precision 119.5..120.5, 94.5..95.5 and
-  // 129.995..130.005 g/L.
+  // Hemoglobin (718-7): 120 g/L, 95 g/L and 130 g/L; at their precision 115..125 (12 is 11.5..12.5),
+  // 94.5..95.5 and 129.995..130.005 g/L. A search value covers its own precision range too: eq needs the
+  // stored range inside it, so 120 g/L (119.5..120.5) does not find 12 g/dL, while 0.12 kg/L does.
   obs('hb1', '718-7', ucum(12, 'g/dL')),
   obs('hb2', '718-7', ucum(95, 'g/L')),
   obs('hb3', '718-7', ucum(13000, 'mg/dL')),
@@ -41,7 +42,8 @@ const FIXTURE = [
   // Body temperature (8310-5): 37 Cel, and 98.6 [degF] = 37.0 Cel (36.97..37.03 at its precision).
   obs('t1', '8310-5', ucum(37, 'Cel')),
   obs('t2', '8310-5', ucum(98.6, '[degF]')),
-  // Glucose (2339-0): molar and mass concentrations, which convert only within themselves.
+  // Glucose (2339-0): molar and mass concentrations, which convert only within themselves (97 mg/dL is
+  // 0.97 g/L, a mass concentration like hemoglobin's).
   obs('glu1', '2339-0', ucum(5.4, 'mmol/L')),
   obs('glu2', '2339-0', ucum(97, 'mg/dL')),
   // Not UCUM: a local unit system, and a unit without a system.
@@ -85,14 +87,16 @@ const V = 'Observation?value-quantity=';
 const CASES: [string, string[]][] = [
   // mass concentration: g/dL, g/L and mg/dL compare with each other
   [`${V}gt100|${UCUM}|g/L`, ['hb1', 'hb3']],
-  [`${V}120|${UCUM}|g/L`, ['hb1']],
+  [`${V}0.12|${UCUM}|kg/L`, ['hb1']],
+  [`${V}120|${UCUM}|g/L`, []],
   [`${V}12|${UCUM}|g/dL`, ['hb1']],
   [`${V}9.5|${UCUM}|g/dL`, ['hb2']],
   [`${V}130|${UCUM}|g/L`, ['hb3']],
   [`${V}13000|${UCUM}|mg/dL`, ['hb3']],
   [`${V}ge13|${UCUM}|g/dL`, ['hb3']],
-  [`${V}le9.5|${UCUM}|g/dL`, ['hb2']],
-  [`${V}lt10|${UCUM}|g/dL`, ['hb2']],
+  [`${V}le9.5|${UCUM}|g/dL&code=718-7`, ['hb2']],
+  [`${V}lt10|${UCUM}|g/dL&code=718-7`, ['hb2']],
+  [`${V}lt10|${UCUM}|g/dL`, ['hb2', 'glu2']],
   [`${V}ap120|${UCUM}|g/L`, ['hb1', 'hb3']],
   [`${V}ne12|${UCUM}|g/dL&code=718-7`, ['hb2', 'hb3']],
   [`${V}12.0|${UCUM}|g/dL`, []],
