@@ -4,6 +4,7 @@
 // system, still compare the value as written. Expected answers are worked out in the fixture's comments.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { indexExistingUcum } from '../../src/store/index-existing-ucum.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
@@ -183,4 +184,29 @@ describe('a unit that is not UCUM in a UCUM search is a clear 400', () => {
       assert.match(JSON.stringify(res.body.issue[0]), message);
     });
   }
+});
+
+describe('records indexed before units were converted', () => {
+  test('match in their own unit, and in every unit once `chartroom index-ucum` has indexed them', async () => {
+    const db = s.running.services.db;
+    // What an older version wrote: no canonical quantity rows, no canonical part in composite rows.
+    await db.query('DELETE FROM sp_quantity WHERE param < 0');
+    await db.query('UPDATE sp_composite SET ucum_code = NULL, ucum_lo = NULL, ucum_hi = NULL');
+    assert.deepEqual(matches(await search(`${V}gt100|${UCUM}|g/L`)), [], 'no conversion yet');
+    assert.deepEqual(matches(await search(`${V}12|${UCUM}|g/dL`)), ['hb1'], 'the unit as written');
+    assert.deepEqual(
+      matches(await search(`Observation?component-code-value-quantity=8480-6$gt100|${UCUM}|mm[Hg]`)),
+      ['bp1'],
+      'composite rows without a canonical part compare by value alone, as before',
+    );
+    const first = await indexExistingUcum(db);
+    assert.equal(first.total, 13, 'the resources with UCUM quantities');
+    // a row per converting quantity and parameter: value-quantity or component-value-quantity, and
+    // combo-value-quantity; 12 quantities convert ([IU]/L converts to nothing)
+    assert.equal(first.added, 24);
+    assert.deepEqual(matches(await search(`${V}gt100|${UCUM}|g/L`)).sort(), ['hb1', 'hb3']);
+    assert.deepEqual(matches(await search(`${V}le1.8|${UCUM}|m`)).sort(), ['ht1', 'ht3']);
+    const again = await indexExistingUcum(db);
+    assert.equal(again.added, 0, 'a second run adds nothing');
+  });
 });
