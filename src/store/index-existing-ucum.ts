@@ -33,9 +33,10 @@ export async function indexExistingUcum(
   let after = '0';
   for (;;) {
     const rids = (
+      // ordered as numbers (the text form would order 10 before 9 and skip rids)
       await db.query<{ rid: string }>(
-        `SELECT DISTINCT rid::text AS rid FROM sp_quantity WHERE system = $1 AND param > 0 AND rid > $2::bigint
-          ORDER BY rid LIMIT ${BATCH}`,
+        `SELECT rid::text AS rid FROM (SELECT DISTINCT rid FROM sp_quantity
+            WHERE system = $1 AND param > 0 AND rid > $2::bigint ORDER BY rid LIMIT ${BATCH}) b ORDER BY b.rid`,
         [UCUM_SYSTEM, after],
       )
     ).rows.map((r) => r.rid);
