@@ -32,8 +32,8 @@ export async function indexExistingUcum(
   const progress: UcumIndexProgress = { scanned: 0, total, added: 0 };
   let after = '0';
   for (;;) {
+    // ordered as numbers (the text form would order 10 before 9 and skip rids)
     const rids = (
-      // ordered as numbers (the text form would order 10 before 9 and skip rids)
       await db.query<{ rid: string }>(
         `SELECT rid::text AS rid FROM (SELECT DISTINCT rid FROM sp_quantity
             WHERE system = $1 AND param > 0 AND rid > $2::bigint ORDER BY rid LIMIT ${BATCH}) b ORDER BY b.rid`,
