@@ -3,7 +3,8 @@
 // large dataset of bench/search.ts. CPU time, unlike latency, barely moves when other work shares the
 // machine, so this tells what to make cheaper even on a busy machine. Run after bench/search.js has
 // loaded the dataset (it reuses it).
-// Usage: node dist/bench/search-cpu.js [--resources 1000000] [--requests 2000] [--connections 10] [--runs 3]
+// Usage: node dist/bench/search-cpu.js [--resources 1000000] [--client wrk|node] [--seconds 5] [--requests 2000]
+//   [--connections 10] [--runs 3] (wrk, from Debian, is the load generator when installed; --requests is for node)
 import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
@@ -11,11 +12,15 @@ import { datasetDefaults, ensureDataset, startDatasetServer } from './search-dat
 import { runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES } from './search-shapes.js';
 import { numberOption, saveResult, stats } from './support.js';
+import { runWrk, wrkAvailable } from './wrk-load.js';
 
 const args = process.argv.slice(2);
 const requests = numberOption('--requests', 2000);
 const connections = numberOption('--connections', 10);
 const runs = numberOption('--runs', 3);
+/** wrk when installed (its own CPU is then counted in loadGeneratorCpuMsPerRequest via /proc), else Node.js. */
+const useWrk = !args.includes('--client') ? wrkAvailable() : args[args.indexOf('--client') + 1] === 'wrk';
+const seconds = numberOption('--seconds', 5);
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 
 /** utime + stime of a process, ms. */
@@ -44,9 +49,11 @@ function cpuBetween(before: Map<number, number>, after: Map<number, number>): nu
   return total;
 }
 
+/** This process's CPU and that of its finished children (wrk), ms. */
 const selfCpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
 };
 
 const dataset = await ensureDataset(datasetDefaults(args));
@@ -68,7 +75,11 @@ const shapes: { name: string; paths: string[] }[] = [
 
 const rows: Record<string, unknown>[] = [];
 for (const shape of shapes) {
-  await runLoad(fhir, shape.paths, { connections, requests: 200 }); // warm-up
+  const load = (offset: number, n: number) =>
+    useWrk
+      ? runWrk(fhir, shape.paths, { connections, seconds: n === 200 ? 2 : seconds, offset })
+      : runLoad(fhir, shape.paths, { connections, requests: n, offset });
+  await load(0, 200); // warm-up
   const per: { server: number[]; postgres: number[]; client: number[]; rps: number[]; p95: number[] } = {
     server: [],
     postgres: [],
@@ -78,7 +89,7 @@ for (const shape of shapes) {
   };
   for (let i = 0; i < runs; i++) {
     const [s0, p0, c0] = [cpuOf(server.pid as number), await postgresCpu(pool), selfCpu()];
-    const run = await runLoad(fhir, shape.paths, { connections, requests, offset: i * 97 });
+    const run = await load(i * 97, requests);
     const [s1, p1, c1] = [cpuOf(server.pid as number), await postgresCpu(pool), selfCpu()];
     per.server.push((s1 - s0) / run.requests);
     per.postgres.push(cpuBetween(p0, p1) / run.requests);
@@ -104,7 +115,9 @@ await pool.end();
 const file = saveResult('search-cpu', {
   loadavgAtStart: os.loadavg(),
   connections,
-  requestsPerRun: requests,
+  loadGenerator: useWrk ? 'wrk' : 'node',
+  requestsPerRun: useWrk ? undefined : requests,
+  secondsPerRun: useWrk ? seconds : undefined,
   runs,
   dataset: { database: dataset.database, resources: dataset.import.resources },
   rows,

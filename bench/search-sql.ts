@@ -6,6 +6,7 @@ import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import type { Queryable } from '../src/platform/db/database.js';
 import type { ParamRegistry } from '../src/store/param-registry.js';
 import { Repository } from '../src/store/repository.js';
+import { compartmentFilter } from '../src/store/search/compartment.js';
 import { SsnSealer } from '../src/store/ssn-sealing.js';
 
 export interface Statement {
@@ -27,9 +28,9 @@ export async function searchStatements(
   path: string,
   opts: { restricted?: boolean } = {},
 ): Promise<Statement[]> {
-  const m = /^\/(?:Patient\/([^/?]+)\/)?([A-Za-z]+)\?(.*)$/.exec(path);
+  const m = /^\/(?:([A-Za-z]+)\/([^/?]+)\/)?([A-Za-z]+)\?(.*)$/.exec(path);
   if (!m) throw new Error(`not a search path: ${path}`);
-  const [, patient, type, query] = m;
+  const [, compartment, id, type, query] = m;
   const seen: Statement[] = [];
   // The repository runs its queries on this recorder, which answers with no rows.
   const recorder: Queryable = {
@@ -46,7 +47,7 @@ export async function searchStatements(
   await repo.search({
     type: [type],
     params: [...new URLSearchParams(query)],
-    filters: patient ? [{ kind: 'compartment', patients: [decodeURIComponent(patient)] }] : undefined,
+    filters: compartment ? [compartmentFilter(compartment, decodeURIComponent(id), type)] : undefined,
   });
   return seen;
 }

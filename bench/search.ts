@@ -12,6 +12,7 @@ import {
   seqScansOnBigTables,
 } from './search-sql.js';
 import { fmt, numberOption, saveResult, stats, vm } from './support.js';
+import { runWrk, wrkAvailable } from './wrk-load.js';
 
 const args = process.argv.slice(2);
 const runs = numberOption('--runs', 3);
@@ -19,6 +20,16 @@ const requests = numberOption('--requests', 600);
 const warmup = numberOption('--warmup', 100);
 const connections = numberOption('--connections', 10);
 const sampleCount = numberOption('--samples', 400);
+/** wrk (default when installed) or the Node.js client of search-load.ts; wrk runs for --seconds per run. */
+const client = args.includes('--client')
+  ? args[args.indexOf('--client') + 1]
+  : wrkAvailable()
+    ? 'wrk'
+    : 'node';
+if (client !== 'wrk' && client !== 'node') throw new Error('--client takes wrk or node');
+if (client === 'wrk' && !wrkAvailable()) throw new Error('wrk is not installed: apt-get install wrk');
+if (client === 'node') process.stdout.write('load generator: Node.js (install wrk for a lighter one)\n');
+const seconds = numberOption('--seconds', 8);
 
 const loadavgAtStart = os.loadavg();
 const datasetOpts = datasetDefaults(args);
@@ -31,6 +42,8 @@ const { server, base, token } = await startDatasetServer(dataset, 18090, 'bench-
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: connections });
 const registry = await ParamRegistry.load(pool);
+const sharedBuffers = (await pool.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]
+  .shared_buffers;
 // Fresh planner statistics, after the migrations the server applied at start.
 await pool.query('ANALYZE');
 
@@ -72,7 +85,7 @@ function summarize(rs: LoadRun[]): Summary {
     p99ms: s((r) => r.p99),
     meanEntries: round(rs.reduce((a, r) => a + r.meanEntries, 0) / rs.length),
     emptyResponses: rs.reduce((a, r) => a + r.empty, 0),
-    requestsPerRun: requests,
+    requestsPerRun: Math.round(rs.reduce((a, r) => a + r.requests, 0) / rs.length),
   };
 }
 const round = (x: number) => Math.round(x * 100) / 100;
@@ -85,7 +98,11 @@ async function measure(run: (offset: number, n: number) => Promise<LoadRun>): Pr
 }
 
 const httpLoad = (target: Target, paths: string[]) =>
-  measure((offset, n) => runLoad(target, paths, { connections, requests: n, offset }));
+  client === 'wrk'
+    ? measure((offset, n) =>
+        runWrk(target, paths, { connections, seconds: n === warmup ? 2 : seconds, offset }),
+      )
+    : measure((offset, n) => runLoad(target, paths, { connections, requests: n, offset }));
 
 /**
  * The server's SQL for each path, run by `connections` clients straight on PostgreSQL; also gives the
@@ -214,7 +231,7 @@ const verdict = (r: Row) =>
         ? 'met'
         : 'missed';
 const lines = [
-  `search over ${fmt(dataset.import.resources)} resources, ${connections} clients, ${runs} runs x ${requests} requests (medians of runs; min-max of p95):`,
+  `search over ${fmt(dataset.import.resources)} resources, ${connections} clients (${client}), ${runs} runs x ${client === 'wrk' ? `${seconds} s` : `${requests} requests`} (medians of runs; min-max of p95); PostgreSQL shared_buffers ${sharedBuffers}:`,
 ];
 for (const r of rows) {
   if (!r.http) {
@@ -241,8 +258,11 @@ process.stdout.write(`${lines.join('\n')}\n`);
 const label = datasetOpts.resources === 1_000_000 ? '1m' : String(datasetOpts.resources);
 const file = saveResult(`search-${label}`, {
   connections,
+  loadGenerator: client,
+  secondsPerRun: client === 'wrk' ? seconds : undefined,
+  postgres: { sharedBuffers },
   runs,
-  requestsPerRun: requests,
+  requestsPerRun: client === 'wrk' ? undefined : requests,
   warmupRequests: warmup,
   note: 'client, server and PostgreSQL share the 2 cores; the client is an administrator (exempt from patient restrictions)',
   loadavgAtStart,

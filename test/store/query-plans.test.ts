@@ -1,17 +1,55 @@
-// Every search shape of the large-data benchmark (bench/search-shapes.ts) is served by indexes: with a few
-// Synthea patients loaded and analyzed, the SQL the server compiles for each shape is explained with
-// sequential scans discouraged, and no sequential scan of a big table may remain (one would mean that no
-// index can serve the shape, and at a million resources the query would read whole tables).
+// Every search shape of the large-data benchmark (bench/search-shapes.ts), and the compartment searches
+// listed below, is served by indexes: with a few Synthea patients loaded and analyzed, the SQL the
+// server compiles for each shape is explained with sequential scans discouraged, and no sequential scan
+// of a big table may remain (one would mean that no index can serve the shape, and at a million
+// resources the query would read whole tables).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { SEARCH_SHAPES } from '../../bench/search-shapes.js';
+import { SEARCH_SHAPES, type SearchShape } from '../../bench/search-shapes.js';
 import { explainJson, planNodes, searchStatements, seqScansOnBigTables } from '../../bench/search-sql.js';
 import { openServices, type Services } from '../../src/server.js';
 import { findFiles } from '../../src/store/import/read-files.js';
 import { runImport } from '../../src/store/import/run-import.js';
 import { corpusFiles } from '../support/corpus.js';
 import { freshStorage, type TestStorage, testDb } from '../support/test-server.js';
+
+/** Compartment searches other than Patient's (not in the large-data benchmark): plan-checked here. */
+const COMPARTMENT_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
+  {
+    name: 'encounter-compartment-observation-code',
+    example: 'Encounter/X/Observation?code=http://loinc.org|8867-4',
+    samples: async (db, n) =>
+      (
+        await db.query<{ encounter: string; code: string }>(
+          `SELECT e.target_id AS encounter, t.code
+             FROM sp_reference e
+             JOIN search_param ep ON ep.id = e.param AND ep.base = 'Observation' AND ep.code = 'encounter'
+             JOIN sp_token t ON t.rid = e.rid
+             JOIN search_param tp ON tp.id = t.param AND tp.base = 'Observation' AND tp.code = 'code'
+            WHERE e.target_type = 'Encounter' ORDER BY random() LIMIT $1`,
+          [n],
+        )
+      ).rows.map(
+        (r) =>
+          `/Encounter/${r.encounter}/Observation?code=${encodeURIComponent(`http://loinc.org|${r.code}`)}`,
+      ),
+  },
+  {
+    name: 'practitioner-compartment-encounter-date',
+    example: 'Practitioner/X/Encounter?date=ge2015-01-01&_sort=-date',
+    samples: async (db, n) =>
+      (
+        await db.query<{ practitioner: string }>(
+          `SELECT x.target_id AS practitioner
+             FROM sp_reference x
+             JOIN search_param xp ON xp.id = x.param AND xp.base = 'Encounter' AND xp.code = 'participant'
+            WHERE x.target_type = 'Practitioner' ORDER BY random() LIMIT $1`,
+          [n],
+        )
+      ).rows.map((r) => `/Practitioner/${r.practitioner}/Encounter?date=ge2015-01-01&_sort=-date`),
+  },
+];
 
 if (testDb !== 'postgres') {
   test('query plans of the benchmarked search shapes', {
@@ -43,7 +81,7 @@ if (testDb !== 'postgres') {
       await storage?.drop();
     });
 
-    for (const shape of SEARCH_SHAPES) {
+    for (const shape of [...SEARCH_SHAPES, ...COMPARTMENT_SHAPES]) {
       test(`${shape.name} (${shape.example}): no sequential scan of a big table, as administrator or as a user with restrictions`, async () => {
         const paths = await shape.samples(session, 3);
         assert.ok(paths.length > 0, 'the loaded data holds values for this shape');

@@ -11,7 +11,7 @@ import { requestRepo } from '../request-repo.js';
 import { historyBundle } from './bundles.js';
 import { baseUrl, FHIR_JSON, ifMatchVersion, setVersionHeaders } from './respond.js';
 import { sendWrite } from './respond-write.js';
-import { assertType, historyParams, patientsOf } from './route-params.js';
+import { assertType, historyParams, patientsOf, readSubset } from './route-params.js';
 
 type P = { Params: { type: string; id: string; vid?: string } };
 
@@ -39,7 +39,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const v = await requestRepo(req, ctx).read(type, id);
     note(req, 'R', 'read', type, id, v.content);
     setVersionHeaders(reply, v.version, v.lastUpdated);
-    return reply.type(FHIR_JSON).send(v.content);
+    return reply.type(FHIR_JSON).send(readSubset(req, v.content));
   });
 
   app.get<P>('/fhir/R4/:type/:id/_history/:vid', async (req, reply) => {
@@ -50,7 +50,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: AppContext): void {
     const v = await requestRepo(req, ctx).vread(type, id, Number(vid));
     note(req, 'R', 'vread', type, id, v.content);
     setVersionHeaders(reply, v.version, v.lastUpdated);
-    return reply.type(FHIR_JSON).send(v.content);
+    return reply.type(FHIR_JSON).send(readSubset(req, v.content));
   });
 
   app.put<P>('/fhir/R4/:type/:id', async (req, reply) => {

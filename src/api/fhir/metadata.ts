@@ -1,6 +1,6 @@
 // GET /metadata: a CapabilityStatement that says exactly what this server does.
 import type { CapabilityStatement } from '@medplum/fhirtypes';
-import { allResourceTypes } from '../../fhir/definitions.js';
+import { allResourceTypes, compartmentTypes } from '../../fhir/definitions.js';
 import { paramsFor } from '../../fhir/index/search-params.js';
 
 const SUPPORTED_SEARCH_TYPES = new Set([
@@ -101,6 +101,10 @@ export function capabilityStatement(base: string, version: string): CapabilitySt
           { code: 'search-system' },
         ],
         searchParam: COMMON_PARAMS,
+        // Compartment search (Patient/1/Observation, Encounter/2/Observation...) for each of these.
+        compartment: compartmentTypes().map(
+          (c) => `http://hl7.org/fhir/CompartmentDefinition/${c[0].toLowerCase()}${c.slice(1)}`,
+        ),
         operation: [
           { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
         ],

@@ -2,6 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import { isKnownResourceType } from '../../fhir/definitions.js';
 import { dateRange } from '../../fhir/index/values.js';
+import { parseJson, stringifyJson } from '../../fhir/json.js';
+import { subsetResource } from '../../fhir/subset.js';
 import { badRequest, notFound } from '../../platform/errors.js';
 import { DEFAULT_COUNT, MAX_COUNT } from '../../store/search/parse.js';
 
@@ -55,4 +57,26 @@ export function typeParam(pairs: [string, string][]): string[] {
   for (const t of named)
     if (!isKnownResourceType(t)) throw badRequest(`Unknown resource type "${t}" in _type`, '_type');
   return [...new Set(named)];
+}
+
+/**
+ * `_summary` and `_elements` on a read: the resource subsetted as on a search page (`count` has no
+ * meaning for one resource); the content unchanged without them.
+ */
+export function readSubset(req: FastifyRequest, content: string | null): string | null {
+  const q = (req.query ?? {}) as Record<string, string | string[] | undefined>;
+  const one = (name: string) => {
+    const v = q[name];
+    return Array.isArray(v) ? v[v.length - 1] : v;
+  };
+  const summary = one('_summary');
+  const elements = one('_elements')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (summary !== undefined && !['true', 'false', 'text', 'data'].includes(summary))
+    throw badRequest('_summary on a read must be true, false, text or data', '_summary');
+  if (content === null || ((summary === undefined || summary === 'false') && !elements?.length))
+    return content;
+  return stringifyJson(subsetResource(parseJson(content) as Record<string, unknown>, summary, elements));
 }

@@ -1,5 +1,5 @@
-// Search over HTTP: type-level (GET and POST _search), system-level (`_type`) and Patient compartment
-// search, all answered by one function that runs the search with the caller's authorization and
+// Search over HTTP: type-level (GET and POST _search), system-level (`_type`) and compartment search
+// (Patient, Encounter, RelatedPerson, Practitioner, Device), all answered by one function that runs the search with the caller's authorization and
 // builds the searchset Bundle (matches, included resources, outcome, self/next/previous links).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allResourceTypes } from '../../fhir/definitions.js';
@@ -7,6 +7,7 @@ import { parseJson, stringifyJson } from '../../fhir/json.js';
 import { subsetResource } from '../../fhir/subset.js';
 import { badRequest, forbidden } from '../../platform/errors.js';
 import { mayOnType } from '../../security/policy/permissions.js';
+import { compartmentFilter } from '../../store/search/compartment.js';
 import type { Filter } from '../../store/search/parse.js';
 import type { SearchPage } from '../../store/search/run-search.js';
 import type { AppContext } from '../context.js';
@@ -47,17 +48,16 @@ export function searchRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/fhir/R4', (req, reply) => system(req, reply, queryPairs(req)));
   app.post('/fhir/R4/_search', (req, reply) => system(req, reply, [...queryPairs(req), ...formBody(req)]));
 
-  // Compartment search: Patient/123/Observation?code=... is Observation?code=... within the compartment.
+  // Compartment search: Patient/123/Observation?code=... is Observation?code=... within the compartment;
+  // Encounter, RelatedPerson, Practitioner and Device compartments likewise (store/search/compartment.ts).
   type C = { Params: { type: string; id: string; compartmentType: string } };
   const compartment = (req: FastifyRequest<C>, reply: FastifyReply, pairs: [string, string][]) => {
     const { type, id, compartmentType } = req.params;
-    if (type !== 'Patient')
-      throw badRequest(`Compartment search is supported for the Patient compartment, not ${type}`, 'url');
     assertType(compartmentType);
     return search(ctx, req, reply, pairs, {
       types: [compartmentType],
-      path: `/Patient/${id}/${compartmentType}`,
-      filters: [{ kind: 'compartment', patients: [id] }],
+      path: `/${type}/${id}/${compartmentType}`,
+      filters: [compartmentFilter(type, id, compartmentType)],
       interaction: 'search-compartment',
     });
   };

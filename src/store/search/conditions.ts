@@ -1,7 +1,8 @@
 // SQL conditions for parsed search filters over the resource table (alias given) and the index tables.
 // Each parameter becomes one EXISTS over its index table with the OR-ed values inside, so a resource
 // matches when any one of its values matches (AND between repeated parameters is the caller's).
-import { patientCompartmentParams, typeSchema } from '../../fhir/definitions.js';
+import { codeHierarchy, HIERARCHY_SYSTEMS, prefixEnd } from '../../fhir/code-hierarchy.js';
+import { compartmentParams, typeSchema } from '../../fhir/definitions.js';
 import { splitUnion } from '../../fhir/index/compile-path.js';
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
@@ -59,8 +60,9 @@ function paramIdList(ctx: ConditionContext, types: string[], p: CompiledParam): 
   return [...ids];
 }
 
-function compartmentParamIds(ctx: ConditionContext, type: string): number[] {
-  const ids = patientCompartmentParams(type).flatMap((code) => {
+/** The index ids of the reference parameters that put a resource of `type` into a `compartment`. */
+function compartmentParamIds(ctx: ConditionContext, compartment: string, type: string): number[] {
+  const ids = compartmentParams(compartment, type).flatMap((code) => {
     const p = findParam(type, code);
     return p?.type === 'reference' ? [ctx.registry.idOf(p)] : [];
   });
@@ -119,10 +121,26 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
       // compartment parameters: the same rows resource_compartment is computed from (fhir/index/
       // extract.ts), but only those of this type, which makes a patient-anchored search start from
       // far fewer rows (store/search/compile.ts).
-      const ids = types.length === 1 && types[0] !== 'Patient' ? compartmentParamIds(ctx, types[0]) : [];
+      const ids =
+        types.length === 1 && types[0] !== 'Patient' ? compartmentParamIds(ctx, 'Patient', types[0]) : [];
       if (ids.length)
         return `EXISTS (SELECT 1 FROM sp_reference ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.param = ANY(${sql.add(ids, 'int[]')}) AND ${c}.target_type = 'Patient' AND ${c}.target_id = ANY(${sql.add(f.patients, 'text[]')}))`;
       return `EXISTS (SELECT 1 FROM resource_compartment ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.patient = ANY(${sql.add(f.patients, 'text[]')}))`;
+    }
+    case 'in-compartment': {
+      // No precomputed membership as for patients: a reference to the compartment's resource by one of
+      // the type's member parameters (its CompartmentDefinition), or the resource itself.
+      const c = sql.alias('c');
+      const ids = [...new Set(types.flatMap((t) => compartmentParamIds(ctx, f.compartment, t)))];
+      const terms: string[] = [];
+      if (ids.length)
+        terms.push(
+          `EXISTS (SELECT 1 FROM sp_reference ${c} WHERE ${c}.rid = ${r}.rid AND ${c}.param = ANY(${sql.add(ids, 'int[]')}) AND ${c}.target_type = ${sql.add(f.compartment)} AND ${c}.target_id = ${sql.add(f.id)})`,
+        );
+      if (types.includes(f.compartment))
+        terms.push(`(${r}.type = ${sql.add(f.compartment)} AND ${r}.id = ${sql.add(f.id)})`);
+      if (terms.length === 0) return 'false';
+      return terms.length === 1 ? terms[0] : `(${terms.join(' OR ')})`;
     }
     case 'missing': {
       const x = sql.alias();
@@ -278,6 +296,7 @@ function tokenCondition(
     const codes = ctx.blindIndex && parts[1] === 'SS' ? [parts[2], ctx.blindIndex(parts[2])] : [parts[2]];
     return `(${x}.of_type = ${sql.add(`${parts[0]}|${parts[1]}`)} AND ${x}.code = ANY(${sql.add(codes, 'text[]')}))`;
   }
+  if (modifier === 'below' || modifier === 'above') return subsumption(ctx, x, modifier, v, name);
   if (modifier === 'in' || modifier === 'not-in') {
     const vs = ctx.valueSets.get(unescapeValue(v));
     if (!vs)
@@ -308,6 +327,37 @@ function tokenCondition(
   if (code === '') return `${x}.system = ${sql.add(system)}`;
   if (system === '') return `(${x}.code = ${sql.add(code)} AND ${x}.system IS NULL)`;
   return `(${x}.code = ${sql.add(code)} AND ${x}.system = ${sql.add(system)})`;
+}
+
+/**
+ * `:below` / `:above` for systems whose codes carry their hierarchy (fhir/code-hierarchy.ts): below is a
+ * prefix, as an index range on sp_token (param, code, system) with the prefix checked exactly (the range
+ * alone would be exact only in a byte-order collation); above is the code's list of prefixes.
+ */
+function subsumption(
+  ctx: ConditionContext,
+  x: string,
+  modifier: 'below' | 'above',
+  v: string,
+  name: string,
+): string {
+  const { sql } = ctx;
+  const [system, code] = splitPipe(v);
+  if (!system || !code)
+    throw badRequest(`:${modifier} takes system|code (e.g. http://hl7.org/fhir/sid/icd-10-cm|E11)`, name);
+  const h = codeHierarchy(system);
+  if (!h)
+    throw badRequest(
+      `:${modifier} works for code systems whose codes carry their hierarchy: ${HIERARCHY_SYSTEMS.join(', ')}; not for ${system}`,
+      name,
+    );
+  const sys = `${x}.system = ${sql.add(system)}`;
+  if (modifier === 'above') return `(${sys} AND ${x}.code = ANY(${sql.add(h.ancestors(code), 'text[]')}))`;
+  const ranges = h.belowPrefixes(code).map((p) => {
+    const prefix = sql.add(p);
+    return `(${x}.code >= ${prefix} AND ${x}.code < ${sql.add(prefixEnd(p))} AND left(${x}.code, ${p.length}) = ${prefix})`;
+  });
+  return `(${sys} AND (${ranges.join(' OR ')}))`;
 }
 
 const REFERENCE_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;

@@ -17,7 +17,9 @@ export type Filter =
   | { kind: 'list'; values: string[] }
   | { kind: 'text'; field: '_text' | '_content'; values: string[] }
   /** Resources in the compartment of these patients (compartment search, SMART patient scopes). */
-  | { kind: 'compartment'; patients: string[] };
+  | { kind: 'compartment'; patients: string[] }
+  /** Resources in the compartment of one Encounter, RelatedPerson, Practitioner or Device (compartment search). */
+  | { kind: 'in-compartment'; compartment: string; id: string };
 
 export interface SortKey {
   /** `_id`, `_lastUpdated`, or a search parameter of the type. */
@@ -73,7 +75,7 @@ const RESULT_PARAMS = new Set([
 
 const MODIFIERS: Record<string, string[]> = {
   string: ['exact', 'contains'],
-  token: ['not', 'text', 'of-type', 'in', 'not-in'],
+  token: ['not', 'text', 'of-type', 'in', 'not-in', 'below', 'above'],
   reference: ['identifier'],
   uri: ['below', 'above'],
   date: [],
