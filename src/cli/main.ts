@@ -3,6 +3,7 @@
 import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
+import { indexUcumCommand } from './index-ucum.js';
 import { securityCommand } from './security.js';
 import { terminologyCommand } from './terminology.js';
 
@@ -18,6 +19,8 @@ const HELP = `chartroom <command>
   audit verify                   check the hash chain of the audit trail (exit 3 when broken)
   security seal-ssns             encrypt the Social Security numbers stored before they were sealed at
                                  rest (a database written by an older version), with progress; rerunnable
+  index-ucum                     index the UCUM quantities stored before units were converted in search
+                                 (canonical rows from their index rows), with progress; rerunnable
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   terminology install <file>     install an official release (next year's order file, tabular or index XML,
@@ -82,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return auditCommand(rest);
     case 'security':
       return securityCommand(rest, { quiet: bool(rest, '--quiet') });
+    case 'index-ucum':
+      return indexUcumCommand({ quiet: bool(rest, '--quiet') });
     case 'demo':
       await demoCommand();
       return -1; // keeps running

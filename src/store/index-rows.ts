@@ -38,7 +38,11 @@ const TABLES: { table: string; key: keyof IndexBatch; types: string[]; select?: 
   { table: 'sp_number', key: 'number', types: ['bigint', 'int', 'numeric', 'numeric'] },
   { table: 'sp_quantity', key: 'quantity', types: ['bigint', 'int', 'text', 'text', 'numeric', 'numeric'] },
   { table: 'sp_uri', key: 'uri', types: ['bigint', 'int', 'text'] },
-  { table: 'sp_composite', key: 'composite', types: ['bigint', 'int', 'text', 'numeric', 'numeric'] },
+  {
+    table: 'sp_composite',
+    key: 'composite',
+    types: ['bigint', 'int', 'text', 'numeric', 'numeric', 'text', 'numeric', 'numeric'],
+  },
   { table: 'resource_compartment', key: 'compartment', types: ['text', 'bigint'] },
   {
     table: 'sp_text',

@@ -1,6 +1,7 @@
 // Extracts the search-index rows and patient-compartment membership of a resource, appending them to a
 // column-oriented batch that the store writes with one multi-row INSERT per index table.
 import { patientCompartmentParams } from '../definitions.js';
+import type { CanonicalRange } from '../ucum/canonical.js';
 import type { TypedValue } from './compile-path.js';
 import { type CompiledParam, paramsFor } from './search-params.js';
 import { contentText, narrativeText } from './text.js';
@@ -41,7 +42,17 @@ export interface IndexBatch {
     hi: string[];
   };
   uri: { rid: string[]; param: number[]; value: string[] };
-  composite: { rid: string[]; param: number[]; key: string[]; lo: (string | null)[]; hi: (string | null)[] };
+  composite: {
+    rid: string[];
+    param: number[];
+    key: string[];
+    lo: (string | null)[];
+    hi: (string | null)[];
+    /** The quantity part in canonical UCUM units (null when it is not a convertible UCUM quantity). */
+    ucumCode: (string | null)[];
+    ucumLo: (string | null)[];
+    ucumHi: (string | null)[];
+  };
   compartment: { patient: string[]; rid: string[] };
   text: { rid: string[]; narrative: string[]; content: string[] };
 }
@@ -55,7 +66,7 @@ export function emptyBatch(): IndexBatch {
     number: { rid: [], param: [], lo: [], hi: [] },
     quantity: { rid: [], param: [], system: [], code: [], lo: [], hi: [] },
     uri: { rid: [], param: [], value: [] },
-    composite: { rid: [], param: [], key: [], lo: [], hi: [] },
+    composite: { rid: [], param: [], key: [], lo: [], hi: [], ucumCode: [], ucumLo: [], ucumHi: [] },
     compartment: { patient: [], rid: [] },
     text: { rid: [], narrative: [], content: [] },
   };
@@ -163,12 +174,11 @@ function addValues(
       const out: QuantityValue[] = [];
       for (const v of values) toQuantities(v, out);
       for (const q of out) {
-        b.quantity.rid.push(rid);
-        b.quantity.param.push(param);
-        b.quantity.system.push(q.system);
-        b.quantity.code.push(q.code);
-        b.quantity.lo.push(q.lo);
-        b.quantity.hi.push(q.hi);
+        pushQuantity(b, rid, param, q.system, q.code, q.lo, q.hi);
+        // The canonical form goes in a row of its own under the negated parameter id: every existing
+        // query names the parameter's id and so ignores it; a UCUM search reads it through the same
+        // (param, lo) index.
+        if (q.ucum) pushQuantity(b, rid, -param, q.system, q.ucum.code, q.ucum.lo, q.ucum.hi);
       }
       return;
     }
@@ -185,9 +195,12 @@ function addValues(
   }
 }
 
+type Combo = { key: string[]; lo: string | null; hi: string | null; ucum?: CanonicalRange };
+
 /**
  * A composite row per matched element: the token/string/reference components joined by `$` in `key`,
- * the first numeric, quantity or date component as a range (dates as epoch milliseconds).
+ * the first numeric, quantity or date component as a range (dates as epoch milliseconds), and a UCUM
+ * quantity component also in canonical units.
  */
 function addComposites(
   p: CompiledParam,
@@ -197,10 +210,10 @@ function addComposites(
   b: IndexBatch,
 ): void {
   for (const root of roots) {
-    let combos: { key: string[]; lo: string | null; hi: string | null }[] = [{ key: [], lo: null, hi: null }];
+    let combos: Combo[] = [{ key: [], lo: null, hi: null }];
     for (const c of p.components ?? []) {
       const vals = c.evaluate(root);
-      const parts: { key?: string; lo?: string; hi?: string }[] = [];
+      const parts: { key?: string; lo?: string; hi?: string; ucum?: CanonicalRange }[] = [];
       if (c.type === 'token') {
         const out: TokenValue[] = [];
         for (const v of vals) toTokens(v, out);
@@ -208,7 +221,7 @@ function addComposites(
       } else if (c.type === 'quantity') {
         const out: QuantityValue[] = [];
         for (const v of vals) toQuantities(v, out);
-        for (const q of out) parts.push({ lo: q.lo, hi: q.hi });
+        for (const q of out) parts.push({ lo: q.lo, hi: q.hi, ucum: q.ucum });
       } else if (c.type === 'number') {
         const out: RangeValue[] = [];
         for (const v of vals) toNumberRanges(v, out);
@@ -241,6 +254,7 @@ function addComposites(
             key: part.key !== undefined ? [...combo.key, part.key] : combo.key,
             lo: combo.lo ?? part.lo ?? null,
             hi: combo.hi ?? part.hi ?? null,
+            ucum: combo.lo !== null ? combo.ucum : part.ucum,
           });
       combos = next;
     }
@@ -250,8 +264,28 @@ function addComposites(
       b.composite.key.push(c.key.join('$'));
       b.composite.lo.push(c.lo);
       b.composite.hi.push(c.hi);
+      b.composite.ucumCode.push(c.ucum?.code ?? null);
+      b.composite.ucumLo.push(c.ucum?.lo ?? null);
+      b.composite.ucumHi.push(c.ucum?.hi ?? null);
     }
   }
+}
+
+function pushQuantity(
+  b: IndexBatch,
+  rid: string,
+  param: number,
+  system: string | null,
+  code: string | null,
+  lo: string,
+  hi: string,
+): void {
+  b.quantity.rid.push(rid);
+  b.quantity.param.push(param);
+  b.quantity.system.push(system);
+  b.quantity.code.push(code);
+  b.quantity.lo.push(lo);
+  b.quantity.hi.push(hi);
 }
 
 function pushTokens(out: TokenValue[], rid: string, param: number, b: IndexBatch): void {

@@ -1,6 +1,7 @@
 // Converts typed FHIR values into the normalized forms the index tables hold: token pairs, normalized
 // strings, date ranges, numeric ranges, references and URIs.
 import { keptLexeme } from '../json.js';
+import { type CanonicalRange, canonicalRange, UCUM_SYSTEM } from '../ucum/canonical.js';
 import type { TypedValue } from './compile-path.js';
 
 export interface TokenValue {
@@ -25,6 +26,8 @@ export interface QuantityValue {
   code: string | null;
   lo: string;
   hi: string;
+  /** The range in canonical units, for a UCUM code that converts (fhir/ucum/canonical.ts). */
+  ucum?: CanonicalRange;
 }
 export interface ReferenceValue {
   targetType: string | null;
@@ -255,19 +258,34 @@ export function toQuantities(tv: TypedValue, out: QuantityValue[]): void {
     const hi = v.high as Obj | undefined;
     const ref = lo ?? hi;
     if (!ref) return;
-    out.push({
+    const q: QuantityValue = {
       system: str(ref.system) ?? null,
       code: str(ref.code) ?? str(ref.unit) ?? null,
       lo: typeof lo?.value === 'number' ? (keptLexeme(lo, 'value') ?? String(lo.value)) : '-Infinity',
       hi: typeof hi?.value === 'number' ? (keptLexeme(hi, 'value') ?? String(hi.value)) : 'Infinity',
-    });
+    };
+    out.push(withUcum(q, str(ref.code)));
     return;
   }
   if (typeof v.value !== 'number') return;
   const r = numberRange(keptLexeme(v, 'value') ?? v.value);
   if (!r) return;
   if (tv.type === 'Money') out.push({ system: 'urn:iso:std:iso:4217', code: str(v.currency) ?? null, ...r });
-  else out.push({ system: str(v.system) ?? null, code: str(v.code) ?? str(v.unit) ?? null, ...r });
+  else
+    out.push(
+      withUcum(
+        { system: str(v.system) ?? null, code: str(v.code) ?? str(v.unit) ?? null, ...r },
+        str(v.code),
+      ),
+    );
+}
+
+/** Adds the canonical range when the quantity's system is UCUM and its code (not its display unit) converts. */
+function withUcum(q: QuantityValue, code: string | undefined): QuantityValue {
+  if (q.system !== UCUM_SYSTEM || !code) return q;
+  const ucum = canonicalRange(code, q.lo, q.hi);
+  if (ucum) q.ucum = ucum;
+  return q;
 }
 
 // ---- references and uris ------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import { isSealed, SSN_LIKE, SSN_SYSTEM } from '../../fhir/ssn.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import { visibleRecordSql } from '../restrictions.js';
+import { compositeQuantityRange, parseQuantity, quantityConditions } from './compile-quantity.js';
 import { type Filter, splitPipe, splitUnescaped, unescapeValue } from './parse.js';
+import { prefixOf, rangeCondition, widen } from './range-condition.js';
 
 /** Parameter values and fresh table aliases for one SQL statement. */
 export class SqlParts {
@@ -43,59 +45,19 @@ export interface ConditionContext {
   blindIndex?: (value: string) => string;
 }
 
-const PREFIXES = ['eq', 'ne', 'gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ap'] as const;
-type Prefix = (typeof PREFIXES)[number];
-
-export function prefixOf(v: string): [Prefix, string] {
-  const p = v.slice(0, 2) as Prefix;
-  if (PREFIXES.includes(p) && /^[0-9-]/.test(v.slice(2))) return [p, v.slice(2)];
-  return ['eq', v];
-}
-
-/**
- * The R4 search page's prefix semantics for a search value covering [L, H] and a target covering
- * [lo, hi] (both at their precision). `ap` widens the search range by `apWiden` beforehand.
- */
-export function rangeCondition(
-  prefix: Prefix,
-  L: () => string,
-  H: () => string,
-  col: { lo: string; hi: string },
-): string {
-  const eq = () => `(${col.lo} >= ${L()} AND ${col.hi} <= ${H()})`;
-  switch (prefix) {
-    case 'eq':
-      return eq();
-    case 'ne':
-      return `NOT ${eq()}`;
-    case 'gt':
-      return `${col.hi} > ${H()}`;
-    case 'lt':
-      return `${col.lo} < ${L()}`;
-    case 'ge':
-      // The range above the value overlaps the target, or the value contains it; always hi >= L, which
-      // is stated too so that the (param, hi) index can serve it.
-      return `(${col.hi} >= ${L()} AND (${col.hi} > ${H()} OR ${col.lo} >= ${L()}))`;
-    case 'le':
-      return `(${col.lo} <= ${H()} AND (${col.lo} < ${L()} OR ${col.hi} <= ${H()}))`;
-    case 'sa':
-      return `${col.lo} > ${H()}`;
-    case 'eb':
-      return `${col.hi} < ${L()}`;
-    case 'ap':
-      return `(${col.lo} <= ${H()} AND ${col.hi} >= ${L()})`;
-  }
-}
-
 /** The index-table parameter ids of a parameter code over several resource types. */
 function paramIds(ctx: ConditionContext, types: string[], p: CompiledParam): string {
+  const list = paramIdList(ctx, types, p);
+  return list.length === 1 ? ctx.sql.add(list[0]) : `ANY(${ctx.sql.add(list, 'int[]')})`;
+}
+
+function paramIdList(ctx: ConditionContext, types: string[], p: CompiledParam): number[] {
   const ids = new Set<number>();
   for (const t of types) {
     const q = findParam(t, p.code);
     if (q) ids.add(ctx.registry.idOf(q));
   }
-  const list = [...ids];
-  return list.length === 1 ? ctx.sql.add(list[0]) : `ANY(${ctx.sql.add(list, 'int[]')})`;
+  return [...ids];
 }
 
 /** The index ids of the reference parameters that put a resource of `type` into a `compartment`. */
@@ -232,6 +194,7 @@ function paramSql(
   let table = TABLE[p.type];
   let negate = false;
   let conds: string[];
+  let params: string | undefined;
   const name = f.modifier ? `${p.code}:${f.modifier}` : p.code;
   switch (p.type) {
     case 'token': {
@@ -283,24 +246,25 @@ function paramSql(
       });
       break;
     }
-    case 'number':
-    case 'quantity': {
+    case 'number': {
       conds = f.values.map((v) => {
         const [prefix, rest] = prefixOf(v);
-        const [num, system, code] = splitUnescaped(rest, '|').map(unescapeValue);
+        const num = unescapeValue(splitUnescaped(rest, '|')[0]);
         const range = numberRange(num);
         if (!range) throw badRequest(`Invalid number "${num}" for ${p.code}`, name);
         const [L, H] = widen(prefix, range, 'number');
-        let c = rangeCondition(
+        return rangeCondition(
           prefix,
           () => sql.add(L, 'numeric'),
           () => sql.add(H, 'numeric'),
           { lo: `${x}.lo`, hi: `${x}.hi` },
         );
-        if (p.type === 'quantity' && code) c += ` AND ${x}.code = ${sql.add(code)}`;
-        if (p.type === 'quantity' && system) c += ` AND ${x}.system = ${sql.add(system)}`;
-        return c;
       });
+      break;
+    }
+    case 'quantity': {
+      const values = f.values.map((v) => parseQuantity(v, p.code, name));
+      ({ params, conds } = quantityConditions(sql, x, values, paramIdList(ctx, types, p)));
       break;
     }
     case 'composite': {
@@ -310,7 +274,8 @@ function paramSql(
     default:
       throw badRequest(`Search by ${p.code} (${p.type}) is not supported`, name);
   }
-  return `${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, p)} AND (${conds.join(' OR ')}))`;
+  params ??= paramIds(ctx, types, p);
+  return `${negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${params} AND (${conds.join(' OR ')}))`;
 }
 
 function tokenCondition(
@@ -445,6 +410,8 @@ function compositeCondition(
       else keyParts.push({ exact: `${system}|${code}` });
     } else if (c.type === 'string') keyParts.push({ exact: normalizeString(unescapeValue(part)) });
     else if (c.type === 'reference') keyParts.push({ exact: unescapeValue(part) });
+    else if (range === undefined && c.type === 'quantity')
+      range = compositeQuantityRange(sql, x, part, p.code, name);
     else if (range === undefined) {
       const [prefix, rest] = prefixOf(part);
       const text = splitUnescaped(rest, '|')[0];
@@ -467,25 +434,6 @@ function compositeCondition(
     ? `${x}.key = ${sql.add(keyParts.map((k) => k.exact).join('$'))}`
     : `${x}.key ~ ${sql.add(`^${keyParts.map((k) => k.pattern ?? regexEscape(k.exact as string)).join('\\$')}$`)}`;
   return range ? `(${keyCond} AND ${range})` : keyCond;
-}
-
-/** `ap` (approximately): 10% of the value, or for dates 10% of the distance from now. */
-function widen(prefix: Prefix, r: { lo: string; hi: string }, kind: 'date' | 'number'): [string, string] {
-  if (prefix !== 'ap') return [r.lo, r.hi];
-  if (kind === 'number') {
-    const lo = Number(r.lo);
-    const hi = Number(r.hi);
-    const mid = (lo + hi) / 2;
-    const d = Math.abs(mid) * 0.1;
-    return [String(Math.min(lo, mid - d)), String(Math.max(hi, mid + d))];
-  }
-  const lo = Date.parse(r.lo);
-  const hi = Date.parse(r.hi);
-  const now = Date.now();
-  return [
-    new Date(lo - Math.abs(now - lo) * 0.1).toISOString(),
-    new Date(hi + Math.abs(now - hi) * 0.1).toISOString(),
-  ];
 }
 
 /** `http://a/b/c` -> the URL itself and each shorter path prefix (for `:above`). */
