@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
-import { datasetDefaults, ensureDataset, startDatasetServer } from './search-dataset.js';
+import { datasetDefaults, ensureDataset, prewarm, startDatasetServer } from './search-dataset.js';
 import { runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES } from './search-shapes.js';
 import { numberOption, saveResult, stats } from './support.js';
@@ -61,6 +61,7 @@ const database = dataset.database;
 const { server, base, token } = await startDatasetServer(dataset, 18091, 'bench-search-cpu');
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: 2 });
+const prewarmed = await prewarm(pool);
 const patientIds = (
   await pool.query<{ id: string }>(
     "SELECT id FROM resource WHERE type = 'Patient' AND NOT deleted ORDER BY random() LIMIT 400",
@@ -116,6 +117,7 @@ const file = saveResult('search-cpu', {
   loadavgAtStart: os.loadavg(),
   connections,
   loadGenerator: useWrk ? 'wrk' : 'node',
+  postgres: { prewarmed },
   requestsPerRun: useWrk ? undefined : requests,
   secondsPerRun: useWrk ? seconds : undefined,
   runs,

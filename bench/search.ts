@@ -1,7 +1,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { ParamRegistry } from '../src/store/param-registry.js';
-import { datasetDefaults, ensureDataset, startDatasetServer } from './search-dataset.js';
+import { datasetDefaults, ensureDataset, prewarm, startDatasetServer } from './search-dataset.js';
 import { get, type LoadRun, runCalls, runLoad, type Target } from './search-load.js';
 import { SEARCH_SHAPES, type SearchShape } from './search-shapes.js';
 import {
@@ -46,6 +46,8 @@ const sharedBuffers = (await pool.query<{ shared_buffers: string }>('SHOW shared
   .shared_buffers;
 // Fresh planner statistics, after the migrations the server applied at start.
 await pool.query('ANALYZE');
+const prewarmed = await prewarm(pool);
+process.stdout.write(`${prewarmed}\n`);
 
 interface Row {
   name: string;
@@ -260,7 +262,7 @@ const file = saveResult(`search-${label}`, {
   connections,
   loadGenerator: client,
   secondsPerRun: client === 'wrk' ? seconds : undefined,
-  postgres: { sharedBuffers },
+  postgres: { sharedBuffers, prewarmed },
   runs,
   requestsPerRun: client === 'wrk' ? undefined : requests,
   warmupRequests: warmup,

@@ -24,8 +24,9 @@ export function wrkAvailable(): boolean {
 
 const luaString = (s: string) => JSON.stringify(s); // JSON string escapes are valid Lua escapes for ASCII
 
-function script(paths: string[], token: string | undefined, offset: number): string {
+function script(paths: string[], prefix: string, token: string | undefined, offset: number): string {
   return `
+local prefix = ${luaString(prefix)}
 local paths = { ${paths.map(luaString).join(',\n')} }
 local headers = { ${token ? `["Authorization"] = ${luaString(`Bearer ${token}`)}` : ''} }
 local threads = {}
@@ -45,7 +46,7 @@ function init(args)
 end
 function request()
   next_path = next_path + 1
-  return wrk.format("GET", wrk.path .. paths[(next_path % #paths) + 1], headers)
+  return wrk.format("GET", prefix .. paths[(next_path % #paths) + 1], headers)
 end
 function response(status, hdrs, body)
   responses = responses + 1
@@ -85,8 +86,9 @@ export async function runWrk(
 ): Promise<LoadRun> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chartroom-wrk-'));
   const file = path.join(dir, 'load.lua');
-  fs.writeFileSync(file, script(paths, target.token, opts.offset ?? 0));
   const url = new URL(target.base);
+  const prefix = url.pathname.replace(/\/$/, '');
+  fs.writeFileSync(file, script(paths, prefix, target.token, opts.offset ?? 0));
   try {
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
@@ -99,7 +101,7 @@ export async function runWrk(
           '10s',
           '-s',
           file,
-          `${url.origin}${url.pathname.replace(/\/$/, '')}`,
+          url.origin,
         ],
         { maxBuffer: 16 * 1024 * 1024 },
         (err, stdout, stderr) => (err ? reject(new Error(`wrk: ${err.message} ${stderr}`)) : resolve(stdout)),
