@@ -118,12 +118,11 @@ async function includedByCanonical(
         params.map((p) => registry.idOf(p)),
         'int[]',
       )}) AND x.target_type IS NULL
-        AND (position('|' in x.target_id) = 0 OR NOT EXISTS (SELECT 1 FROM sp_token vt
-          WHERE vt.rid = u.rid AND vt.param = ANY(${sql.add(versionParams([...targets], registry), 'int[]')}))
-          OR EXISTS (SELECT 1 FROM sp_token vt WHERE vt.rid = u.rid AND vt.param = ANY(${sql.add(
+        AND (position('|' in x.target_id) = 0
+          OR coalesce((SELECT vt.code FROM sp_token vt WHERE vt.rid = u.rid AND vt.param = ANY(${sql.add(
             versionParams([...targets], registry),
             'int[]',
-          )}) AND vt.code = split_part(x.target_id, '|', 2))))
+          )}) LIMIT 1), split_part(x.target_id, '|', 2)) = split_part(x.target_id, '|', 2)))
     AND t.type = ANY(${sql.add([...targets], 'text[]')}) AND NOT t.deleted${vis ? ` AND ${vis}` : ''}
     LIMIT ${MAX_INCLUDED + 1}`;
   return (await q.query<FoundRow>(text, sql.values)).rows;
