@@ -157,6 +157,8 @@ export async function startBenchServer(
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A bench that fails part-way must not leave its server running (kill is a no-op once it has exited).
+  process.on('exit', () => server.kill());
   await new Promise<void>((resolve) =>
     server.stdout?.on('data', (d) => /listening/.test(String(d)) && resolve()),
   );
