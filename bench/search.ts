@@ -151,7 +151,7 @@ async function explain(
 
 /** HTTP, the same SQL alone, and the plans, for one set of paths. */
 async function measured(row: Row, paths: string[]): Promise<Row> {
-  const st = await Promise.all(paths.map((p) => searchStatements(registry, p)));
+  const st = await Promise.all(paths.map((p) => searchStatements(registry, p, { db: pool })));
   const http = await httpLoad(fhir, paths);
   const sql = await sqlLoad(st);
   return { ...row, http, sqlOnly: sql.summary, explain: await explain(paths, st, sql.slowest) };

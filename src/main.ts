@@ -1,5 +1,6 @@
 // `npm start`: runs the Chartroom server until SIGINT/SIGTERM, then stops gracefully.
 import { startServer } from './server.js';
+import { patientKeysReady } from './store/index-patient-keys.js';
 
 const running = await startServer().catch((err: Error) => {
   process.stderr.write(`Chartroom could not start: ${err.message}\n`);
@@ -10,6 +11,12 @@ const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${co
 process.stdout.write(
   `Chartroom is listening on ${running.url} (FHIR R4 at ${running.url}/fhir/R4), data in ${where}\n`,
 );
+if (!(await patientKeysReady(running.services.db)))
+  process.stdout.write(
+    '\nThis database was written by a version before 019: patient searches by code take the slower path\n' +
+      'until `chartroom index-patient-keys` has run (docs/search.md, "Upgrading": on PostgreSQL it can run\n' +
+      'while the server does; the embedded database needs the server stopped).\n',
+  );
 if (firstAdmin?.generatedPassword) {
   process.stdout.write(
     `\nFirst start: the administrator account is "${firstAdmin.username}" with the password\n\n    ${firstAdmin.generatedPassword}\n\n` +

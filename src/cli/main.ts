@@ -3,6 +3,7 @@
 import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
 import { importCommand } from './import.js';
+import { indexPatientKeysCommand } from './index-patient-keys.js';
 import { indexUcumCommand } from './index-ucum.js';
 import { securityCommand } from './security.js';
 import { terminologyCommand } from './terminology.js';
@@ -21,6 +22,8 @@ const HELP = `chartroom <command>
                                  rest (a database written by an older version), with progress; rerunnable
   index-ucum                     index the UCUM quantities stored before units were converted in search
                                  (canonical rows from their index rows), with progress; rerunnable
+  index-patient-keys             give the token index rows stored before version 019 their patient, so
+                                 patient searches by code use the patient index; progress; rerunnable
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   terminology install <file>     install an official release (next year's order file, tabular or index XML,
@@ -85,6 +88,8 @@ async function main(argv: string[]): Promise<number> {
       return auditCommand(rest);
     case 'security':
       return securityCommand(rest, { quiet: bool(rest, '--quiet') });
+    case 'index-patient-keys':
+      return indexPatientKeysCommand({ quiet: bool(rest, '--quiet') });
     case 'index-ucum':
       return indexUcumCommand({ quiet: bool(rest, '--quiet') });
     case 'demo':

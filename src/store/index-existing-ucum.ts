@@ -6,6 +6,7 @@
 // theirs when the resource is written again.
 import { canonicalRange, UCUM_SYSTEM } from '../fhir/ucum/canonical.js';
 import type { Database, Queryable } from '../platform/db/database.js';
+import { walkRidBatches } from './rid-batches.js';
 
 export interface UcumIndexProgress {
   /** Resources with UCUM quantities looked at so far, of `total`. */
@@ -29,24 +30,21 @@ export async function indexExistingUcum(
       )
     ).rows[0].n,
   );
-  const progress: UcumIndexProgress = { scanned: 0, total, added: 0 };
-  let after = '0';
-  for (;;) {
-    // ordered as numbers (the text form would order 10 before 9 and skip rids)
-    const rids = (
-      await db.query<{ rid: string }>(
-        `SELECT rid::text AS rid FROM (SELECT DISTINCT rid FROM sp_quantity
-            WHERE system = $1 AND param > 0 AND rid > $2::bigint ORDER BY rid LIMIT ${BATCH}) b ORDER BY b.rid`,
-        [UCUM_SYSTEM, after],
-      )
-    ).rows.map((r) => r.rid);
-    if (rids.length === 0) break;
-    after = rids[rids.length - 1];
-    progress.added += await db.transaction((tx) => addCanonicalRows(tx, rids));
-    progress.scanned += rids.length;
-    onProgress({ ...progress });
-  }
-  return progress;
+  const walked = await walkRidBatches(
+    db,
+    async (after) =>
+      // ordered as numbers (the text form would order 10 before 9 and skip rids)
+      (
+        await db.query<{ rid: string }>(
+          `SELECT rid::text AS rid FROM (SELECT DISTINCT rid FROM sp_quantity
+              WHERE system = $1 AND param > 0 AND rid > $2::bigint ORDER BY rid LIMIT ${BATCH}) b ORDER BY b.rid`,
+          [UCUM_SYSTEM, after],
+        )
+      ).rows.map((r) => r.rid),
+    addCanonicalRows,
+    (p) => onProgress({ scanned: p.scanned, total, added: p.changed }),
+  );
+  return { scanned: walked.scanned, total, added: walked.changed };
 }
 
 async function addCanonicalRows(tx: Queryable, rids: string[]): Promise<number> {

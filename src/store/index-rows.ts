@@ -56,6 +56,10 @@ export async function insertIndexRows(tx: Queryable, b: IndexBatch): Promise<voi
   for (const { table, key, types, select } of TABLES) {
     const cols = Object.values(b[key]) as unknown[][];
     if (cols[0].length === 0) continue;
+    if (table === 'sp_token') {
+      await insertTokenRows(tx, b, cols, types);
+      continue;
+    }
     const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');
     const conflict = table === 'resource_compartment' ? ' ON CONFLICT DO NOTHING' : '';
     const from = select
@@ -63,4 +67,25 @@ export async function insertIndexRows(tx: Queryable, b: IndexBatch): Promise<voi
       : `* FROM unnest(${args})`;
     await tx.query(`INSERT INTO ${table} SELECT ${from}${conflict}`, cols);
   }
+}
+
+/**
+ * Token rows carry the patient whose compartment holds their resource (migration 019): joined here with
+ * the batch's compartment rows, so a resource in several compartments has its rows once per patient and
+ * one in none has them once, without a patient.
+ */
+async function insertTokenRows(
+  tx: Queryable,
+  b: IndexBatch,
+  cols: unknown[][],
+  types: string[],
+): Promise<void> {
+  const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');
+  const n = types.length;
+  await tx.query(
+    `INSERT INTO sp_token (rid, param, system, code, text, of_type, patient)
+     SELECT u.*, c.patient FROM unnest(${args}) u(rid, param, system, code, text, of_type)
+       LEFT JOIN unnest($${n + 1}::text[], $${n + 2}::bigint[]) c(patient, rid) ON c.rid = u.rid`,
+    [...cols, b.compartment.patient, b.compartment.rid],
+  );
 }

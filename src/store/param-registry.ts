@@ -3,6 +3,7 @@ import { allResourceTypes } from '../fhir/definitions.js';
 import type { CompiledParam } from '../fhir/index/search-params.js';
 import { paramsFor } from '../fhir/index/search-params.js';
 import type { Queryable } from '../platform/db/database.js';
+import { patientKeysReady } from './index-patient-keys.js';
 
 export class ParamRegistry {
   private readonly ids = new Map<string, number>();
@@ -29,6 +30,23 @@ export class ParamRegistry {
       for (const r of added.rows) reg.ids.set(`${r.base}.${r.code}`, r.id);
     }
     return reg;
+  }
+
+  private patientKeys = false;
+  private patientKeysCheckedAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * Whether every token row carries its patient (migration 019): true on a database created since, and
+   * once `chartroom index-patient-keys` has run on an older one, which a running server notices within
+   * half a minute.
+   */
+  async tokenPatientKeys(q: Queryable): Promise<boolean> {
+    if (this.patientKeys) return true;
+    const now = Date.now();
+    if (now - this.patientKeysCheckedAt < 30_000) return false;
+    this.patientKeysCheckedAt = now;
+    this.patientKeys = await patientKeysReady(q);
+    return this.patientKeys;
   }
 
   idOf = (p: CompiledParam): number => {

@@ -87,13 +87,18 @@ if (testDb !== 'postgres') {
         assert.ok(paths.length > 0, 'the loaded data holds values for this shape');
         for (const path of paths) {
           for (const restricted of [false, true]) {
-            const statements = await searchStatements(services.repo.params, path, { restricted });
+            const statements = await searchStatements(services.repo.params, path, {
+              restricted,
+              db: services.db,
+            });
             assert.ok(statements.length > 0, `the search ${path} runs SQL`);
+            const indexes = new Set<string>();
             for (const s of statements) {
               const plan = await explainJson(session, s, { indexesPreferred: true });
               const nodes = planNodes(plan).map((n) =>
                 [n['Node Type'], n['Relation Name'], n['Index Name']].filter(Boolean).join(' '),
               );
+              for (const n of planNodes(plan)) if (n['Index Name']) indexes.add(n['Index Name']);
               const who = restricted ? ' (restricted user)' : '';
               assert.deepEqual(
                 seqScansOnBigTables(plan),
@@ -101,6 +106,9 @@ if (testDb !== 'postgres') {
                 `${path}${who}:\n${s.sql}\nplan: ${nodes.join(' | ')}`,
               );
             }
+            // A patient's search by code starts from that patient's rows of that code (migration 019).
+            if ('group' in shape && shape.group === 'patient-compartment')
+              assert.ok(indexes.has('sp_token_patient'), `${path}: indexes used: ${[...indexes].join(', ')}`);
           }
         }
       });

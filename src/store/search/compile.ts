@@ -7,6 +7,7 @@ import { findParam } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import {
+  anchorPatient,
   type ConditionContext,
   type ExpandedValueSet,
   filterSql,
@@ -23,6 +24,8 @@ export interface CompileOptions {
   valueSets?: Map<string, ExpandedValueSet>;
   /** The blind index of an SSN (store/ssn-sealing.ts); without it SSNs are compared as sent. */
   blindIndex?: (value: string) => string;
+  /** Token rows carry their patient (migration 019; store/index-patient-keys.ts for older databases). */
+  tokenPatientKeys?: boolean;
 }
 
 export interface CompiledSearch {
@@ -126,17 +129,27 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   ];
   const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
   const terms = [...merged];
-  let anchor: { filter: Filter; sql: string } | undefined;
-  for (const f of rest) {
-    const term = filterSql(ctx, f, 'r', s.types);
-    if (!anchor && isPatientAnchor(f, s.types)) anchor = { filter: f, sql: term };
-    else terms.push(term);
-  }
+  // The anchor is compiled last: a search that starts from the patient's token rows may not need it.
+  const anchorFilter = rest.find((f) => isPatientAnchor(f, s.types));
+  for (const f of rest) if (f !== anchorFilter) terms.push(filterSql(ctx, f, 'r', s.types));
   const vis = visibilitySql(ctx, 'r');
   if (vis) terms.push(vis);
-  const anchored = anchor && anchoredWhere(anchor, terms);
+  const anchorSql = () => filterSql(ctx, anchorFilter as Filter, 'r', s.types);
+  const patient = anchorFilter && o.tokenPatientKeys ? anchorPatient(anchorFilter, o.fhirBase) : undefined;
+  const keyed = patient && patientTokenWhere(sql, patient, anchorSql, terms);
+  const anchor = anchorFilter && !keyed ? { filter: anchorFilter, sql: anchorSql() } : undefined;
+  const anchored = keyed || (anchor && anchoredWhere(anchor, terms));
   where.push(...(anchored ?? [...(anchor ? [anchor.sql] : []), ...terms]));
   const whereSql = where.join(' AND ');
+  // An unsorted search (page order: rid) with a token condition and no patient anchor reads that token's
+  // rows in rid order from sp_token_code (param, code, system, rid) and stops at the page's end, however
+  // frequent the code: the planner does not find that plan from the EXISTS form (it cannot know that the
+  // parameter implies the type, so it expects few matches and reads them all), hence this FROM.
+  const driving = !anchored && s.sort.length === 0 ? tokenTerm(terms) : undefined;
+  const pageFrom = driving
+    ? `(SELECT DISTINCT ${driving.alias}.rid FROM sp_token ${driving.alias} WHERE ${driving.cond}) u JOIN resource r ON r.rid = u.rid`
+    : 'resource r';
+  const pageWhere = driving ? where.filter((t) => t !== driving.term).join(' AND ') : whereSql;
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`;
   const estimateSql = `SELECT 1 FROM resource r WHERE ${whereSql}`;
   const countValues = [...sql.values];
@@ -158,7 +171,7 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   // The page's keys are chosen (filtered, ordered, limited) before the content is joined, so only the
   // page's rows are read from resource_version, however many rows match.
   const page = `SELECT p.rid::text AS rid, v.content, p.patients${sorts.map((_, i) => `, p.s${i}::text AS s${i}`).join('')}
-    FROM (SELECT q.* FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${whereSql}) q
+    FROM (SELECT q.* FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM ${pageFrom} WHERE ${pageWhere}) q
       ${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
       ORDER BY ${order} LIMIT ${sql.add(s.count + 1)}) p
     JOIN resource_version v ON v.rid = p.rid AND v.version = p.version
@@ -268,4 +281,37 @@ function anchoredWhere(anchor: { filter: Filter; sql: string }, terms: string[])
     `r.rid IN (SELECT ${alias}.rid FROM ${table} ${alias} WHERE ${[cond, ...inAnchor].join(' AND ')})`,
     ...outer,
   ];
+}
+
+/**
+ * A patient-anchored search with a token condition (`Observation?patient=X&code=...`,
+ * `Patient/X/Observation?code=...`) starts from that patient's rows of that code in sp_token_patient
+ * (migration 019): a few rows of one index, where the anchor's rows would need a probe of the code for
+ * each of the patient's records. The anchor itself is checked on those rows unless the patient's
+ * compartment is exactly what it asks. Undefined without a positive token condition of the expected form.
+ */
+function patientTokenWhere(
+  sql: SqlParts,
+  patient: { id: string; exact: boolean },
+  anchorSql: () => string,
+  terms: string[],
+): string[] | undefined {
+  const token = tokenTerm(terms);
+  if (!token) return undefined;
+  const { alias, cond } = token;
+  const others = terms.filter((t) => t !== token.term);
+  return [
+    `r.rid IN (SELECT ${alias}.rid FROM sp_token ${alias} WHERE ${alias}.patient = ${sql.add(patient.id)} AND ${cond})`,
+    ...(patient.exact ? [] : [anchorSql()]),
+    ...others,
+  ].map((t, i) => (i === 0 ? t : probe(t)));
+}
+
+/** The first positive token condition (`EXISTS` over sp_token that depends on the row key alone). */
+function tokenTerm(terms: string[]): { term: string; alias: string; cond: string } | undefined {
+  for (const term of terms) {
+    const m = wholeExists(term) && ANCHOR_TERM.exec(term);
+    if (m && m[1] === 'sp_token' && !/\br\./.test(m[3])) return { term, alias: m[2], cond: m[3] };
+  }
+  return undefined;
 }

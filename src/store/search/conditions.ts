@@ -362,6 +362,34 @@ function subsumption(
 
 const REFERENCE_RE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
+/**
+ * The patient a patient-anchored filter names (a Patient compartment, or a reference that can only be to a
+ * Patient: `Patient/X`, `X` with `:Patient`, or `X` for a parameter whose only target is Patient), and
+ * whether that patient's compartment is exactly what the filter matches (the compartment) or holds its
+ * matches among others (a reference by one parameter: the filter is checked as well).
+ */
+export function anchorPatient(
+  f: Filter,
+  fhirBase: string | undefined,
+): { id: string; exact: boolean } | undefined {
+  if (f.kind === 'compartment')
+    return f.patients.length === 1 ? { id: f.patients[0], exact: true } : undefined;
+  if (f.kind !== 'param' || f.param.type !== 'reference' || f.values.length !== 1) return undefined;
+  let s = unescapeValue(f.values[0]);
+  if (fhirBase && s.startsWith(`${fhirBase}/`)) s = s.slice(fhirBase.length + 1);
+  const m = REFERENCE_RE.exec(s);
+  if (m)
+    return m[1] === 'Patient' && (!f.modifier || f.modifier === 'Patient')
+      ? { id: m[2], exact: false }
+      : undefined;
+  const onlyPatient = f.param.definition.target?.length === 1 && f.param.definition.target[0] === 'Patient';
+  return ID_RE.test(s) && (f.modifier === 'Patient' || (!f.modifier && onlyPatient))
+    ? { id: s, exact: false }
+    : undefined;
+}
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
 function referenceCondition(
   ctx: ConditionContext,
   x: string,

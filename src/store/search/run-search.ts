@@ -70,6 +70,7 @@ export async function runSearch(
     fhirBase: req.fhirBase,
     valueSets,
     blindIndex: req.blindIndex,
+    tokenPatientKeys: await registry.tokenPatientKeys(q),
   });
 
   let total: number | undefined;
