@@ -126,11 +126,12 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   ];
   const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
   const terms = [...merged];
+  const anchorFilter = rest.find((f) => isPatientAnchor(f, s.types));
   let anchor: { filter: Filter; sql: string } | undefined;
   for (const f of rest) {
-    const term = filterSql(ctx, f, 'r', s.types);
-    if (!anchor && isPatientAnchor(f, s.types)) anchor = { filter: f, sql: term };
-    else terms.push(term);
+    if (f === anchorFilter) anchor = { filter: f, sql: filterSql(ctx, f, 'r', s.types) };
+    else if (f.kind === 'or' && !anchorFilter) terms.push(orAsUnion(ctx, f.items, s.types));
+    else terms.push(filterSql(ctx, f, 'r', s.types));
   }
   const vis = visibilitySql(ctx, 'r');
   if (vis) terms.push(vis);
@@ -173,6 +174,22 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     backwards,
     sortCount: sorts.length,
   };
+}
+
+/**
+ * A `_filter` OR between parameters, when each side is one EXISTS over an index table that depends on the
+ * row key alone, as `r.rid IN (the rows of one side UNION ALL the rows of the other)`: each side is then
+ * read from its index, where `EXISTS (...) OR EXISTS (...)` can only be checked on every resource of the
+ * type. Other ORs stay as they are.
+ */
+function orAsUnion(ctx: ConditionContext, items: Filter[], types: string[]): string {
+  const terms = items.map((f) => filterSql(ctx, f, 'r', types));
+  const sides = terms.map((t) => {
+    const m = wholeExists(t) && ANCHOR_TERM.exec(t);
+    return m && !/\br\./.test(m[3]) ? `SELECT ${m[2]}.rid FROM ${m[1]} ${m[2]} WHERE ${m[3]}` : undefined;
+  });
+  if (sides.some((x) => x === undefined)) return `(${terms.join(' OR ')})`;
+  return `r.rid IN (${sides.join(' UNION ALL ')})`;
 }
 
 /**

@@ -4,6 +4,7 @@
 // parameter; parameters this server does not know are collected as `ignored` (lenient handling).
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
+import { parseFilterParameter } from './filter-translate.js';
 
 export type Filter =
   | { kind: 'param'; param: CompiledParam; modifier?: string; values: string[] }
@@ -19,7 +20,15 @@ export type Filter =
   /** Resources in the compartment of these patients (compartment search, SMART patient scopes). */
   | { kind: 'compartment'; patients: string[] }
   /** Resources in the compartment of one Encounter, RelatedPerson, Practitioner or Device (compartment search). */
-  | { kind: 'in-compartment'; compartment: string; id: string };
+  | { kind: 'in-compartment'; compartment: string; id: string }
+  /** `_filter` logic: every item, any item, or not the inner filter. */
+  | { kind: 'and' | 'or'; items: Filter[] }
+  | { kind: 'not'; inner: Filter }
+  /** `_filter` comparisons without an ordinary-search form (filter-conditions.ts). */
+  | { kind: 'compare'; param: CompiledParam; op: CompareOp; value: string };
+
+/** String eq (whole value, case- and accent-insensitive), ends-with and order; uri contains and ends-with; date overlap. */
+export type CompareOp = 'eq' | 'ew' | 'co' | 'gt' | 'lt' | 'ge' | 'le' | 'po';
 
 export interface SortKey {
   /** `_id`, `_lastUpdated`, or a search parameter of the type. */
@@ -126,6 +135,13 @@ export function parseSearch(types: string[], pairs: [string, string][]): ParsedS
   };
   for (const [rawName, rawValue] of pairs) {
     const name = rawName.split(':')[0];
+    if (name === '_filter') {
+      if (rawName !== name) throw badRequest(`_filter takes no modifier ("${rawName}")`, rawName);
+      // Its top-level `and` items are filters of their own, as repeated parameters are (so they plan alike).
+      const f = parseFilterParameter(types, rawValue);
+      out.filters.push(...(f.kind === 'and' ? f.items : [f]));
+      continue;
+    }
     if (RESULT_PARAMS.has(name)) {
       resultParam(out, rawName, rawValue);
       continue;
