@@ -330,6 +330,13 @@ const CASES: [string, string, string[], string?][] = [
   ['Observation', 'subject[gender eq male].family eq smithson', []],
   ['Observation', 'subject.gender eq female or code eq X1', ['o4', 'o5', 'o6']],
   ['Observation', 'not (subject.gender eq male)', ['o4', 'o5', 'o6']],
+  // parts of one token value: system and code of the same coding, its display; an identifier's parts
+  ['Observation', `code[system eq ${LOINC}].code eq 8867-4`, ['o1', 'o2', 'o4'], `code=${LOINC}|8867-4`],
+  ['Observation', 'code[system eq http://local.example/codes].code eq 8867-4', []],
+  ['Observation', `code[system ne ${LOINC}].code sw X`, ['o6']],
+  ['Observation', 'code.display co "rate"', ['o1', 'o2', 'o4']],
+  ['Observation', `code[not (system eq ${LOINC})].code ew 1`, ['o6']],
+  ['Patient', `identifier[system eq ${MRN}].code eq MRN2`, ['p2'], `identifier=${MRN}|MRN2`],
 ];
 
 describe('_filter operators on each parameter type, and the logic between them', () => {
@@ -456,8 +463,14 @@ describe('bad filters are 400s naming where they fail', () => {
     [
       'Patient',
       'gender.name eq x',
-      /"gender" is a token parameter: only a reference parameter can be followed by "."/,
+      /a token parameter's value has the parts system, code, display, not "name" at character 8/,
     ],
+    [
+      'Patient',
+      'birthdate.year eq 1960',
+      /"birthdate" is a date parameter: only a reference or token parameter/,
+    ],
+    ['Observation', `code[system eq ${LOINC}].code gt 1`, /operator "gt" cannot be used with code\.code/],
     [
       'Observation',
       `code ss ${LOINC}|8867-4`,

@@ -177,16 +177,18 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
 }
 
 /**
- * A `_filter` OR between parameters, when each side is one EXISTS over an index table that depends on the
- * row key alone, as `r.rid IN (the rows of one side UNION ALL the rows of the other)`: each side is then
+ * A `_filter` OR between parameters, when each side is one EXISTS over an index table (or a chain from
+ * one) that depends on the row key alone, as `r.rid IN (the rows of one side UNION ALL the rows of the other)`: each side is then
  * read from its index, where `EXISTS (...) OR EXISTS (...)` can only be checked on every resource of the
  * type. Other ORs stay as they are.
  */
 function orAsUnion(ctx: ConditionContext, items: Filter[], types: string[]): string {
   const terms = items.map((f) => filterSql(ctx, f, 'r', types));
   const sides = terms.map((t) => {
-    const m = wholeExists(t) && ANCHOR_TERM.exec(t);
-    return m && !/\br\./.test(m[3]) ? `SELECT ${m[2]}.rid FROM ${m[1]} ${m[2]} WHERE ${m[3]}` : undefined;
+    const m = wholeExists(t) && UNION_SIDE.exec(t);
+    return m && !/\br\./.test(m[3] + m[4])
+      ? `SELECT ${m[2]}.rid FROM ${m[1]} ${m[2]}${m[3]} WHERE ${m[4]}`
+      : undefined;
   });
   if (sides.some((x) => x === undefined)) return `(${terms.join(' OR ')})`;
   return `r.rid IN (${sides.join(' UNION ALL ')})`;
@@ -244,6 +246,9 @@ function isPatientAnchor(f: Filter, types: string[]): boolean {
   );
 }
 
+/** `EXISTS (SELECT 1 FROM table alias [JOIN ...] WHERE alias.rid = r.rid AND ...)`: an index table's rows, maybe chained. */
+const UNION_SIDE =
+  /^EXISTS \(SELECT 1 FROM (\w+) (\w+)((?: JOIN [\s\S]*?)?)\s+WHERE \2\.rid = r\.rid AND ([\s\S]*)\)$/;
 const EXISTS_TERM = /^(NOT )?EXISTS \((SELECT 1 FROM [\s\S]*)\)$/;
 const ANCHOR_TERM = /^EXISTS \(SELECT 1 FROM (\w+) (\w+) WHERE \2\.rid = r\.rid AND ([\s\S]*)\)$/;
 

@@ -11,7 +11,7 @@ import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import { visibleRecordSql } from '../restrictions.js';
 import { compositeQuantityRange, parseQuantity, quantityConditions } from './compile-quantity.js';
-import { compareCondition } from './filter-conditions.js';
+import { compareCondition, tokenRowCondition } from './filter-conditions.js';
 import { type Filter, splitPipe, splitUnescaped, unescapeValue } from './parse.js';
 import { prefixOf, rangeCondition, widen } from './range-condition.js';
 
@@ -173,6 +173,10 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
     case 'compare': {
       const x = sql.alias();
       return `EXISTS (SELECT 1 FROM ${TABLE[f.param.type]} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)} AND ${compareCondition(sql, x, f)})`;
+    }
+    case 'token-row': {
+      const x = sql.alias();
+      return `EXISTS (SELECT 1 FROM sp_token ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)} AND ${tokenRowCondition(sql, x, f.where)})`;
     }
   }
 }

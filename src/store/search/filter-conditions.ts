@@ -4,7 +4,7 @@
 import { dateRange, normalizeString } from '../../fhir/index/values.js';
 import { badRequest } from '../../platform/errors.js';
 import type { SqlParts } from './conditions.js';
-import type { Filter } from './parse.js';
+import type { Filter, TokenRowCondition } from './parse.js';
 import { rangeCondition } from './range-condition.js';
 
 type CompareFilter = Extract<Filter, { kind: 'compare' }>;
@@ -40,5 +40,28 @@ export function compareCondition(sql: SqlParts, x: string, f: CompareFilter): st
       return `${x}.value ${ORDER[f.op]} ${sql.add(v)}`;
     default:
       throw badRequest(`_filter: "${f.op}" cannot be used with ${f.param.code}`, '_filter');
+  }
+}
+
+/** The conditions on one sp_token row (aliased `x`) of a bracketed token path. */
+export function tokenRowCondition(sql: SqlParts, x: string, c: TokenRowCondition): string {
+  if ('items' in c)
+    return `(${c.items.map((i) => tokenRowCondition(sql, x, i)).join(c.kind === 'and' ? ' AND ' : ' OR ')})`;
+  if ('inner' in c) return `NOT coalesce(${tokenRowCondition(sql, x, c.inner)}, false)`;
+  // display is compared as :text does, normalized; system and code as written
+  const col = c.part === 'display' ? `${x}.text` : `${x}.${c.part}`;
+  const v = c.part === 'display' ? normalizeString(c.value) : c.value;
+  const like = v.replace(/[\\%_]/g, '\\$&');
+  switch (c.op) {
+    case 'eq':
+      return `${col} = ${sql.add(v)}`;
+    case 'ne':
+      return `${col} IS DISTINCT FROM ${sql.add(v)}`;
+    case 'sw':
+      return `${col} LIKE ${sql.add(`${like}%`)}`;
+    case 'co':
+      return `${col} LIKE ${sql.add(`%${like}%`)}`;
+    default:
+      return `${col} LIKE ${sql.add(`%${like}`)}`; // ew
   }
 }

@@ -16,7 +16,7 @@ import {
   type PathStep,
   parseFilterSyntax,
 } from './filter-syntax.js';
-import { type Filter, referenceTargets, splitPipe } from './parse.js';
+import { type Filter, referenceTargets, splitPipe, type TokenRowCondition } from './parse.js';
 
 type Compare = Extract<FilterExpr, { kind: 'compare' }>;
 
@@ -82,9 +82,10 @@ function comparePath(types: string[], path: PathStep[], c: Compare): Filter {
   const [step, ...rest] = path;
   if (rest.length === 0) return leaf(types, step, c);
   const param = paramOf(types, step);
+  if (param.type === 'token') return tokenRow(param, step, rest, c);
   if (param.type !== 'reference')
     throw filterError(
-      `"${step.name}" is a ${param.type} parameter: only a reference parameter can be followed by "." (a chain)`,
+      `"${step.name}" is a ${param.type} parameter: only a reference or token parameter can be followed by "."`,
       step.pos,
       step.name,
     );
@@ -102,6 +103,55 @@ function comparePath(types: string[], path: PathStep[], c: Compare): Filter {
   const inner = [comparePath(candidates, rest, c)];
   if (step.where) inner.unshift(translate(candidates, step.where));
   return { kind: 'chain', param, types: candidates, inner };
+}
+
+const TOKEN_PARTS = ['system', 'code', 'display'] as const;
+const PART_OPERATORS: readonly FilterOperator[] = ['eq', 'ne', 'sw', 'co', 'ew'];
+
+/**
+ * `code[system eq http://loinc.org].code eq 1234-5`, `code.display co "heart"`: conditions on the
+ * parts of one value (one coding, one identifier) of a token parameter, which its index row holds together.
+ */
+function tokenRow(param: CompiledParam, step: PathStep, rest: PathStep[], c: Compare): Filter {
+  const part = (name: string, pos: number): (typeof TOKEN_PARTS)[number] => {
+    const p = TOKEN_PARTS.find((t) => t === name);
+    if (!p)
+      throw filterError(
+        `a token parameter's value has the parts ${TOKEN_PARTS.join(', ')}, not "${name}"`,
+        pos,
+        name,
+      );
+    return p;
+  };
+  const row = (e: FilterExpr): TokenRowCondition => {
+    if ('items' in e) return { kind: e.kind, items: e.items.map(row) };
+    if ('item' in e) return { kind: 'not', inner: row(e.item) };
+    if (e.path.length !== 1 || e.path[0].where)
+      throw filterError(
+        `expected system, code or display inside ${step.name}[...]`,
+        e.path[0].pos,
+        e.path[0].name,
+      );
+    return leafPart(e.path[0], e);
+  };
+  const leafPart = (p: PathStep, cmp: Compare): TokenRowCondition => {
+    const name = part(p.name, p.pos);
+    if (!PART_OPERATORS.includes(cmp.op))
+      throw filterError(
+        `operator "${cmp.op}" cannot be used with ${step.name}.${name}, which takes ${PART_OPERATORS.join(', ')}`,
+        cmp.opPos,
+        cmp.op,
+      );
+    return { kind: 'part', part: name, op: cmp.op as 'eq', value: cmp.value };
+  };
+  if (rest.length !== 1 || rest[0].where)
+    throw filterError(`expected system, code or display after "${step.name}."`, rest[0].pos, rest[0].name);
+  const last = leafPart(rest[0], c);
+  return {
+    kind: 'token-row',
+    param,
+    where: step.where ? { kind: 'and', items: [row(step.where), last] } : last,
+  };
 }
 
 /** The parameter names a filter compares at its own level (the first step of each path). */

@@ -25,7 +25,20 @@ export type Filter =
   | { kind: 'and' | 'or'; items: Filter[] }
   | { kind: 'not'; inner: Filter }
   /** `_filter` comparisons without an ordinary-search form (filter-conditions.ts). */
-  | { kind: 'compare'; param: CompiledParam; op: CompareOp; value: string };
+  | { kind: 'compare'; param: CompiledParam; op: CompareOp; value: string }
+  /** `code[system eq X].code eq Y`: one coding of a token parameter meets the conditions on its parts. */
+  | { kind: 'token-row'; param: CompiledParam; where: TokenRowCondition };
+
+/** Conditions on the parts of one token value (system, code, display text). */
+export type TokenRowCondition =
+  | { kind: 'and' | 'or'; items: TokenRowCondition[] }
+  | { kind: 'not'; inner: TokenRowCondition }
+  | {
+      kind: 'part';
+      part: 'system' | 'code' | 'display';
+      op: 'eq' | 'ne' | 'sw' | 'co' | 'ew';
+      value: string;
+    };
 
 /** String eq (whole value, case- and accent-insensitive), ends-with and order; uri contains and ends-with; date overlap. */
 export type CompareOp = 'eq' | 'ew' | 'co' | 'gt' | 'lt' | 'ge' | 'le' | 'po';
