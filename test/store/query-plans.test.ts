@@ -52,10 +52,24 @@ const COMPARTMENT_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = 
   },
 ];
 
+/** `[compartment]/[id]/*`: every type of one patient's compartment (anchored on resource_compartment). */
+COMPARTMENT_SHAPES.push({
+  name: 'patient-compartment-all-types',
+  example: 'Patient/X/*?_lastUpdated=gt2015-01-01',
+  samples: async (db, n) =>
+    (
+      await db.query<{ id: string }>(
+        "SELECT id FROM resource WHERE type = 'Patient' AND NOT deleted ORDER BY random() LIMIT $1",
+        [n],
+      )
+    ).rows.map((r) => `/Patient/${r.id}/*?_lastUpdated=gt2015-01-01`),
+});
+
 /** `_filter` shapes: OR on one parameter and between parameters (incl. a chain), NOT in a patient's search, token parts. */
-const FILTER_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
+const FILTER_SHAPES: (Pick<SearchShape, 'name' | 'example' | 'samples'> & { compiled: RegExp })[] = [
   {
     name: 'filter-or-one-parameter',
+    compiled: /code = \$\d+ AND \w+\.system = \$\d+\) OR \(/,
     example: 'Observation?_filter=code eq http://loinc.org|A or code eq http://loinc.org|B',
     samples: async (db, n) =>
       (await observationCodePairs(db, n)).map(
@@ -65,6 +79,7 @@ const FILTER_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
   },
   {
     name: 'filter-or-two-parameters',
+    compiled: /ANY \(ARRAY\(SELECT [\s\S]* UNION ALL SELECT/,
     example: 'Patient?_filter=family eq X or given eq Y',
     samples: async (db, n) =>
       (
@@ -81,6 +96,7 @@ const FILTER_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
   },
   {
     name: 'filter-or-chain',
+    compiled: /ANY \(ARRAY\(SELECT [\s\S]*JOIN resource[\s\S]* UNION ALL SELECT/,
     example: 'Observation?_filter=subject.family eq X or code eq http://loinc.org|A',
     samples: async (db, n) => {
       const pairs = await observationCodePairs(db, n);
@@ -99,6 +115,7 @@ const FILTER_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
   },
   {
     name: 'filter-patient-not',
+    compiled: /NOT \(/,
     example: 'Observation?_filter=patient eq X and not (status eq final)',
     samples: async (db, n) =>
       (
@@ -112,6 +129,7 @@ const FILTER_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = [
   },
   {
     name: 'filter-token-parts',
+    compiled: /\w+\.system = \$\d+ AND \w+\.code = \$\d+/,
     example: 'Observation?_filter=code[system eq http://loinc.org].code eq A',
     samples: async (db, n) =>
       (await observationCodePairs(db, n)).map(
@@ -163,6 +181,13 @@ if (testDb !== 'postgres') {
       await services?.db.close();
       await storage?.drop();
     });
+
+    for (const shape of FILTER_SHAPES)
+      test(`${shape.name}: the _filter is compiled into the SQL (${shape.compiled})`, async () => {
+        const [path] = await shape.samples(session, 1);
+        const statements = await searchStatements(services.repo.params, path);
+        assert.match(statements[statements.length - 1].sql, shape.compiled);
+      });
 
     for (const shape of [...SEARCH_SHAPES, ...COMPARTMENT_SHAPES, ...FILTER_SHAPES]) {
       test(`${shape.name} (${shape.example}): no sequential scan of a big table, as administrator or as a user with restrictions`, async () => {
