@@ -488,6 +488,11 @@ describe('bad filters are 400s naming where they fail', () => {
       'subject[gender eq male] eq x',
       /expected "\." and a parameter after "subject\[\.\.\.\]"/,
     ],
+    [
+      'Patient',
+      'link.link.link.link.link.link.family eq x',
+      /a path of more than 6 parameters at character 31 \("family"\)/,
+    ],
   ];
   for (const [type, f, diagnostics] of BAD) {
     test(`${type}?_filter=${f}`, async () => {

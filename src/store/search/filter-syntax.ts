@@ -49,6 +49,8 @@ export type FilterExpr =
 /** Longer filters, or deeper nesting, are refused before they cost anything. */
 export const MAX_FILTER_LENGTH = 8000;
 const MAX_DEPTH = 40;
+/** Each step of a path is a join; chains of resources are short in practice. */
+const MAX_PATH = 6;
 
 /** `_filter` syntax errors are 400s naming the character where the filter stops making sense. */
 export const filterError = (message: string, pos: number, text?: string) =>
@@ -206,6 +208,7 @@ class FilterParser {
       while (!this.atEnd() && NAME_CHAR.test(this.s[this.pos])) name += this.s[this.pos++];
       const step: PathStep = { name, pos };
       steps.push(step);
+      if (steps.length > MAX_PATH) throw filterError(`a path of more than ${MAX_PATH} parameters`, pos, name);
       if (this.s[this.pos] === '[') {
         const open = this.pos + 1;
         this.pos++;
