@@ -155,6 +155,16 @@ const FIXTURE: Record<string, unknown>[] = [
     compose: { include: [{ system: LOINC, concept: [{ code: '8867-4' }] }] },
   },
   { resourceType: 'ValueSet', id: 'vs2', url: 'http://other.example/vs/x', status: 'active' },
+  // A record labelled on its own (an HIV test of p1, whose chart is open): hidden from the administrator too.
+  {
+    resourceType: 'Observation',
+    id: 'ol',
+    meta: { security: [{ system: ACT_CODE, code: 'HIV' }] },
+    status: 'final',
+    code: loinc('8867-4', 'Heart rate'),
+    subject: { reference: 'Patient/p1' },
+    effectiveDateTime: '2020-01-15',
+  },
   // A restricted patient (labelled below) and its observation: male, Smith, heart rate. The administrator
   // running the table may not see them, so no case may find them.
   { resourceType: 'Patient', id: 'ph', name: [{ family: 'Smith' }], gender: 'male', birthDate: '1960' },
@@ -401,7 +411,7 @@ describe('_filter with the rest of search', () => {
     assert.deepEqual(matches(post.body).sort(), ['o1', 'o2']);
   });
 
-  test('restricted records stay hidden through or, not, chains and totals; their reader finds them', async () => {
+  test('restricted and labelled records stay hidden through or, not, chains and totals; their reader finds them', async () => {
     const admin = async (type: string, f: string) => matches(await get(filter(type, f))).sort();
     assert.deepEqual(await admin('Patient', 'family eq smith or gender eq male'), ['p1']);
     assert.deepEqual(await admin('Observation', 'subject.family eq smith'), ['o1', 'o2', 'o3']);
@@ -419,11 +429,18 @@ describe('_filter with the rest of search', () => {
       matches(await get(filter('Patient', 'family eq smith or gender eq male'), asPia)).sort(),
       ['p1', 'ph'],
     );
+    const heart = 'code eq 8867-4 or code eq X1';
+    assert.ok(
+      !matches(await get(filter('Observation', heart))).includes('ol'),
+      'the labelled record is hidden',
+    );
+    assert.ok(matches(await get(filter('Observation', heart), asPia)).includes('ol'));
     assert.deepEqual(matches(await get(filter('Observation', 'subject.family eq smith'), asPia)).sort(), [
       'o1',
       'o2',
       'o3',
       'oh',
+      'ol',
     ]);
   });
 
