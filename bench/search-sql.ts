@@ -6,7 +6,11 @@ import { SecretBox } from '../src/platform/crypto/secret-box.js';
 import type { Queryable } from '../src/platform/db/database.js';
 import type { ParamRegistry } from '../src/store/param-registry.js';
 import { Repository } from '../src/store/repository.js';
-import { compartmentFilter } from '../src/store/search/compartment.js';
+import {
+  compartmentFilter,
+  compartmentMemberTypes,
+  wholeCompartmentFilter,
+} from '../src/store/search/compartment.js';
 import { SsnSealer } from '../src/store/ssn-sealing.js';
 
 export interface Statement {
@@ -19,8 +23,8 @@ export const BIG_TABLES = /^(resource|resource_version|resource_compartment|sp_\
 
 /**
  * The statements the repository runs for a search path below the FHIR base, as the server's search
- * routes call it: type-level (`/Observation?code=...`) or Patient compartment
- * (`/Patient/X/Observation?code=...`). `restricted` runs it as a user who is not exempt from
+ * routes call it: type-level (`/Observation?code=...`), compartment (`/Patient/X/Observation?code=...`)
+ * or a whole compartment (`/Patient/X/*?_lastUpdated=...`). `restricted` runs it as a user who is not exempt from
  * restrictions (most users), which adds the restricted-patient filter; otherwise as an administrator.
  * `db` is the database the registry asks whether token rows carry their patient (migration 019).
  */
@@ -31,9 +35,11 @@ export async function searchStatements(
 ): Promise<Statement[]> {
   // Which index backfills are done is the database's to say: asked of it, not of the recorder below.
   if (opts.db) await registry.tokenPatientKeys(opts.db);
-  const m = /^\/(?:([A-Za-z]+)\/([^/?]+)\/)?([A-Za-z]+)\?(.*)$/.exec(path);
+  const m = /^\/(?:([A-Za-z]+)\/([^/?]+)\/)?([A-Za-z]+|\*)\?(.*)$/.exec(path);
   if (!m) throw new Error(`not a search path: ${path}`);
   const [, compartment, id, type, query] = m;
+  // `Patient/X/*`: every member type of the compartment, as the server's route searches it
+  const whole = compartment !== undefined && type === '*';
   const seen: Statement[] = [];
   // The repository runs its queries on this recorder, which answers with no rows.
   const recorder: Queryable = {
@@ -48,9 +54,13 @@ export async function searchStatements(
   if (opts.restricted)
     repo = repo.withVisibility({ exempt: false, username: 'bench', allowed: async () => [] });
   await repo.search({
-    type: [type],
+    type: whole ? compartmentMemberTypes(compartment) : [type],
     params: [...new URLSearchParams(query)],
-    filters: compartment ? [compartmentFilter(compartment, decodeURIComponent(id), type)] : undefined,
+    filters: whole
+      ? [wholeCompartmentFilter(compartment, decodeURIComponent(id))]
+      : compartment
+        ? [compartmentFilter(compartment, decodeURIComponent(id), type)]
+        : undefined,
   });
   return seen;
 }

@@ -145,6 +145,72 @@ describe('compartments other than Patient', () => {
     assert.equal((await s.request('GET', '/Encounter/e1/Nothing')).status, 404, 'an unknown type');
   });
 
+  test('[compartment]/[id]/* lists every type of the compartment in one searchset', async () => {
+    const refs = (b: { entry?: Entry[] }) =>
+      (b.entry ?? [])
+        .filter((e) => e.search.mode === 'match')
+        .map((e) => `${e.resource.resourceType}/${e.resource.id}`)
+        .sort();
+    const pa = [
+      'Encounter/e1',
+      'Encounter/e2',
+      ...['o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o8'].map((o) => `Observation/${o}`),
+      'Patient/pa',
+      'RelatedPerson/rp1',
+    ];
+    assert.deepEqual(refs(await get('/Patient/pa/*', pia)), pa);
+    assert.deepEqual(refs(await get('/Patient/pa/*?_lastUpdated=gt2020-01-01', pia)), pa);
+    assert.deepEqual(refs(await get('/Patient/pa/*?_lastUpdated=lt2020-01-01', pia)), []);
+    assert.deepEqual(refs(await get('/Patient/pa/*?_type=Encounter,RelatedPerson', pia)), [
+      'Encounter/e1',
+      'Encounter/e2',
+      'RelatedPerson/rp1',
+    ]);
+    assert.deepEqual(refs(await get('/Encounter/e1/*', pia)), [
+      'Encounter/e1',
+      ...['o1', 'o2', 'o3', 'o4', 'o5'].map((o) => `Observation/${o}`),
+    ]);
+    assert.deepEqual(refs(await get('/Practitioner/dr1/*', pia)), [
+      'Encounter/e1',
+      'Encounter/e3',
+      'Observation/o1',
+      'Observation/o7',
+      'Practitioner/dr1',
+    ]);
+    assert.deepEqual(refs(await get('/Device/dev1/*', pia)), ['Device/dev1', 'Observation/o9']);
+    assert.deepEqual(
+      refs(await get(`/Patient/pa/*?_filter=${encodeURIComponent('_id eq o1 or _id eq e1')}`, pia)),
+      ['Encounter/e1', 'Observation/o1'],
+    );
+  });
+
+  test('[compartment]/[id]/* pages within the compartment and hides what the caller may not see', async () => {
+    const seen: string[] = [];
+    let page = await get('/Patient/pa/*?_count=4&_sort=_id', pia);
+    for (let i = 0; i < 10; i++) {
+      seen.push(...(page.entry ?? []).map((e) => e.resource.id));
+      const next = page.link.find((l) => l.relation === 'next');
+      if (!next) break;
+      assert.match(decodeURIComponent(next.url), /\/Patient\/pa\/\*\?/);
+      page = await get(next.url, pia);
+    }
+    assert.deepEqual(seen, ['e1', 'e2', 'o1', 'o2', 'o3', 'o4', 'o5', 'o6', 'o8', 'pa', 'rp1']);
+    assert.equal((await get('/Patient/pa/*?_total=accurate&_count=1', pia)).total, 11);
+    assert.deepEqual(ids(await get('/Patient/pr/*', nora)), [], 'a restricted patient: nothing');
+    assert.deepEqual(ids(await get('/Patient/pr/*', pia)), ['e3', 'o7', 'pr']);
+    assert.deepEqual(ids(await get('/Practitioner/dr1/*', nora)), ['dr1', 'e1', 'o1']);
+    assert.equal((await get('/Practitioner/dr1/*?_total=accurate', nora)).total, 3);
+  });
+
+  test('[compartment]/[id]/* refuses a type the compartment never holds and a non-compartment', async () => {
+    const r = await s.request('GET', '/Patient/pa/*?_type=Organization');
+    assert.equal(r.status, 400);
+    assert.match(r.body.issue[0].diagnostics, /Organization resources are never in a Patient compartment/);
+    const o = await s.request('GET', '/Organization/o1/*');
+    assert.equal(o.status, 400);
+    assert.match(o.body.issue[0].diagnostics, /Organization is not a compartment type/);
+  });
+
   test('the CapabilityStatement names the compartments searched', async () => {
     const cs = (await s.request('GET', '/metadata')).body;
     assert.deepEqual(

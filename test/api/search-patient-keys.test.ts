@@ -183,6 +183,50 @@ describe('searches anchored on a patient find what they found before', () => {
   });
 });
 
+describe('an unsorted search by code (read in rid order from the code index)', () => {
+  test('lists each record once, in pages that neither skip nor repeat, forwards and backwards', async () => {
+    // o5 has a row per patient: still one entry
+    const all = ids((await s.request('GET', `/Observation?code=${encodeURIComponent(HR)}&_count=50`)).body);
+    assert.deepEqual([...all].sort(), ['o1', 'o2', 'o4', 'o5', 'o6', 'o7']);
+    const pages: string[][] = [];
+    let res = await s.request('GET', `/Observation?code=${encodeURIComponent(HR)}&_count=2`);
+    for (;;) {
+      pages.push(ids(res.body));
+      const next = res.body.link.find((l: { relation: string }) => l.relation === 'next');
+      if (!next) break;
+      res = await s.request('GET', next.url);
+    }
+    assert.deepEqual(pages.flat(), all, 'the pages, in order, are the whole list');
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [2, 2, 2],
+    );
+    const prev = res.body.link.find((l: { relation: string }) => l.relation === 'previous');
+    assert.deepEqual(ids((await s.request('GET', prev.url)).body), pages[1], 'the previous page');
+    const total = await s.request(
+      'GET',
+      `/Observation?code=${encodeURIComponent(HR)}&_total=accurate&_count=1`,
+    );
+    assert.equal(total.body.total, 6);
+  });
+
+  test('as a user who may not see a restricted patient', async () => {
+    const token = await s.addUser('pk-nora', ['provider']);
+    const labelled = await s.request('PUT', '/Patient/pk-b', {
+      ...RESOURCES[1],
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'ETH' }] },
+    });
+    assert.equal(labelled.status, 200, labelled.text);
+    const res = await fetch(`${s.fhir}/Observation?code=${encodeURIComponent(HR)}&_count=50`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    // o4 is pk-b's; o5 is in pk-b's compartment too (as performer)
+    assert.deepEqual(ids(body).sort(), ['o1', 'o2', 'o6', 'o7']);
+  });
+});
+
 describe('a database written before the patient key', () => {
   test('searches as before until `chartroom index-patient-keys` has run, then uses the key with the same rows', async () => {
     const db = s.running.services.db;

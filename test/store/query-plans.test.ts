@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { SEARCH_SHAPES, type SearchShape } from '../../bench/search-shapes.js';
 import { explainJson, planNodes, searchStatements, seqScansOnBigTables } from '../../bench/search-sql.js';
+import type { Queryable } from '../../src/platform/db/database.js';
 import { openServices, type Services } from '../../src/server.js';
 import { findFiles } from '../../src/store/import/read-files.js';
 import { runImport } from '../../src/store/import/run-import.js';
@@ -51,6 +52,106 @@ const COMPARTMENT_SHAPES: Pick<SearchShape, 'name' | 'example' | 'samples'>[] = 
   },
 ];
 
+/** `[compartment]/[id]/*`: every type of one patient's compartment (anchored on resource_compartment). */
+COMPARTMENT_SHAPES.push({
+  name: 'patient-compartment-all-types',
+  example: 'Patient/X/*?_lastUpdated=gt2015-01-01',
+  samples: async (db, n) =>
+    (
+      await db.query<{ id: string }>(
+        "SELECT id FROM resource WHERE type = 'Patient' AND NOT deleted ORDER BY random() LIMIT $1",
+        [n],
+      )
+    ).rows.map((r) => `/Patient/${r.id}/*?_lastUpdated=gt2015-01-01`),
+});
+
+/** `_filter` shapes: OR on one parameter and between parameters (incl. a chain), NOT in a patient's search, token parts. */
+const FILTER_SHAPES: (Pick<SearchShape, 'name' | 'example' | 'samples'> & { compiled: RegExp })[] = [
+  {
+    name: 'filter-or-one-parameter',
+    compiled: /code = \$\d+ AND \w+\.system = \$\d+\) OR \(/,
+    example: 'Observation?_filter=code eq http://loinc.org|A or code eq http://loinc.org|B',
+    samples: async (db, n) =>
+      (await observationCodePairs(db, n)).map(
+        ([a, b]) =>
+          `/Observation?${filterQuery(`code eq http://loinc.org|${a} or code eq http://loinc.org|${b}`)}`,
+      ),
+  },
+  {
+    name: 'filter-or-two-parameters',
+    compiled: /ANY \(ARRAY\(SELECT [\s\S]* UNION ALL SELECT/,
+    example: 'Patient?_filter=family eq X or given eq Y',
+    samples: async (db, n) =>
+      (
+        await db.query<{ family: string; given: string }>(
+          `SELECT f.value AS family, g.value AS given
+             FROM sp_string f JOIN search_param fp ON fp.id = f.param AND fp.code = 'family'
+             JOIN resource r ON r.rid = f.rid AND r.type = 'Patient'
+             JOIN sp_string g ON g.rid <> f.rid JOIN search_param gp ON gp.id = g.param AND gp.code = 'given'
+             JOIN resource q ON q.rid = g.rid AND q.type = 'Patient'
+            ORDER BY random() LIMIT $1`,
+          [n],
+        )
+      ).rows.map((r) => `/Patient?${filterQuery(`family eq "${r.family}" or given eq "${r.given}"`)}`),
+  },
+  {
+    name: 'filter-or-chain',
+    compiled: /ANY \(ARRAY\(SELECT [\s\S]*JOIN resource[\s\S]* UNION ALL SELECT/,
+    example: 'Observation?_filter=subject.family eq X or code eq http://loinc.org|A',
+    samples: async (db, n) => {
+      const pairs = await observationCodePairs(db, n);
+      const families = (
+        await db.query<{ value: string }>(
+          `SELECT f.value FROM sp_string f JOIN search_param fp ON fp.id = f.param AND fp.code = 'family'
+             JOIN resource r ON r.rid = f.rid AND r.type = 'Patient' ORDER BY random() LIMIT $1`,
+          [n],
+        )
+      ).rows;
+      return pairs.map(
+        ([a], i) =>
+          `/Observation?${filterQuery(`subject.family eq "${families[i % families.length].value}" or code eq http://loinc.org|${a}`)}`,
+      );
+    },
+  },
+  {
+    name: 'filter-patient-not',
+    compiled: /NOT \(/,
+    example: 'Observation?_filter=patient eq X and not (status eq final)',
+    samples: async (db, n) =>
+      (
+        await db.query<{ id: string }>(
+          "SELECT id FROM resource WHERE type = 'Patient' AND NOT deleted ORDER BY random() LIMIT $1",
+          [n],
+        )
+      ).rows.map(
+        (r) => `/Observation?${filterQuery(`patient eq Patient/${r.id} and not (status eq final)`)}`,
+      ),
+  },
+  {
+    name: 'filter-token-parts',
+    compiled: /\w+\.system = \$\d+ AND \w+\.code = \$\d+/,
+    example: 'Observation?_filter=code[system eq http://loinc.org].code eq A',
+    samples: async (db, n) =>
+      (await observationCodePairs(db, n)).map(
+        ([a]) => `/Observation?${filterQuery(`code[system eq http://loinc.org].code eq ${a}`)}`,
+      ),
+  },
+];
+
+const filterQuery = (f: string) => new URLSearchParams([['_filter', f]]).toString();
+
+/** Pairs of LOINC codes of observations, picked at random. */
+async function observationCodePairs(db: Queryable, n: number): Promise<[string, string][]> {
+  const codes = (
+    await db.query<{ code: string }>(
+      `SELECT t.code FROM sp_token t JOIN search_param sp ON sp.id = t.param AND sp.base = 'Observation' AND sp.code = 'code'
+        WHERE t.system = 'http://loinc.org' ORDER BY random() LIMIT $1`,
+      [2 * n],
+    )
+  ).rows.map((r) => r.code);
+  return Array.from({ length: Math.floor(codes.length / 2) }, (_, i) => [codes[2 * i], codes[2 * i + 1]]);
+}
+
 if (testDb !== 'postgres') {
   test('query plans of the benchmarked search shapes', {
     skip: 'checked on PostgreSQL only: PGlite runs the same SQL, and the plans that matter are those of the production database',
@@ -81,7 +182,14 @@ if (testDb !== 'postgres') {
       await storage?.drop();
     });
 
-    for (const shape of [...SEARCH_SHAPES, ...COMPARTMENT_SHAPES]) {
+    for (const shape of FILTER_SHAPES)
+      test(`${shape.name}: the _filter is compiled into the SQL (${shape.compiled})`, async () => {
+        const [path] = await shape.samples(session, 1);
+        const statements = await searchStatements(services.repo.params, path);
+        assert.match(statements[statements.length - 1].sql, shape.compiled);
+      });
+
+    for (const shape of [...SEARCH_SHAPES, ...COMPARTMENT_SHAPES, ...FILTER_SHAPES]) {
       test(`${shape.name} (${shape.example}): no sequential scan of a big table, as administrator or as a user with restrictions`, async () => {
         const paths = await shape.samples(session, 3);
         assert.ok(paths.length > 0, 'the loaded data holds values for this shape');

@@ -45,6 +45,7 @@ const COMMON_PARAMS: { name: string; type: 'token' }[] = (
     ['_content', 'string'],
     ['_list', 'special'],
     ['_has', 'special'],
+    ['_filter', 'special'],
   ] as const
 ).map(([name, type]) => ({ name, type: type as 'token' }));
 

@@ -7,7 +7,11 @@ import { parseJson, stringifyJson } from '../../fhir/json.js';
 import { subsetResource } from '../../fhir/subset.js';
 import { badRequest, forbidden } from '../../platform/errors.js';
 import { mayOnType } from '../../security/policy/permissions.js';
-import { compartmentFilter } from '../../store/search/compartment.js';
+import {
+  compartmentFilter,
+  compartmentMemberTypes,
+  wholeCompartmentFilter,
+} from '../../store/search/compartment.js';
 import type { Filter } from '../../store/search/parse.js';
 import type { SearchPage } from '../../store/search/run-search.js';
 import type { AppContext } from '../context.js';
@@ -53,11 +57,33 @@ export function searchRoutes(app: FastifyInstance, ctx: AppContext): void {
   type C = { Params: { type: string; id: string; compartmentType: string } };
   const compartment = (req: FastifyRequest<C>, reply: FastifyReply, pairs: [string, string][]) => {
     const { type, id, compartmentType } = req.params;
+    if (compartmentType === '*') return wholeCompartment(req, reply, pairs);
     assertType(compartmentType);
     return search(ctx, req, reply, pairs, {
       types: [compartmentType],
       path: `/${type}/${id}/${compartmentType}`,
       filters: [compartmentFilter(type, id, compartmentType)],
+      interaction: 'search-compartment',
+    });
+  };
+  // `Patient/123/*`: every type of the compartment the caller may read (or those `_type` names), with the
+  // parameters they share, in one searchset.
+  const wholeCompartment = (req: FastifyRequest<C>, reply: FastifyReply, pairs: [string, string][]) => {
+    const { type, id } = req.params;
+    const roles = req.principal?.roles ?? [];
+    const members = compartmentMemberTypes(type);
+    const named = typeParam(pairs);
+    for (const t of named) {
+      if (!members.includes(t))
+        throw badRequest(`${t} resources are never in a ${type} compartment`, '_type');
+      if (!mayOnType(roles, t, 'read')) throw forbidden(`Your role may not read ${t} resources`);
+    }
+    const types = (named.length ? named : members).filter((t) => mayOnType(roles, t, 'read'));
+    if (types.length === 0) throw forbidden(`Your role may read none of the types of a ${type} compartment`);
+    return search(ctx, req, reply, pairs, {
+      types,
+      path: `/${type}/${id}/*`,
+      filters: [wholeCompartmentFilter(type, id)],
       interaction: 'search-compartment',
     });
   };

@@ -11,6 +11,7 @@ import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import { visibleRecordSql } from '../restrictions.js';
 import { compositeQuantityRange, parseQuantity, quantityConditions } from './compile-quantity.js';
+import { compareCondition, tokenRowCondition } from './filter-conditions.js';
 import { type Filter, splitPipe, splitUnescaped, unescapeValue } from './parse.js';
 import { prefixOf, rangeCondition, widen } from './range-condition.js';
 
@@ -164,6 +165,19 @@ export function filterSql(ctx: ConditionContext, f: Filter, r: string, types: st
     }
     case 'param':
       return paramSql(ctx, f, r, types);
+    case 'and':
+    case 'or':
+      return `(${f.items.map((g) => filterSql(ctx, g, r, types)).join(f.kind === 'and' ? ' AND ' : ' OR ')})`;
+    case 'not':
+      return `NOT (${filterSql(ctx, f.inner, r, types)})`;
+    case 'compare': {
+      const x = sql.alias();
+      return `EXISTS (SELECT 1 FROM ${TABLE[f.param.type]} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)} AND ${compareCondition(sql, x, f)})`;
+    }
+    case 'token-row': {
+      const x = sql.alias();
+      return `EXISTS (SELECT 1 FROM sp_token ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, f.param)} AND ${tokenRowCondition(sql, x, f.where)})`;
+    }
   }
 }
 

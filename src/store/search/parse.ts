@@ -4,6 +4,7 @@
 // parameter; parameters this server does not know are collected as `ignored` (lenient handling).
 import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
+import { parseFilterParameter } from './filter-translate.js';
 
 export type Filter =
   | { kind: 'param'; param: CompiledParam; modifier?: string; values: string[] }
@@ -19,7 +20,28 @@ export type Filter =
   /** Resources in the compartment of these patients (compartment search, SMART patient scopes). */
   | { kind: 'compartment'; patients: string[] }
   /** Resources in the compartment of one Encounter, RelatedPerson, Practitioner or Device (compartment search). */
-  | { kind: 'in-compartment'; compartment: string; id: string };
+  | { kind: 'in-compartment'; compartment: string; id: string }
+  /** `_filter` logic: every item, any item, or not the inner filter. */
+  | { kind: 'and' | 'or'; items: Filter[] }
+  | { kind: 'not'; inner: Filter }
+  /** `_filter` comparisons without an ordinary-search form (filter-conditions.ts). */
+  | { kind: 'compare'; param: CompiledParam; op: CompareOp; value: string }
+  /** `code[system eq X].code eq Y`: one coding of a token parameter meets the conditions on its parts. */
+  | { kind: 'token-row'; param: CompiledParam; where: TokenRowCondition };
+
+/** Conditions on the parts of one token value (system, code, display text). */
+export type TokenRowCondition =
+  | { kind: 'and' | 'or'; items: TokenRowCondition[] }
+  | { kind: 'not'; inner: TokenRowCondition }
+  | {
+      kind: 'part';
+      part: 'system' | 'code' | 'display';
+      op: 'eq' | 'ne' | 'sw' | 'co' | 'ew';
+      value: string;
+    };
+
+/** String eq (whole value, case- and accent-insensitive), ends-with and order; uri contains and ends-with; date overlap. */
+export type CompareOp = 'eq' | 'ew' | 'co' | 'gt' | 'lt' | 'ge' | 'le' | 'po';
 
 export interface SortKey {
   /** `_id`, `_lastUpdated`, or a search parameter of the type. */
@@ -126,6 +148,13 @@ export function parseSearch(types: string[], pairs: [string, string][]): ParsedS
   };
   for (const [rawName, rawValue] of pairs) {
     const name = rawName.split(':')[0];
+    if (name === '_filter') {
+      if (rawName !== name) throw badRequest(`_filter takes no modifier ("${rawName}")`, rawName);
+      // Its top-level `and` items are filters of their own, as repeated parameters are (so they plan alike).
+      const f = parseFilterParameter(types, rawValue);
+      out.filters.push(...(f.kind === 'and' ? f.items : [f]));
+      continue;
+    }
     if (RESULT_PARAMS.has(name)) {
       resultParam(out, rawName, rawValue);
       continue;

@@ -143,6 +143,8 @@ async function resolveValueSets(
       if (f.kind === 'param' && (f.modifier === 'in' || f.modifier === 'not-in'))
         for (const v of f.values) urls.add(v.replace(/\\([,|$\\])/g, '$1'));
       if (f.kind === 'chain' || f.kind === 'has') walk(f.inner);
+      if (f.kind === 'and' || f.kind === 'or') walk(f.items);
+      if (f.kind === 'not') walk([f.inner]);
     }
   };
   walk(filters);
