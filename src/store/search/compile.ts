@@ -15,7 +15,8 @@ import {
   SqlParts,
   visibilitySql,
 } from './conditions.js';
-import type { Filter, ParsedSearch, SortKey } from './parse.js';
+import { type Filter, type ParsedSearch, type SortKey, splitPipe } from './parse.js';
+import { prefixOf } from './range-condition.js';
 
 export interface CompileOptions {
   registry: ParamRegistry;
@@ -127,14 +128,17 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
     s.types.length === 1 ? `r.type = ${sql.add(s.types[0])}` : `r.type = ANY(${sql.add(s.types, 'text[]')})`,
     'NOT r.deleted',
   ];
-  const { merged, rest } = mergeDateBounds(ctx, s.filters, 'r', s.types);
+  const { merged, rest, bounded } = mergeDateBounds(ctx, s.filters, 'r', s.types);
   const terms = [...merged];
+  // conditions whose index rows are a bounded set (an unsorted page may take its candidates from one)
+  const drivable = new Set(bounded);
   // The anchor is compiled last: a search that starts from the patient's token rows may not need it.
   const anchorFilter = rest.find((f) => isPatientAnchor(f, s.types));
   for (const f of rest) {
     if (f === anchorFilter) continue;
     if (f.kind === 'or' && !anchorFilter) terms.push(orAsUnion(ctx, f.items, s.types));
     else terms.push(filterSql(ctx, f, 'r', s.types));
+    if (boundedRows(f)) drivable.add(terms[terms.length - 1]);
   }
   const vis = visibilitySql(ctx, 'r');
   if (vis) terms.push(vis);
@@ -145,15 +149,15 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   const anchored = keyed || (anchor && anchoredWhere(anchor, terms));
   where.push(...(anchored ?? [...(anchor ? [anchor.sql] : []), ...terms]));
   const whereSql = where.join(' AND ');
-  // An unsorted search (page order: rid) with a token condition and no patient anchor reads that token's
-  // rows in rid order from sp_token_code (param, code, system, rid) and stops at the page's end, however
-  // frequent the code: the planner does not find that plan from the EXISTS form (it cannot know that the
-  // parameter implies the type, so it expects few matches and reads them all), hence this FROM.
-  const driving = !anchored && s.sort.length === 0 ? tokenTerm(terms) : undefined;
-  const pageFrom = driving
-    ? `(SELECT DISTINCT ${driving.alias}.rid FROM sp_token ${driving.alias} WHERE ${driving.cond}) u JOIN resource r ON r.rid = u.rid`
-    : 'resource r';
-  const pageWhere = driving ? where.filter((t) => t !== driving.term).join(' AND ') : whereSql;
+  // An unsorted search (page order: rid) without a patient anchor takes its candidates from one of its
+  // index conditions, in rid order, and reads resources only until the page is full: a token's rows come
+  // in that order from sp_token_code (param, code, rid, system), so a frequent code costs no more than a
+  // rare one; a range's (dates, strings, numbers) are sorted in memory, which is cheaper than reading
+  // every matching resource first. The planner does not find these plans from the EXISTS form: it cannot
+  // know that a parameter id implies the type, so it expects a few dozen matches, and it never sorts a
+  // semi-join's inner rows before the join. The count (_total) keeps the EXISTS form.
+  const driving =
+    !anchored && s.sort.length === 0 ? drivingTerm(terms.filter((t) => drivable.has(t))) : undefined;
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`;
   const estimateSql = `SELECT 1 FROM resource r WHERE ${whereSql}`;
   const countValues = [...sql.values];
@@ -162,6 +166,14 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   const cursor = s.cursor ? decodeCursor(s.cursor, sorts.length) : undefined;
   const backwards = cursor?.direction === 'previous';
   const cols = sorts.map((c, i) => `${c.expr} AS s${i}`);
+  const rows = driving
+    ? drivenRows(
+        sql,
+        driving,
+        where.filter((t) => t !== driving.term),
+        cursor,
+      )
+    : `SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM resource r WHERE ${whereSql}`;
   const outer: string[] = [];
   if (cursor) outer.push(keysetCondition(sql, sorts, cursor));
   // Rows without a value sort last in both directions; a previous page reads the order backwards.
@@ -175,7 +187,7 @@ export function compileSearch(s: ParsedSearch, o: CompileOptions): CompiledSearc
   // The page's keys are chosen (filtered, ordered, limited) before the content is joined, so only the
   // page's rows are read from resource_version, however many rows match.
   const page = `SELECT p.rid::text AS rid, v.content, p.patients${sorts.map((_, i) => `, p.s${i}::text AS s${i}`).join('')}
-    FROM (SELECT q.* FROM (SELECT r.rid, r.version, r.patients${cols.map((c) => `, ${c}`).join('')} FROM ${pageFrom} WHERE ${pageWhere}) q
+    FROM (SELECT q.* FROM (${rows}) q
       ${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
       ORDER BY ${order} LIMIT ${sql.add(s.count + 1)}) p
     JOIN resource_version v ON v.rid = p.rid AND v.version = p.version
@@ -334,6 +346,77 @@ function patientTokenWhere(
     ...(patient.exact ? [] : [anchorSql()]),
     ...others,
   ].map((t, i) => (i === 0 ? t : probe(t)));
+}
+
+/**
+ * An unsorted page's rows from its driving condition's candidates, in rid order: each candidate's
+ * resource is read by key (the `OFFSET 0` keeps the lateral subquery from being merged into a join that
+ * would scan resources from the first key), so reading stops once the page is full; a page after a
+ * cursor starts its candidates after it.
+ */
+function drivenRows(
+  sql: SqlParts,
+  d: { table: string; alias: string; cond: string },
+  where: string[],
+  cursor: Cursor | undefined,
+): string {
+  const after = cursor
+    ? ` AND ${d.alias}.rid ${cursor.direction === 'previous' ? '<' : '>'} ${sql.add(cursor.rid, 'bigint')}`
+    : '';
+  // u.rid, not r.rid: the page's ORDER BY then follows the candidates' order (no sort of all of them)
+  return `SELECT u.rid, r.version, r.patients
+      FROM (SELECT DISTINCT ${d.alias}.rid FROM ${d.table} ${d.alias} WHERE ${d.cond}${after}) u
+      CROSS JOIN LATERAL (SELECT r.version, r.patients FROM resource r
+        WHERE r.rid = u.rid AND ${where.join(' AND ')} OFFSET 0) r`;
+}
+
+/**
+ * The condition an unsorted search takes its candidates from, among those with bounded index rows: a
+ * token condition if there is one (its rows come in rid order), else the first other.
+ */
+function drivingTerm(
+  terms: string[],
+): { term: string; table: string; alias: string; cond: string } | undefined {
+  const token = tokenTerm(terms);
+  if (token) return { ...token, table: 'sp_token' };
+  for (const term of terms) {
+    const m = wholeExists(term) && ANCHOR_TERM.exec(term);
+    if (m && !/\br\./.test(m[3])) return { term, table: m[1], alias: m[2], cond: m[3] };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a filter's index rows are few enough to sort: equality on codes (not a whole system or
+ * `:text`, which no index bounds), a string's prefix or exact value (not `:contains`), references and
+ * uris, and dates, numbers and quantities compared with `eq` or `ap` (a range closed on both sides;
+ * one-sided ranges such as `date=ge2000` may hold most of a type's rows, and the EXISTS form reads those
+ * best). Missing-value tests and chains are not index rows of one value.
+ */
+function boundedRows(f: Filter): boolean {
+  if (f.kind !== 'param') return false;
+  switch (f.param.type) {
+    case 'token':
+      return (
+        (f.modifier === undefined ||
+          f.modifier === 'of-type' ||
+          f.modifier === 'below' ||
+          f.modifier === 'in') &&
+        f.values.every((v) => f.modifier === 'in' || splitPipe(v)[1] !== '')
+      );
+    case 'string':
+      return f.modifier === undefined || f.modifier === 'exact';
+    case 'reference':
+    case 'uri':
+    case 'composite':
+      return true;
+    case 'date':
+    case 'number':
+    case 'quantity':
+      return f.values.every((v) => ['eq', 'ap'].includes(prefixOf(v)[0]));
+    default:
+      return false;
+  }
 }
 
 /** The first positive token condition (`EXISTS` over sp_token that depends on the row key alone). */

@@ -507,12 +507,13 @@ export function mergeDateBounds(
   filters: Filter[],
   r: string,
   types: string[],
-): { merged: string[]; rest: Filter[] } {
+): { merged: string[]; rest: Filter[]; bounded: string[] } {
   const groups = new Map<string, ParamFilter[]>();
   for (const f of filters)
     if (f.kind === 'param' && f.param.type === 'date' && !f.modifier && f.values.length === 1)
       groups.set(f.param.code, [...(groups.get(f.param.code) ?? []), f]);
   const merged: string[] = [];
+  const bounded: string[] = [];
   const mergedSet = new Set<Filter>();
   for (const group of groups.values()) {
     if (group.length < 2 || !types.every((t) => singleValued(t, group[0].param.code))) continue;
@@ -543,9 +544,10 @@ export function mergeDateBounds(
     merged.push(
       `EXISTS (SELECT 1 FROM sp_date ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${paramIds(ctx, types, group[0].param)} AND ${conds.join(' AND ')})`,
     );
+    if (lower !== '-infinity' && upper !== 'infinity') bounded.push(merged[merged.length - 1]);
     for (const f of group) mergedSet.add(f);
   }
-  return { merged, rest: filters.filter((f) => !mergedSet.has(f)) };
+  return { merged, rest: filters.filter((f) => !mergedSet.has(f)), bounded };
 }
 
 /** The part of the time line a value with this prefix must reach into. */
