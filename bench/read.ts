@@ -5,7 +5,7 @@
 // With --baseline-root DIR, a second Chartroom build (another commit's checkout, built, e.g. from
 // `git archive`) serves the same database and is measured in turn with this one (A/B alternated).
 // Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--connections 50] [--client wrk|autocannon]
-//   [--baseline-root DIR] [--label NAME]
+//   [--baseline-root DIR] [--type Patient] [--label NAME]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,9 +68,12 @@ const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
 await db.query('CHECKPOINT');
 const sharedBuffers = (await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]
   .shared_buffers;
+// --type Patient reads only that type (issue 2 names Patient reads; every Synthea Patient holds a sealed SSN).
+const onlyType = option('--type');
 const ids = (
   await db.query<{ type: string; id: string }>(
-    'SELECT type, id FROM resource WHERE NOT deleted ORDER BY random() LIMIT 2000',
+    'SELECT type, id FROM resource WHERE NOT deleted AND ($1::text IS NULL OR type = $1) ORDER BY random() LIMIT 2000',
+    [onlyType ?? null],
   )
 ).rows;
 
@@ -188,6 +191,7 @@ const out = {
   connections,
   seconds,
   loadGenerator: client,
+  resourceType: onlyType ?? 'any (2,000 random resources)',
   note: `server, PostgreSQL and ${client} share the 2 cores${client === 'autocannon' ? "; p95 is autocannon's p97.5; the bare route's CPU includes autocannon's" : ''}; CPU per request from /proc (utime+stime), 10 ms ticks`,
   postgres: { sharedBuffers },
   loadavgAtStart,
@@ -200,15 +204,20 @@ const out = {
 const line = (name: string, s: ReturnType<typeof summary>) =>
   `  ${name.padEnd(22)}${fmt(s.rps.median)} req/s (${fmt(s.rps.min)}-${fmt(s.rps.max)}), p50 ${s.p50ms.median.toFixed(1)} ms, p99 ${s.p99ms.median.toFixed(1)} ms; CPU per request: server ${Math.round(s.serverCpuUsPerRequest.median)} µs, PostgreSQL ${Math.round(s.postgresCpuUsPerRequest.median)} µs\n`;
 process.stdout.write(
-  `read by id, ${connections} connections, ${seconds}s x ${runs} runs (medians):\n` +
+  `read by id${onlyType ? ` (${onlyType})` : ''}, ${connections} connections, ${seconds}s x ${runs} runs (medians):\n` +
     line('chartroom:', out.chartroom) +
     (out.baseline ? line('baseline build:', out.baseline) : '') +
     line('bare fastify + SQL:', out.bareFastifySameSql) +
     `  load generator ${client}, PostgreSQL shared_buffers ${sharedBuffers}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; load average ${loadavgAtStart[0].toFixed(1)} at start, ${out.loadavgAtEnd[0].toFixed(1)} at end; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
 );
 process.stdout.write(`saved ${saveResult('read', out, label)}\n`);
+// The servers flush their audit records and remove their journal files before the folder goes.
+const stopped = [server, ...(baseline ? [baseline.server] : [])].map(
+  (s) => new Promise((resolve) => s.once('exit', resolve)),
+);
 server.kill('SIGTERM');
 baseline?.server.kill('SIGTERM');
+await Promise.all(stopped);
 await bare.close();
 await db.end();
 fs.rmSync(dataDir, { recursive: true, force: true });
