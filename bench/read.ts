@@ -197,10 +197,22 @@ const out = {
   loadavgAtStart,
   loadavgAtEnd: os.loadavg(),
   chartroom: summary(c),
-  ...(baseline ? { baseline: { root: path.resolve(baselineRoot as string), ...summary(a) } } : {}),
+  ...(baseline
+    ? {
+        baseline: { root: path.resolve(baselineRoot as string), ...summary(a) },
+        // Pair by pair (the two runs of one round are next to each other in time): this build / the baseline.
+        pairRatios: {
+          serverCpu: stats(c.map((x, k) => x.serverCpuUs / a[k].serverCpuUs)),
+          postgresCpu: stats(c.map((x, k) => x.postgresCpuUs / a[k].postgresCpuUs)),
+          rps: stats(c.map((x, k) => x.rps / a[k].rps)),
+        },
+      }
+    : {}),
   bareFastifySameSql: summary(b),
   serverMemoryAfterImportAndReads: mem,
 };
+const ratio = (r: ReturnType<typeof stats>) =>
+  `${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`;
 const line = (name: string, s: ReturnType<typeof summary>) =>
   `  ${name.padEnd(22)}${fmt(s.rps.median)} req/s (${fmt(s.rps.min)}-${fmt(s.rps.max)}), p50 ${s.p50ms.median.toFixed(1)} ms, p99 ${s.p99ms.median.toFixed(1)} ms; CPU per request: server ${Math.round(s.serverCpuUsPerRequest.median)} µs, PostgreSQL ${Math.round(s.postgresCpuUsPerRequest.median)} µs\n`;
 process.stdout.write(
@@ -208,6 +220,9 @@ process.stdout.write(
     line('chartroom:', out.chartroom) +
     (out.baseline ? line('baseline build:', out.baseline) : '') +
     line('bare fastify + SQL:', out.bareFastifySameSql) +
+    (out.pairRatios
+      ? `  this build / baseline, pair by pair (median, min-max): server CPU ${ratio(out.pairRatios.serverCpu)}, PostgreSQL CPU ${ratio(out.pairRatios.postgresCpu)}, requests/s ${ratio(out.pairRatios.rps)}\n`
+      : '') +
     `  load generator ${client}, PostgreSQL shared_buffers ${sharedBuffers}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; load average ${loadavgAtStart[0].toFixed(1)} at start, ${out.loadavgAtEnd[0].toFixed(1)} at end; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
 );
 process.stdout.write(`saved ${saveResult('read', out, label)}\n`);

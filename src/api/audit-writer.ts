@@ -9,6 +9,9 @@ import { type AccessRecord, auditRow } from '../security/audit/audit-event.js';
 import type { AuditJournal, JournalSegment } from '../security/audit/journal.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 
+/** A journal file takes the records of this long (many database batches) before the next file starts. */
+const SEGMENT_MS = 1_000;
+
 interface Pending {
   row: AuditRow;
   /** The journal file holding the row (none for a refusal the journal could not take). */
@@ -62,17 +65,22 @@ export class AuditWriter {
 
   private queue(p: Pending): void {
     this.pending.push(p);
-    if (this.pending.length >= 500) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    if (this.pending.length >= 500) void this.flushBatch(false);
+    else this.timer ??= setTimeout(() => void this.flushBatch(false), this.intervalMs);
   }
 
-  /** Writes everything recorded so far; resolves when it is in the database. */
+  /** Writes everything recorded so far; resolves when it is in the database. The records that follow go to a new journal file. */
   flush(): Promise<void> {
+    return this.flushBatch(true);
+  }
+
+  private flushBatch(newSegment: boolean): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    this.journal?.retire(); // the records that follow go to a new file
+    if (newSegment) this.journal?.retire();
+    else this.journal?.retireIfOlderThan(SEGMENT_MS);
     this.flushing = this.flushing
       .then(async () => {
         if (batch.length === 0) return;
@@ -86,7 +94,7 @@ export class AuditWriter {
       .catch((err) => {
         // Never drop audit silently: put the rows back (they are still in the journal) and report.
         this.pending.unshift(...batch);
-        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, 1000));
+        this.timer ??= setTimeout(() => void this.flushBatch(false), Math.max(this.intervalMs, 1000));
         process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);
       });
     return this.flushing;

@@ -41,6 +41,7 @@ export class JournalSegment {
   /** Records written here and not yet stored in the database. */
   unstored = 0;
   retired = false;
+  readonly openedAt = Date.now();
   private inFlight: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
 
@@ -114,7 +115,16 @@ export class AuditJournal {
     return { segment, durable: this.fsync === 'batch' ? segment.sync() : undefined };
   }
 
-  /** Starts a new segment for the records that follow (called when a database batch is taken). */
+  /**
+   * Starts a new segment for the records that follow once the current one is `ms` old: a segment spans
+   * the database batches of that time (each batch of 50 ms opening and deleting its own file cost more
+   * than the writes of its records on a busy disk), so a crash leaves at most that much to replay.
+   */
+  retireIfOlderThan(ms: number): void {
+    if (this.current && Date.now() - this.current.openedAt >= ms) this.retire();
+  }
+
+  /** Starts a new segment for the records that follow. */
   retire(): void {
     const s = this.current;
     this.current = undefined;
