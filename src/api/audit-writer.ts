@@ -30,29 +30,32 @@ export class AuditWriter {
   ) {}
 
   /**
-   * Journals the entry and queues it for the database. Throws a 503 FhirError when the journal cannot
-   * take it (the caller must not disclose anything then); under fsync=batch, resolves when it is on disk.
+   * Journals the entry and queues it for the database; resolves when its line is written (under
+   * fsync=batch, on disk). Rejects with a 503 FhirError when the journal cannot take it (the caller must not
+   * disclose anything then).
    */
-  record(a: AccessRecord): Promise<void> | undefined {
+  record(a: AccessRecord): Promise<void> {
     const row = auditRow(a);
-    let durable: Promise<void> | undefined;
-    let segment: JournalSegment | undefined;
-    try {
-      if (this.journal) ({ segment, durable } = this.journal.append(row));
-    } catch (err) {
-      process.emitWarning(`audit journal write failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      throw journalUnavailable();
+    if (!this.journal) {
+      this.queue({ row });
+      return Promise.resolve();
     }
-    if (!durable) {
-      this.queue({ row, segment });
-      return undefined;
-    }
-    // fsync=batch: the entry is queued once its line is on disk; if the disk refuses, the request is
-    // refused and its refusal is recorded instead (the caller's recordUnjournaled).
-    return durable.then(
-      () => this.queue({ row, segment }),
-      () => {
-        if (segment) this.journal?.stored([segment]);
+    const journal = this.journal;
+    return journal.append(row).then(
+      ({ segment, durable }) => {
+        if (!durable) return this.queue({ row, segment });
+        // fsync=batch: the entry is queued once its line is on disk; if the disk refuses, the request is
+        // refused and its refusal is recorded instead (the caller's recordUnjournaled).
+        return durable.then(
+          () => this.queue({ row, segment }),
+          () => {
+            journal.stored([segment]);
+            throw journalUnavailable();
+          },
+        );
+      },
+      (err: NodeJS.ErrnoException) => {
+        process.emitWarning(`audit journal write failed: ${err.code ?? 'error'}`);
         throw journalUnavailable();
       },
     );
