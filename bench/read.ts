@@ -1,6 +1,11 @@
 // Read by id over HTTP on PostgreSQL, 50 connections: Chartroom (token check, audit) against a bare
-// Fastify route running the same SELECT with no auth or audit, measured in the same run.
+// Fastify route running the same SELECT with no auth or audit, measured in the same run. Besides
+// requests/s and latency, each run reports the CPU time per request of the server process and of the
+// PostgreSQL backends (from /proc), which moves far less than throughput when the machine is busy.
+// With --baseline-root DIR, a second Chartroom build (another commit's checkout, built, e.g. from
+// `git archive`) serves the same database and is measured in turn with this one (A/B alternated).
 // Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--connections 50] [--client wrk|autocannon]
+//   [--baseline-root DIR] [--type Patient] [--label NAME]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +16,7 @@ import pg from 'pg';
 import {
   BENCH_SECRET_KEY,
   corpusDir,
+  cpuMsOf,
   fmt,
   freshPgDatabase,
   numberOption,
@@ -27,6 +33,9 @@ const loadavgAtStart = os.loadavg();
 const runs = numberOption('--runs', 3);
 const seconds = numberOption('--seconds', 10);
 const connections = numberOption('--connections', 50);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const baselineRoot = option('--baseline-root');
+const label = option('--label');
 
 const dbName = 'bench_read';
 const url = new URL(await freshPgDatabase(dbName));
@@ -50,15 +59,21 @@ await new Promise((resolve, reject) =>
 );
 
 const { server, base, token } = await startBenchServer(env);
+const baseline = baselineRoot
+  ? await startBenchServer({ ...env, CHARTROOM_PORT: '18082' }, path.resolve(baselineRoot))
+  : undefined;
 
 const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
 // The import's dirty pages are written out now, not by a checkpoint in the middle of the read runs.
 await db.query('CHECKPOINT');
 const sharedBuffers = (await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]
   .shared_buffers;
+// --type Patient reads only that type (issue 2 names Patient reads; every Synthea Patient holds a sealed SSN).
+const onlyType = option('--type');
 const ids = (
   await db.query<{ type: string; id: string }>(
-    'SELECT type, id FROM resource WHERE NOT deleted ORDER BY random() LIMIT 2000',
+    'SELECT type, id FROM resource WHERE NOT deleted AND ($1::text IS NULL OR type = $1) ORDER BY random() LIMIT 2000',
+    [onlyType ?? null],
   )
 ).rows;
 
@@ -82,13 +97,13 @@ const client = args.includes('--client')
     : 'autocannon';
 const paths = ids.map((r) => `/${r.type}/${r.id}`);
 
-async function load(target: string, auth: boolean) {
+async function generate(target: string, auth: boolean) {
   if (client === 'wrk') {
     const r = await runWrk({ base: `${target}/fhir/R4`, token: auth ? token : undefined }, paths, {
       connections,
       seconds,
     });
-    return { rps: r.rps, p50: r.p50, p95: r.p95, p99: r.p99 };
+    return { requests: r.requests, rps: r.rps, p50: r.p50, p95: r.p95, p99: r.p99 };
   }
   let i = 0;
   const result = await autocannon({
@@ -110,6 +125,7 @@ async function load(target: string, auth: boolean) {
   });
   if (result.non2xx) throw new Error(`${result.non2xx} non-2xx responses`);
   return {
+    requests: result.requests.total,
     rps: result.requests.average,
     p50: result.latency.p50,
     p95: result.latency.p97_5, // autocannon reports p97.5, not p95
@@ -117,38 +133,106 @@ async function load(target: string, auth: boolean) {
   };
 }
 
-const c: ReturnType<typeof load> extends Promise<infer T> ? T[] : never = [];
-const b: typeof c = [];
+/** CPU of the PostgreSQL backends of the bench database, ms, by pid. */
+async function postgresCpu(): Promise<Map<number, number>> {
+  const pids = (
+    await db.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    )
+  ).rows.map((r) => r.pid);
+  return new Map(pids.map((p) => [p, cpuMsOf(p)]));
+}
+const cpuBetween = (a: Map<number, number>, b: Map<number, number>) =>
+  [...b].reduce((sum, [pid, ms]) => sum + ms - (a.get(pid) ?? 0), 0);
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * One run against a target, with the CPU per request of the process serving it (for the bare route this
+ * process, which also runs autocannon when that is the client: then its figure is not the route's alone).
+ */
+async function load(target: string, auth: boolean, pid: number | undefined) {
+  const serverCpu = () => (pid ? cpuMsOf(pid) : selfCpuMs());
+  const [s0, p0] = [serverCpu(), await postgresCpu()];
+  const r = await generate(target, auth);
+  const [s1, p1] = [serverCpu(), await postgresCpu()];
+  return {
+    ...r,
+    serverCpuUs: ((s1 - s0) * 1000) / r.requests,
+    postgresCpuUs: (cpuBetween(p0, p1) * 1000) / r.requests,
+    loadavg1: os.loadavg()[0],
+  };
+}
+
+type Run = Awaited<ReturnType<typeof load>>;
+const c: Run[] = [];
+const b: Run[] = [];
+const a: Run[] = [];
 for (let k = 0; k < runs; k++) {
-  b.push(await load('http://127.0.0.1:18081', false));
-  c.push(await load(base, true));
+  b.push(await load('http://127.0.0.1:18081', false, undefined));
+  // A and B in turn, the order swapped every round, so a drift of the machine's speed hits both alike.
+  if (baseline && k % 2 === 0) a.push(await load(baseline.base, true, baseline.server.pid));
+  c.push(await load(base, true, server.pid));
+  if (baseline && k % 2 === 1) a.push(await load(baseline.base, true, baseline.server.pid));
 }
 const mem = vm(server.pid as number);
-const pick = (xs: typeof c, key: keyof (typeof c)[number]) => stats(xs.map((x) => x[key] as number));
+const summary = (xs: Run[]) => ({
+  rps: stats(xs.map((x) => x.rps)),
+  p50ms: stats(xs.map((x) => x.p50)),
+  p95ms: stats(xs.map((x) => x.p95)),
+  p99ms: stats(xs.map((x) => x.p99)),
+  serverCpuUsPerRequest: stats(xs.map((x) => x.serverCpuUs)),
+  postgresCpuUsPerRequest: stats(xs.map((x) => x.postgresCpuUs)),
+  runs: xs,
+});
 const out = {
   connections,
   seconds,
   loadGenerator: client,
-  note: `server, PostgreSQL and ${client} share the 2 cores${client === 'autocannon' ? "; p95 is autocannon's p97.5" : ''}`,
+  resourceType: onlyType ?? 'any (2,000 random resources)',
+  note: `server, PostgreSQL and ${client} share the 2 cores${client === 'autocannon' ? "; p95 is autocannon's p97.5; the bare route's CPU includes autocannon's" : ''}; CPU per request from /proc (utime+stime), 10 ms ticks`,
   postgres: { sharedBuffers },
   loadavgAtStart,
-  chartroom: { rps: pick(c, 'rps'), p50ms: pick(c, 'p50'), p95ms: pick(c, 'p95'), p99ms: pick(c, 'p99') },
-  bareFastifySameSql: {
-    rps: pick(b, 'rps'),
-    p50ms: pick(b, 'p50'),
-    p95ms: pick(b, 'p95'),
-    p99ms: pick(b, 'p99'),
-  },
+  loadavgAtEnd: os.loadavg(),
+  chartroom: summary(c),
+  ...(baseline
+    ? {
+        baseline: { root: path.resolve(baselineRoot as string), ...summary(a) },
+        // Pair by pair (the two runs of one round are next to each other in time): this build / the baseline.
+        pairRatios: {
+          serverCpu: stats(c.map((x, k) => x.serverCpuUs / a[k].serverCpuUs)),
+          postgresCpu: stats(c.map((x, k) => x.postgresCpuUs / a[k].postgresCpuUs)),
+          rps: stats(c.map((x, k) => x.rps / a[k].rps)),
+        },
+      }
+    : {}),
+  bareFastifySameSql: summary(b),
   serverMemoryAfterImportAndReads: mem,
 };
+const ratio = (r: ReturnType<typeof stats>) =>
+  `${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})`;
+const line = (name: string, s: ReturnType<typeof summary>) =>
+  `  ${name.padEnd(22)}${fmt(s.rps.median)} req/s (${fmt(s.rps.min)}-${fmt(s.rps.max)}), p50 ${s.p50ms.median.toFixed(1)} ms, p99 ${s.p99ms.median.toFixed(1)} ms; CPU per request: server ${Math.round(s.serverCpuUsPerRequest.median)} µs, PostgreSQL ${Math.round(s.postgresCpuUsPerRequest.median)} µs\n`;
 process.stdout.write(
-  `read by id, ${connections} connections, ${seconds}s x ${runs} runs (medians):\n` +
-    `  chartroom:            ${fmt(out.chartroom.rps.median)} req/s, p50 ${out.chartroom.p50ms.median} ms, p99 ${out.chartroom.p99ms.median} ms\n` +
-    `  bare fastify + SQL:   ${fmt(out.bareFastifySameSql.rps.median)} req/s, p50 ${out.bareFastifySameSql.p50ms.median} ms, p99 ${out.bareFastifySameSql.p99ms.median} ms\n` +
-    `  load generator ${client}, PostgreSQL shared_buffers ${sharedBuffers}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
+  `read by id${onlyType ? ` (${onlyType})` : ''}, ${connections} connections, ${seconds}s x ${runs} runs (medians):\n` +
+    line('chartroom:', out.chartroom) +
+    (out.baseline ? line('baseline build:', out.baseline) : '') +
+    line('bare fastify + SQL:', out.bareFastifySameSql) +
+    (out.pairRatios
+      ? `  this build / baseline, pair by pair (median, min-max): server CPU ${ratio(out.pairRatios.serverCpu)}, PostgreSQL CPU ${ratio(out.pairRatios.postgresCpu)}, requests/s ${ratio(out.pairRatios.rps)}\n`
+      : '') +
+    `  load generator ${client}, PostgreSQL shared_buffers ${sharedBuffers}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; load average ${loadavgAtStart[0].toFixed(1)} at start, ${out.loadavgAtEnd[0].toFixed(1)} at end; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
 );
-process.stdout.write(`saved ${saveResult('read', out)}\n`);
+process.stdout.write(`saved ${saveResult('read', out, label)}\n`);
+// The servers flush their audit records and remove their journal files before the folder goes.
+const stopped = [server, ...(baseline ? [baseline.server] : [])].map(
+  (s) => new Promise((resolve) => s.once('exit', resolve)),
+);
 server.kill('SIGTERM');
+baseline?.server.kill('SIGTERM');
+await Promise.all(stopped);
 await bare.close();
 await db.end();
 fs.rmSync(dataDir, { recursive: true, force: true });

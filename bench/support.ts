@@ -32,10 +32,15 @@ export function machine(): Record<string, unknown> {
   };
 }
 
-export function saveResult(name: string, result: Record<string, unknown>): string {
+/** Writes bench/results/NAME-DATE.json, or NAME-DATETHHMM-LABEL.json when a label is given. */
+export function saveResult(name: string, result: Record<string, unknown>, label?: string): string {
   const dir = path.join(repoRoot, 'bench/results');
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}.json`);
+  const iso = new Date().toISOString();
+  const when = label
+    ? `${iso.slice(0, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}-${label}`
+    : iso.slice(0, 10);
+  const file = path.join(dir, `${name}-${when}.json`);
   fs.writeFileSync(
     file,
     `${JSON.stringify({ ...machine(), command: process.argv.slice(1).join(' '), ...result }, null, 2)}\n`,
@@ -60,6 +65,17 @@ export function vm(pid: number): { rssMiB: number; hwmMiB: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
   return { rssMiB: Math.round(kb('VmRSS') / 1024), hwmMiB: Math.round(kb('VmHWM') / 1024) };
+}
+
+/** utime + stime of a process from /proc, ms (0 once it has ended). Steadier than latency on a busy machine. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
 }
 
 /** A numeric command-line option (`--runs 3`), or the default. */
@@ -148,12 +164,14 @@ export async function timedImport(opts: {
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */
 export async function startBenchServer(
   env: NodeJS.ProcessEnv,
+  /** The checkout whose build runs (another commit's, for an A/B in one run); this one by default. */
+  root = repoRoot,
 ): Promise<{ server: import('node:child_process').ChildProcess; base: string; token: string }> {
   // BENCH_SERVER_NODE_ARGS passes Node options to the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   // One key for every bench server: the databases they reuse remember the key their sealed values need.
   env = { CHARTROOM_SECRET_KEY: BENCH_SECRET_KEY, ...env };
-  const server = spawn(process.execPath, [...nodeArgs, path.join(repoRoot, 'dist/src/main.js')], {
+  const server = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/src/main.js')], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

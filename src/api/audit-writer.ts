@@ -9,6 +9,9 @@ import { type AccessRecord, auditRow } from '../security/audit/audit-event.js';
 import type { AuditJournal, JournalSegment } from '../security/audit/journal.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 
+/** A journal file takes the records of this long (many database batches) before the next file starts. */
+const SEGMENT_MS = 1_000;
+
 interface Pending {
   row: AuditRow;
   /** The journal file holding the row (none for a refusal the journal could not take). */
@@ -27,29 +30,32 @@ export class AuditWriter {
   ) {}
 
   /**
-   * Journals the entry and queues it for the database. Throws a 503 FhirError when the journal cannot
-   * take it (the caller must not disclose anything then); under fsync=batch, resolves when it is on disk.
+   * Journals the entry and queues it for the database; resolves when its line is written (under
+   * fsync=batch, on disk). Rejects with a 503 FhirError when the journal cannot take it (the caller must not
+   * disclose anything then).
    */
-  record(a: AccessRecord): Promise<void> | undefined {
+  record(a: AccessRecord): Promise<void> {
     const row = auditRow(a);
-    let durable: Promise<void> | undefined;
-    let segment: JournalSegment | undefined;
-    try {
-      if (this.journal) ({ segment, durable } = this.journal.append(row));
-    } catch (err) {
-      process.emitWarning(`audit journal write failed: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-      throw journalUnavailable();
+    if (!this.journal) {
+      this.queue({ row });
+      return Promise.resolve();
     }
-    if (!durable) {
-      this.queue({ row, segment });
-      return undefined;
-    }
-    // fsync=batch: the entry is queued once its line is on disk; if the disk refuses, the request is
-    // refused and its refusal is recorded instead (the caller's recordUnjournaled).
-    return durable.then(
-      () => this.queue({ row, segment }),
-      () => {
-        if (segment) this.journal?.stored([segment]);
+    const journal = this.journal;
+    return journal.append(row).then(
+      ({ segment, durable }) => {
+        if (!durable) return this.queue({ row, segment });
+        // fsync=batch: the entry is queued once its line is on disk; if the disk refuses, the request is
+        // refused and its refusal is recorded instead (the caller's recordUnjournaled).
+        return durable.then(
+          () => this.queue({ row, segment }),
+          () => {
+            journal.stored([segment]);
+            throw journalUnavailable();
+          },
+        );
+      },
+      (err: NodeJS.ErrnoException) => {
+        process.emitWarning(`audit journal write failed: ${err.code ?? 'error'}`);
         throw journalUnavailable();
       },
     );
@@ -62,17 +68,22 @@ export class AuditWriter {
 
   private queue(p: Pending): void {
     this.pending.push(p);
-    if (this.pending.length >= 500) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.intervalMs);
+    if (this.pending.length >= 500) void this.flushBatch(false);
+    else this.timer ??= setTimeout(() => void this.flushBatch(false), this.intervalMs);
   }
 
-  /** Writes everything recorded so far; resolves when it is in the database. */
+  /** Writes everything recorded so far; resolves when it is in the database. The records that follow go to a new journal file. */
   flush(): Promise<void> {
+    return this.flushBatch(true);
+  }
+
+  private flushBatch(newSegment: boolean): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    this.journal?.retire(); // the records that follow go to a new file
+    if (newSegment) this.journal?.retire();
+    else this.journal?.retireIfOlderThan(SEGMENT_MS);
     this.flushing = this.flushing
       .then(async () => {
         if (batch.length === 0) return;
@@ -86,7 +97,7 @@ export class AuditWriter {
       .catch((err) => {
         // Never drop audit silently: put the rows back (they are still in the journal) and report.
         this.pending.unshift(...batch);
-        this.timer ??= setTimeout(() => void this.flush(), Math.max(this.intervalMs, 1000));
+        this.timer ??= setTimeout(() => void this.flushBatch(false), Math.max(this.intervalMs, 1000));
         process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);
       });
     return this.flushing;

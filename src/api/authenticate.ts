@@ -37,6 +37,19 @@ export async function authenticate(req: FastifyRequest, ctx: AppContext): Promis
   return { username, roles: await rolesOf(ctx, username), scope: 'user/*.cruds', sid };
 }
 
+/**
+ * The caller of a bearer-token request whose token and session are both in this process's caches and
+ * need nothing checked with the database; undefined otherwise (then `authenticate` decides, and refuses
+ * an expired, revoked or unknown token or session). Saves a chain of promises on most requests.
+ */
+export function authenticateCached(req: FastifyRequest, ctx: AppContext): Principal | undefined {
+  const header = req.headers.authorization;
+  if (!header?.startsWith('Bearer ')) return undefined;
+  const p = ctx.tokens.verifiedCached(header.slice(7).trim());
+  if (!p?.sid || !ctx.sessions.checkCached(p.sid)) return undefined;
+  return p;
+}
+
 async function rolesOf(ctx: AppContext, username: string): Promise<string[]> {
   const hit = rolesCache.get(username);
   if (hit && Date.now() - hit.at < CACHE_MS) return hit.roles;

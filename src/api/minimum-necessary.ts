@@ -29,9 +29,16 @@ export function installMinimumNecessary(app: FastifyInstance, ssn: SsnSealer): v
     }
   });
 
-  // Responses without an SSN pass as they are (a substring test, no parse).
-  app.addHook('onSend', async (req, _reply, payload) => {
-    if (typeof payload !== 'string') return payload;
-    return ssn.reveal(payload, seesSsn(req) ? 'clear' : 'masked');
+  // Responses without an SSN pass as they are (a substring test, no parse). A callback hook: no promise
+  // per response.
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (typeof payload !== 'string') return done(null, payload);
+    let revealed: string;
+    try {
+      revealed = ssn.reveal(payload, seesSsn(req) ? 'clear' : 'masked');
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, revealed);
   });
 }

@@ -9,7 +9,7 @@ import type { AccessRecord } from '../security/audit/audit-event.js';
 import type { Principal } from '../security/oauth/tokens.js';
 import { mayDo, mayOnType } from '../security/policy/permissions.js';
 import { type AccessRule, ruleFor } from '../security/policy/route-rules.js';
-import { authenticate } from './authenticate.js';
+import { authenticate, authenticateCached } from './authenticate.js';
 import type { AppContext } from './context.js';
 import { FHIR_JSON } from './fhir/respond.js';
 import { enforceScopes } from './scope-enforcement.js';
@@ -33,37 +33,61 @@ export function isOpen(req: FastifyRequest): boolean {
 }
 
 export function installPipeline(app: FastifyInstance, ctx: AppContext): void {
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    if (isOpen(req)) return;
-    req.principal = await authenticate(req, ctx);
-    authorize(req);
+  // Callback hooks, not async ones: a read whose token and session are in the caches is authenticated
+  // without a promise.
+  app.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    if (isOpen(req)) return done();
+    let known: Principal | undefined;
+    try {
+      known = authenticateCached(req, ctx);
+      if (known) {
+        req.principal = known;
+        authorize(req);
+      }
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (known) return done();
+    authenticate(req, ctx)
+      .then((p) => {
+        req.principal = p;
+        authorize(req);
+      })
+      .then(() => done(), done);
   });
 
   // The entry is journaled before the response leaves (onSend runs before the first byte is written):
   // if the journal cannot take it, the response is replaced by a 503 and nothing is disclosed.
-  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (req.url === '/healthz') return payload;
-    if (req.auditedInTransaction && reply.statusCode < 400) return payload; // committed with the data change
-    const a = req.audit;
-    const record: AccessRecord = {
-      username: req.principal?.username,
-      action: a?.action ?? 'E',
-      interaction: a?.interaction ?? `${req.method} ${req.routeOptions.url ?? 'unknown'}`,
-      path: req.url.split('?')[0],
-      status: reply.statusCode,
-      clientIp: req.ip,
-      entities: a?.entities ?? [],
-      patients: a?.patients ?? [],
-    };
-    try {
-      await ctx.audit.record(record);
-      return payload;
-    } catch (err) {
-      if (!(err instanceof FhirError)) throw err;
-      ctx.audit.recordUnjournaled({ ...record, status: err.status });
-      return refusal(reply, payload, err);
-    }
-  });
+  app.addHook(
+    'onSend',
+    (
+      req: FastifyRequest,
+      reply: FastifyReply,
+      payload: unknown,
+      done: (err: Error | null, payload?: unknown) => void,
+    ) => {
+      if (req.url === '/healthz') return done(null, payload);
+      if (req.auditedInTransaction && reply.statusCode < 400) return done(null, payload); // committed with the data change
+      const a = req.audit;
+      const q = req.url.indexOf('?');
+      const record: AccessRecord = {
+        username: req.principal?.username,
+        action: a?.action ?? 'E',
+        interaction: a?.interaction ?? `${req.method} ${req.routeOptions.url ?? 'unknown'}`,
+        path: q < 0 ? req.url : req.url.slice(0, q),
+        status: reply.statusCode,
+        clientIp: req.ip,
+        entities: a?.entities ?? [],
+        patients: a?.patients ?? [],
+      };
+      const refused = (err: unknown) => {
+        if (!(err instanceof FhirError)) return done(err as Error);
+        ctx.audit.recordUnjournaled({ ...record, status: err.status });
+        done(null, refusal(reply, payload, err));
+      };
+      ctx.audit.record(record).then(() => done(null, payload), refused);
+    },
+  );
 }
 
 /** Replaces a response whose audit entry could not be written by the error's OperationOutcome. */

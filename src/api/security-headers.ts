@@ -4,7 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 
 export function installSecurityHeaders(app: FastifyInstance, https: boolean): void {
-  app.addHook('onSend', async (_req, reply, payload) => {
+  // A callback hook, not an async one: no promise per response.
+  app.addHook('onSend', (_req, reply, payload, done) => {
     reply.header('X-Content-Type-Options', 'nosniff');
     reply.header('X-Frame-Options', 'DENY');
     reply.header('Referrer-Policy', 'no-referrer');
@@ -18,6 +19,6 @@ export function installSecurityHeaders(app: FastifyInstance, https: boolean): vo
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     if (!reply.hasHeader('Cache-Control')) reply.header('Cache-Control', 'no-store');
     if (https) reply.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    return payload;
+    done(null, payload);
   });
 }

@@ -121,6 +121,8 @@ export class SsnSealer {
    */
   reveal(text: string, view: SsnView): string {
     if (!text.includes(SEALED_PREFIX) && (view === 'clear' || !text.includes(SSN_SYSTEM))) return text;
+    const spliced = this.revealInText(text, view);
+    if (spliced !== undefined) return spliced;
     let doc: unknown;
     try {
       doc = parseJson(text);
@@ -136,4 +138,45 @@ export class SsnSealer {
     this.openInPlace(doc, view);
     return stringifyJson(doc);
   }
+
+  /**
+   * The common case without a parse: every SSN in the text is a sealed value written right after its
+   * system, as the store writes them (`"system":"<SSN system>","value":"chartroom-sealed:..."`). Such a
+   * match can only be an Identifier's system and value (inside a JSON string every quote is escaped), and
+   * the stored text has no duplicate keys, so it is exactly what the parse path would open. When any other
+   * occurrence of the system or of the sealed prefix is left (another key order, an unsealed number, a
+   * look-alike elsewhere), undefined: the caller parses.
+   */
+  private revealInText(text: string, view: SsnView): string | undefined {
+    let out = '';
+    let from = 0;
+    let matched = 0;
+    SEALED_SSN.lastIndex = 0;
+    for (let m = SEALED_SSN.exec(text); m; m = SEALED_SSN.exec(text)) {
+      const plain = this.open(m[2]);
+      out += text.slice(from, m.index) + m[1] + JSON.stringify(view === 'clear' ? plain : maskSsn(plain));
+      from = m.index + m[0].length;
+      matched++;
+    }
+    if (
+      matched === 0 ||
+      matched !== occurrences(text, SEALED_PREFIX) ||
+      matched !== occurrences(text, SSN_SYSTEM)
+    )
+      return undefined;
+    return out + text.slice(from);
+  }
+}
+
+/** A sealed SSN as the store writes it: the system, then the value (a JSON string without escapes). */
+const escapeRegExp = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const SEALED_SSN = new RegExp(
+  `("system":"${escapeRegExp(SSN_SYSTEM)}","value":)"(${escapeRegExp(SEALED_PREFIX)}[^"\\\\]*)"`,
+  'g',
+);
+
+function occurrences(text: string, part: string): number {
+  let n = 0;
+  for (let i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + part.length)) n++;
+  return n;
 }

@@ -16,21 +16,12 @@ export interface ChainedFields {
 export const GENESIS = 'chartroom-audit-genesis';
 
 export function entryHash(prev: string, e: ChainedFields): string {
-  const h = createHash('sha256');
-  for (const part of [
-    prev,
-    e.seq,
-    e.recorded,
-    e.username ?? '',
-    e.action,
-    e.outcome,
-    e.patients.join(','),
-    e.content,
-  ]) {
-    h.update(part);
-    h.update('\u0000');
-  }
-  return h.digest('hex');
+  // Each field followed by a NUL, hashed in one call (the same bytes as one update per field).
+  return createHash('sha256')
+    .update(
+      `${prev}\0${e.seq}\0${e.recorded}\0${e.username ?? ''}\0${e.action}\0${e.outcome}\0${e.patients.join(',')}\0${e.content}\0`,
+    )
+    .digest('hex');
 }
 
 export interface VerifyReport {

@@ -1,8 +1,9 @@
-// The audit journal: each audit record is written to a local file, one JSON line, synchronously, before
-// the response it describes leaves the server; the database gets the records in batches afterwards, and a
-// file is deleted once all its records are stored. After a crash, replay-journal.ts appends what the
-// database misses. Each process writes its own files (host, pid and start time in the name), in
-// segments: one per database batch, so a finished batch removes its whole file.
+// The audit journal: each audit record is written to a local file, one JSON line, before the response it
+// describes leaves the server (the records of one turn of the event loop in one write(2)); the database
+// gets the records in batches afterwards, and a file is deleted once all its records are stored. After a
+// crash, replay-journal.ts appends what the database misses. Each process writes its own files (host, pid
+// and start time in the name), in segments of about a second of database batches, so once those are
+// stored the whole file goes.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import type { AuditRow } from '../../store/audit-log.js';
  * off: write(2) only, so a killed process (SIGKILL, OOM) loses nothing, the kernel has the bytes; a
  * power cut or kernel crash can lose the last seconds. batch: the response also waits for an fdatasync
  * shared by the requests that arrived meanwhile (group commit to the file). always: one fdatasync per
- * record, in line (blocks the event loop).
+ * write (the records of one turn of the event loop), in line (blocks the event loop).
  */
 export type FsyncPolicy = 'off' | 'batch' | 'always';
 
@@ -41,6 +42,7 @@ export class JournalSegment {
   /** Records written here and not yet stored in the database. */
   unstored = 0;
   retired = false;
+  readonly openedAt = Date.now();
   private inFlight: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
 
@@ -97,24 +99,63 @@ export class AuditJournal {
     this.heartbeat = setInterval(() => this.touch(), HEARTBEAT_MS).unref();
   }
 
-  /** Writes the row as one line. Throws when it cannot: the caller must then not disclose anything. */
-  append(row: AuditRow): JournalEntry {
-    const segment = this.current ?? this.openSegment();
-    const line = Buffer.from(`${JSON.stringify(row)}\n`);
-    try {
-      let off = 0;
-      while (off < line.length) off += fs.writeSync(segment.fd, line, off);
-      if (this.fsync === 'always') fs.fdatasyncSync(segment.fd);
-    } catch (err) {
-      // A part of the line may be in the file: later lines go to a new segment (replay skips a torn line).
-      this.retire();
-      throw err;
-    }
-    segment.unstored++;
-    return { segment, durable: this.fsync === 'batch' ? segment.sync() : undefined };
+  /** The lines recorded in this turn of the event loop, written together at its end. */
+  private group:
+    | { lines: string[]; waiters: { resolve: (e: JournalEntry) => void; reject: (err: unknown) => void }[] }
+    | undefined;
+
+  /**
+   * Writes the row as one line, in one `write(2)` with the other rows recorded in the same turn of the event
+   * loop (at `setImmediate`, before any of their responses can leave). Resolves once the line is written
+   * (under fsync=always, on disk); rejects when it cannot be: the caller must then not disclose anything.
+   */
+  append(row: AuditRow): Promise<JournalEntry> {
+    return new Promise((resolve, reject) => {
+      if (!this.group) {
+        this.group = { lines: [], waiters: [] };
+        setImmediate(() => this.writeGroup());
+      }
+      this.group.lines.push(JSON.stringify(row));
+      this.group.waiters.push({ resolve, reject });
+    });
   }
 
-  /** Starts a new segment for the records that follow (called when a database batch is taken). */
+  private writeGroup(): void {
+    const g = this.group;
+    this.group = undefined;
+    if (!g) return;
+    let segment: JournalSegment;
+    try {
+      segment = this.current ?? this.openSegment();
+      const text = Buffer.from(`${g.lines.join('\n')}\n`);
+      try {
+        let off = 0;
+        while (off < text.length) off += fs.writeSync(segment.fd, text, off);
+        if (this.fsync === 'always') fs.fdatasyncSync(segment.fd);
+      } catch (err) {
+        // A part of the lines may be in the file: later lines go to a new segment (replay skips a torn line).
+        this.retire();
+        throw err;
+      }
+    } catch (err) {
+      for (const w of g.waiters) w.reject(err);
+      return;
+    }
+    segment.unstored += g.lines.length;
+    const durable = this.fsync === 'batch' ? segment.sync() : undefined;
+    for (const w of g.waiters) w.resolve({ segment, durable });
+  }
+
+  /**
+   * Starts a new segment for the records that follow once the current one is `ms` old: a segment spans
+   * the database batches of that time (each batch of 50 ms opening and deleting its own file cost more
+   * than the writes of its records on a busy disk), so a crash leaves at most that much to replay.
+   */
+  retireIfOlderThan(ms: number): void {
+    if (this.current && Date.now() - this.current.openedAt >= ms) this.retire();
+  }
+
+  /** Starts a new segment for the records that follow. */
   retire(): void {
     const s = this.current;
     this.current = undefined;

@@ -117,6 +117,16 @@ export class TokenService {
     return principal;
   }
 
+  /**
+   * A token verified before and not expired, without waiting: undefined when it is not in the cache or the
+   * keys are due for a reload (then `verify` decides).
+   */
+  verifiedCached(token: string): Principal | undefined {
+    if (Date.now() - this.loadedAt > RELOAD_MS) return undefined;
+    const hit = this.verified.get(token);
+    return hit && hit.exp > Date.now() / 1000 ? hit.principal : undefined;
+  }
+
   private async verifySignature(token: string): Promise<Principal & { exp: number }> {
     try {
       const { payload } = await jwtVerify(
