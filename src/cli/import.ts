@@ -8,7 +8,7 @@ import { openServices } from '../server.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import { findFiles } from '../store/import/read-files.js';
 import type { FileReport } from '../store/import/run-import.js';
-import { type ImportReport, runImport } from '../store/import/run-import.js';
+import { type ImportReport, prepareThreadsOf, runImport } from '../store/import/run-import.js';
 import { importCodeCheckData, setupRepository } from './import-code-check.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -71,6 +71,8 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       force: args.force,
       auditOperator: operator,
       deferIndexes: true,
+      // embedded database: threads prepare files while this one writes (CHARTROOM_IMPORT_PIPELINE=off: not)
+      prepareThreads: prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism()),
       streamBundlesFrom: args.streamBundlesFrom,
       signal: controller.signal,
       threadSetup: codeCheck

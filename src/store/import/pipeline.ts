@@ -1,0 +1,193 @@
+// The embedded database's import pipeline: the database lives in this thread, so worker threads do the
+// per-resource work that needs no database (prepare-file.ts) a few files ahead, and this thread only
+// matches shared resources and writes (write-prepared.ts). A file the threads cannot prepare, or whose
+// preparation the database contradicts (a shared resource found under another id, a resource that exists
+// already), goes through the one-thread path (`importFile`) as before, so results do not change.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { BundleEntry } from '@medplum/fhirtypes';
+import type { Database } from '../../platform/db/database.js';
+import type { Repository } from '../repository.js';
+import type { WriteResult } from '../write.js';
+import { importAuditHook } from './import-audit.js';
+import { collectOutcomes } from './import-bundle-file.js';
+import { withRetry } from './import-writes.js';
+import { isImported, markImported } from './journal.js';
+import type { PreparedFile } from './prepare-file.js';
+import type { PrepareWorkerData } from './prepare-worker.js';
+import type { ImportFile } from './read-files.js';
+import type { FileOutcome, FileReport } from './run-import.js';
+
+/** Worker threads preparing files, one message per file; answers come back in any order. */
+export class PrepareThreads {
+  private seq = 0;
+  private next = 0;
+  private readonly pending = new Map<
+    number,
+    { resolve: (p: PreparedFile) => void; reject: (e: Error) => void }
+  >();
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const w of workers) {
+      w.on('message', (m: { seq: number; prepared?: PreparedFile; error?: string }) => {
+        const p = this.pending.get(m.seq);
+        if (!p) return;
+        this.pending.delete(m.seq);
+        if (m.prepared) p.resolve(m.prepared);
+        else p.reject(new Error(m.error ?? 'prepare thread failed'));
+      });
+      w.on('error', (err: Error) => {
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      });
+    }
+  }
+
+  static async start(threads: number, data: PrepareWorkerData): Promise<PrepareThreads> {
+    const workers = Array.from(
+      { length: threads },
+      () => new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData: data }),
+    );
+    const ready = workers.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          w.once('message', (m: { ready?: boolean; error?: string }) =>
+            m.ready ? resolve() : reject(new Error(m.error)),
+          );
+          w.once('error', reject);
+        }),
+    );
+    try {
+      await Promise.all(ready);
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
+    return new PrepareThreads(workers);
+  }
+
+  prepare(file: ImportFile): Promise<PreparedFile> {
+    const seq = ++this.seq;
+    const worker = this.workers[this.next++ % this.workers.length];
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject });
+      worker.postMessage({ seq, file });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** The preparation does not hold: the file goes through the one-thread path. */
+class Contradicted extends Error {}
+
+/**
+ * Writes a prepared file in one transaction (with its audit entry) and journals it; undefined when the
+ * one-thread path must import it instead (nothing of it is then written).
+ */
+export async function writePreparedFile(
+  repo: Repository,
+  db: Database,
+  f: ImportFile,
+  prepared: PreparedFile,
+  opts: { force?: boolean; auditOperator?: string },
+): Promise<FileOutcome | undefined> {
+  if (prepared.fallback) return undefined;
+  const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
+  const byType: Record<string, number> = {};
+  if (!opts.force && (await isImported(db, prepared.sha256))) {
+    report.status = 'skipped';
+    return { report, byType, deferred: false };
+  }
+  const writer = opts.auditOperator
+    ? repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path), { content: false })
+    : repo;
+  let matched: Map<number, number>;
+  let written: WriteResult[];
+  try {
+    [matched, written] = await withRetry(() =>
+      writer.transaction(async (tx) => {
+        // the same searches, in the same order, as planEntries in import mode
+        const found = new Map<number, number>();
+        for (const r of prepared.resources) {
+          if (!r.condition) continue;
+          await tx.lockKey(`${r.type}?${r.condition}`);
+          const hits = await tx.matchConditional(r.type, r.condition);
+          if (hits.length > 1 || (hits.length === 1 && hits[0].id !== r.id))
+            throw new Contradicted(`${r.type}?${r.condition}`);
+          if (hits.length === 1) found.set(r.index, Number(hits[0].resource.meta?.versionId ?? 1));
+        }
+        const out = await tx.writePrepared(prepared, new Set(found.keys()));
+        if (!out) throw new Contradicted('a resource of the file exists already');
+        return [found, out] as const;
+      }),
+    );
+  } catch {
+    // whatever went wrong, the one-thread path reports it as it always did (or imports the file)
+    return undefined;
+  }
+  // the response entries processBundle would give: counted and their warnings reported alike
+  const byIndex = new Map(written.map((w) => [w.id, w]));
+  const entries: BundleEntry[] = prepared.resources.map((r) => {
+    const version = matched.get(r.index);
+    if (version !== undefined)
+      return {
+        response: {
+          status: '200 OK',
+          location: `${r.type}/${r.id}/_history/${version}`,
+          etag: `W/"${version}"`,
+        },
+      };
+    const w = byIndex.get(r.id);
+    return {
+      fullUrl: r.fullUrl,
+      response: {
+        status: '201 Created',
+        location: `${r.type}/${r.id}/_history/1`,
+        etag: 'W/"1"',
+        lastModified: w?.lastUpdated,
+        ...(r.warnings ? { outcome: { resourceType: 'OperationOutcome', issue: r.warnings } } : {}),
+      },
+    };
+  });
+  for (const r of prepared.resources) byType[r.type] = (byType[r.type] ?? 0) + 1;
+  report.resources = prepared.resources.length;
+  collectOutcomes({ resourceType: 'Bundle', type: 'transaction-response', entry: entries }, 0, report.errors);
+  if (report.errors.length) report.status = 'partial';
+  else await markImported(db, prepared.sha256, path.basename(f.path), report.resources);
+  return { report, byType, deferred: false };
+}
+
+/**
+ * Imports `files` in order: up to `ahead` of them are prepared on the threads while this thread writes.
+ * `fallback` imports a file the pipeline hands back. Stops taking new files once `signal` aborts.
+ */
+export async function runPipeline(
+  threads: PrepareThreads,
+  files: ImportFile[],
+  ahead: number,
+  signal: AbortSignal | undefined,
+  write: (f: ImportFile, p: PreparedFile) => Promise<FileOutcome | undefined>,
+  fallback: (f: ImportFile) => Promise<FileOutcome>,
+  settle: (f: ImportFile, o: FileOutcome) => void,
+): Promise<void> {
+  const queue: { f: ImportFile; p: Promise<PreparedFile | undefined> }[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < files.length && queue.length < ahead && !signal?.aborted) {
+      const f = files[next++];
+      // a thread that fails on a file leaves it to the one-thread path
+      queue.push({ f, p: threads.prepare(f).catch(() => undefined) });
+    }
+  };
+  fill();
+  for (let item = queue.shift(); item; item = queue.shift()) {
+    const prepared = await item.p;
+    fill();
+    const outcome = (prepared && (await write(item.f, prepared))) ?? (await fallback(item.f));
+    settle(item.f, outcome);
+    if (signal?.aborted) break;
+  }
+}

@@ -1,0 +1,99 @@
+// The database half of the import pipeline: writes a file prepared on a worker thread (prepare-file.ts) as
+// version 1 of new resources, with the rows applyWrites would write for them, in the caller's transaction.
+import { emptyBatch, type IndexBatch } from '../../fhir/index/extract.js';
+import type { Queryable } from '../../platform/db/database.js';
+import { insertIndexRows } from '../index-rows.js';
+import { setRestriction } from '../restrictions.js';
+import { textArrayLiteral } from '../sql-literals.js';
+import type { WriteResult } from '../write.js';
+import type { PreparedFile, PreparedResource } from './prepare-file.js';
+
+/** Appends the columns of `from` to those of `to`, table by table. */
+function appendBatch(to: IndexBatch, from: IndexBatch): void {
+  for (const table of Object.keys(to) as (keyof IndexBatch)[]) {
+    const dst = to[table] as unknown as Record<string, unknown[]>;
+    const src = from[table] as unknown as Record<string, unknown[]>;
+    for (const col of Object.keys(dst)) for (const v of src[col]) dst[col].push(v);
+  }
+}
+
+/**
+ * Writes the resources of `file` except those at the Bundle positions in `matched` (found existing by
+ * their condition). Returns undefined, having written nothing, when one of them exists already: the
+ * one-thread path then handles the file (updates need the current version).
+ */
+export async function writePrepared(
+  tx: Queryable,
+  file: PreparedFile,
+  matched: ReadonlySet<number>,
+): Promise<WriteResult[] | undefined> {
+  const plain = file.resources.filter((r) => !r.condition);
+  const extra = file.resources.filter((r) => r.condition && !matched.has(r.index));
+  const rows = [...plain, ...extra];
+  if (rows.length === 0) return [];
+  // The subquery per key reads the (type, id) index (see applyWrites: a join hashed the whole table).
+  const existing = await tx.query<{ n: number }>(
+    `SELECT count(k)::int AS n FROM unnest(ARRAY(SELECT (SELECT r.rid FROM resource r WHERE r.type = u.type AND r.id = u.id)
+       FROM unnest($1::text[], $2::text[]) u(type, id))) k`,
+    [rows.map((r) => r.type), rows.map((r) => r.id)],
+  );
+  if (existing.rows[0].n > 0) return undefined;
+  // Internal keys in the order applyWrites hands them out: creates (POST) before updates (PUT).
+  const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
+  const ids = await tx.query<{ rid: string }>(
+    "SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)",
+    [ordered.length],
+  );
+  const ridOf = new Map<number, string>();
+  ordered.forEach((r, k) => ridOf.set(r.index, ids.rows[k].rid));
+  const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
+
+  let contents = file.contents;
+  if (extra.length) {
+    const more = extra.map((r) => JSON.stringify(r.content)).join(',');
+    contents = plain.length ? `${contents.slice(0, -1)},${more}]` : `[${more}]`;
+  }
+  await tx.query(
+    `INSERT INTO resource_version (rid, version, type, id, last_updated, deleted, method, content)
+     SELECT u.rid, 1, u.type, u.id, $4::timestamptz, false, 'PUT', c.content
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY u(rid, type, id, n)
+       JOIN json_array_elements_text($5::json) WITH ORDINALITY c(content, n) USING (n)`,
+    [rows.map(rid), rows.map((r) => r.type), rows.map((r) => r.id), file.now, contents],
+  );
+  const patients = rows.map((r) => textArrayLiteral(r.patients));
+  await tx.query(
+    `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
+     SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)`,
+    [
+      rows.map(rid),
+      rows.map((r) => r.type),
+      rows.map((r) => r.id),
+      file.now,
+      patients,
+      rows.map((r, k) => (r.labels.length ? patients[k] : null)),
+    ],
+  );
+  // The rid columns of the prepared rows hold the resource's Bundle position.
+  const batch = file.batch;
+  for (const table of Object.values(batch) as { rid: string[] }[])
+    for (let k = 0; k < table.rid.length; k++) table.rid[k] = ridOf.get(Number(table.rid[k])) as string;
+  for (const r of extra) {
+    const own = r.batch ?? emptyBatch();
+    for (const table of Object.values(own) as { rid: string[] }[]) table.rid.fill(rid(r));
+    appendBatch(batch, own);
+  }
+  await insertIndexRows(tx, batch);
+  for (const r of ordered) if (r.type === 'Patient') await setRestriction(tx, r.id, r.labels);
+  return ordered.map((r) => ({
+    type: r.type,
+    id: r.id,
+    version: 1,
+    lastUpdated: file.now,
+    status: 201,
+    oldPatients: [],
+    newPatients: r.patients,
+  }));
+}
+
+const rank = (r: PreparedResource) => (r.method === 'POST' ? 0 : 1);
