@@ -162,7 +162,8 @@ export async function writePreparedFile(
 
 /**
  * Imports `files` in order: up to `ahead` of them are prepared on the threads while this thread writes.
- * `fallback` imports a file the pipeline hands back. Stops taking new files once `signal` aborts.
+ * `fallback` imports a file the pipeline hands back. Stops taking new files once `signal` aborts. Returns
+ * how many files were written as prepared.
  */
 export async function runPipeline(
   threads: PrepareThreads,
@@ -172,7 +173,8 @@ export async function runPipeline(
   write: (f: ImportFile, p: PreparedFile) => Promise<FileOutcome | undefined>,
   fallback: (f: ImportFile) => Promise<FileOutcome>,
   settle: (f: ImportFile, o: FileOutcome) => void,
-): Promise<void> {
+): Promise<number> {
+  let written = 0;
   const queue: { f: ImportFile; p: Promise<PreparedFile | undefined> }[] = [];
   let next = 0;
   const fill = () => {
@@ -186,8 +188,10 @@ export async function runPipeline(
   for (let item = queue.shift(); item; item = queue.shift()) {
     const prepared = await item.p;
     fill();
-    const outcome = (prepared && (await write(item.f, prepared))) ?? (await fallback(item.f));
-    settle(item.f, outcome);
+    const done = prepared && (await write(item.f, prepared));
+    if (done && done.report.status !== 'skipped') written++;
+    settle(item.f, done || (await fallback(item.f)));
     if (signal?.aborted) break;
   }
+  return written;
 }

@@ -84,6 +84,10 @@ export function prepareThreadsOf(env: string | undefined, cores: number): number
 export interface ImportReport extends ImportProgress {
   files: FileReport[];
   seconds: number;
+  /** Embedded database: threads that prepared files, and how many files were written as they prepared them. */
+  pipeline?: { threads: number; preparedFiles: number };
+  /** CPU seconds of the thread that ran the import (the CLI fills it in on Linux). */
+  mainThreadCpuSeconds?: number;
 }
 
 /** Files prepared ahead of the one being written (bounds the pipeline's memory). */
@@ -227,11 +231,12 @@ export async function runImport(
           setup: opts.threadSetup,
         })
       : undefined;
+  let preparedFiles = 0;
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
     if (preparing)
-      await runPipeline(
+      preparedFiles = await runPipeline(
         preparing,
         files,
         PREPARED_AHEAD,
@@ -253,7 +258,12 @@ export async function runImport(
     await runner.close();
     if (indexesDeferred) await restoreDeferredIndexes(db);
   }
-  return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
+  return {
+    ...progress,
+    files: reports,
+    seconds: (Date.now() - started) / 1000,
+    ...(preparing ? { pipeline: { threads: opts.prepareThreads ?? 1, preparedFiles } } : {}),
+  };
 }
 
 async function importNdjsonFile(

@@ -45,7 +45,7 @@ export async function writePrepared(
     [ordered.length],
   );
   const ridOf = new Map<number, string>();
-  ordered.forEach((r, k) => ridOf.set(r.index, ids.rows[k].rid));
+  for (const [k, r] of ordered.entries()) ridOf.set(r.index, ids.rows[k].rid);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
 
   let contents = file.contents;
