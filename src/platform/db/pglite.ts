@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type SerializerOptions, types } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, Queryable, QueryResult } from './database.js';
 
@@ -43,12 +43,24 @@ export async function openPglite(dataDir: string): Promise<Database> {
     release();
     throw err;
   }
+  // A json or text parameter given as bytes (Uint8Array) goes to the engine as they are, in binary format
+  // (for these types, their UTF-8 text): PGlite's JavaScript would otherwise measure a string of megabytes
+  // character by character on its way in (the import's documents, store/import/write-prepared.ts).
+  const passBytes = (oid: number) => {
+    const usual = db.serializers[oid];
+    return (v: unknown) => (v instanceof Uint8Array ? v : usual ? usual(v) : String(v)) as string;
+  };
+  const bytes: SerializerOptions = {
+    [types.JSON]: passBytes(types.JSON),
+    [types.TEXT]: passBytes(types.TEXT),
+  };
   const run = async <T>(
     q: { query: PGlite['query'] },
     sql: string,
     params?: unknown[],
   ): Promise<QueryResult<T>> => {
-    const r = await q.query<T>(sql, params as unknown[]);
+    const opts = params?.some((p) => p instanceof Uint8Array) ? { serializers: bytes } : undefined;
+    const r = await q.query<T>(sql, params as unknown[], opts);
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   };
   return {

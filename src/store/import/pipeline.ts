@@ -80,6 +80,19 @@ export class PrepareThreads {
   }
 }
 
+/** A shared resource found by its condition (Type?query): its id and version. */
+export interface Match {
+  id: string;
+  version: number;
+}
+
+/**
+ * Conditions already resolved in this import. Valid while only the pipeline writes: it creates resources and
+ * never changes one, so a match stays the one match; a file of the one-thread path (which may update or
+ * delete) empties it.
+ */
+export type MatchCache = Map<string, Match>;
+
 /** The preparation does not hold: the file goes through the one-thread path. */
 class Contradicted extends Error {}
 
@@ -93,6 +106,7 @@ export async function writePreparedFile(
   f: ImportFile,
   prepared: PreparedFile,
   opts: { force?: boolean; auditOperator?: string },
+  matches: MatchCache,
 ): Promise<FileOutcome | undefined> {
   if (prepared.fallback) return undefined;
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
@@ -106,28 +120,46 @@ export async function writePreparedFile(
     : repo;
   let matched: Map<number, number>;
   let written: WriteResult[];
+  let learned: [string, Match][];
   try {
-    [matched, written] = await withRetry(() =>
+    [matched, written, learned] = await withRetry(() =>
       writer.transaction(async (tx) => {
-        // the same searches, in the same order, as planEntries in import mode
+        // The searches of planEntries in import mode, without its advisory locks (PGlite has one connection,
+        // and this thread is its only writer), and once per condition for the whole import (`matches`).
         const found = new Map<number, number>();
+        const learnt: [string, Match][] = [];
         for (const r of prepared.resources) {
           if (!r.condition) continue;
-          await tx.lockKey(`${r.type}?${r.condition}`);
-          const hits = await tx.matchConditional(r.type, r.condition);
-          if (hits.length > 1 || (hits.length === 1 && hits[0].id !== r.id))
-            throw new Contradicted(`${r.type}?${r.condition}`);
-          if (hits.length === 1) found.set(r.index, Number(hits[0].resource.meta?.versionId ?? 1));
+          const key = `${r.type}?${r.condition}`;
+          let hit = matches.get(key);
+          if (!hit) {
+            const hits = await tx.matchConditional(r.type, r.condition);
+            if (hits.length > 1) throw new Contradicted(`${key} matches more than one`);
+            if (hits.length === 1) {
+              hit = { id: hits[0].id, version: Number(hits[0].resource.meta?.versionId ?? 1) };
+              learnt.push([key, hit]);
+            }
+          }
+          if (hit && hit.id !== r.id) throw new Contradicted(`${key} is ${hit.id}, not ${r.id}`);
+          if (hit) found.set(r.index, hit.version);
+          // created now, it is what the same search finds from here on (its condition is its own identifier)
+          else if (r.ownIdentifier) learnt.push([key, { id: r.id, version: 1 }]);
         }
         const out = await tx.writePrepared(prepared, new Set(found.keys()));
         if (!out) throw new Contradicted('a resource of the file exists already');
-        return [found, out] as const;
+        return [found, out, learnt] as const;
       }),
     );
-  } catch {
+  } catch (err) {
+    if (process.env.DEBUG_PIPELINE) process.stderr.write(`pipeline: ${(err as Error).stack}\n`);
     // whatever went wrong, the one-thread path reports it as it always did (or imports the file)
     return undefined;
   }
+  // a condition two resources of the file were created with finds both from now on: search it each time
+  const twice = new Set(
+    learned.filter(([k], i) => learned.findIndex(([x]) => x === k) !== i).map(([k]) => k),
+  );
+  for (const [key, hit] of learned) if (!twice.has(key)) matches.set(key, hit);
   // the response entries processBundle would give: counted and their warnings reported alike
   const byIndex = new Map(written.map((w) => [w.id, w]));
   const entries: BundleEntry[] = prepared.resources.map((r) => {

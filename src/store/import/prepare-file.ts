@@ -31,6 +31,8 @@ export interface PreparedResource {
   method: 'POST' | 'PUT';
   /** Import mode's search for an existing copy (ifNoneExist, or the shared resource's identifier). */
   condition?: string;
+  /** The condition is the search for the resource's own first identifier (so it finds it once written). */
+  ownIdentifier?: boolean;
   /** Its stored JSON when it has a condition (else it is in PreparedFile.contents). */
   content?: string;
   /** Its index rows when it has a condition (else they are in PreparedFile.batch). */
@@ -48,8 +50,11 @@ export interface PreparedFile {
   /** meta.lastUpdated of every version of the file (the time it was prepared). */
   now: string;
   resources: PreparedResource[];
-  /** The stored JSON of the resources without a condition, in order, as one JSON array. */
-  contents: string;
+  /**
+   * The stored JSON of the resources without a condition, in order, as one JSON array in UTF-8: the
+   * embedded database takes it as a binary parameter, so its JavaScript need not measure the text.
+   */
+  contents: Uint8Array;
   /** Their index rows; the rid columns hold the resource's position in `resources` until written. */
   batch: IndexBatch;
 }
@@ -74,7 +79,7 @@ function readFile(p: string): { text: string; sha256: string } {
 
 export async function prepareFile(ctx: PrepareContext, f: ImportFile): Promise<PreparedFile> {
   const now = new Date().toISOString();
-  const empty = { now, resources: [], contents: '[]', batch: emptyBatch() };
+  const empty = { now, resources: [], contents: new Uint8Array(), batch: emptyBatch() };
   const path = f.path;
   // NDJSON and big Bundles are read as streams by the one-thread path (which also reads their journal entry)
   if (f.kind !== 'bundle' || (await textSize(f)) >= ctx.streamFrom)
@@ -114,7 +119,13 @@ async function prepareText(
   // Pass 1 (planEntries without the database): ids, and fullUrl -> Type/id. A resource that may match an
   // existing copy is assumed to keep its own id; the writer checks that, and the file falls back if not.
   const fullUrls = new Map<string, string>();
-  const plans: { type: string; id: string; method: 'POST' | 'PUT'; condition?: string }[] = [];
+  const plans: {
+    type: string;
+    id: string;
+    method: 'POST' | 'PUT';
+    condition?: string;
+    ownIdentifier?: boolean;
+  }[] = [];
   const keys = new Set<string>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
@@ -127,8 +138,11 @@ async function prepareText(
       throw new Fallback(`entry ${i}: conditional or mismatched request.url`);
     let id: string;
     let condition: string | undefined;
+    let ownIdentifier = false;
     if (method === 'POST') {
-      condition = e.request.ifNoneExist ?? identifierCondition(resource);
+      const own = identifierCondition(resource);
+      condition = e.request.ifNoneExist ?? own;
+      ownIdentifier = condition !== undefined && condition === own;
       id = resource.id && ID_RE.test(resource.id) ? resource.id : randomUUID();
     } else {
       if (!target.id) throw new Fallback(`entry ${i}: PUT without an id`);
@@ -138,10 +152,15 @@ async function prepareText(
     if (keys.has(key)) throw new Fallback(`${key} twice`);
     keys.add(key);
     if (e.fullUrl) fullUrls.set(e.fullUrl, key);
-    plans.push({ type: target.type, id, method, condition });
+    plans.push({ type: target.type, id, method, condition, ownIdentifier });
   }
   // Pass 2 (applyEntries and applyWrites for a new resource): rewrite, validate, seal, index.
-  const out: Omit<PreparedFile, 'sha256'> = { now, resources: [], contents: '', batch: emptyBatch() };
+  const out: Omit<PreparedFile, 'sha256'> = {
+    now,
+    resources: [],
+    contents: new Uint8Array(),
+    batch: emptyBatch(),
+  };
   const contents: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const plan = plans[i];
@@ -175,10 +194,17 @@ async function prepareText(
       labels: restrictionLabels(stored as { meta?: { security?: { system?: string; code?: string }[] } }),
     };
     if (codeIssues.length) prepared.warnings = codeIssues;
-    if (plan.condition) Object.assign(prepared, { condition: plan.condition, content, batch });
+    if (plan.condition)
+      Object.assign(prepared, {
+        condition: plan.condition,
+        ownIdentifier: plan.ownIdentifier,
+        content,
+        batch,
+      });
     else contents.push(content);
     out.resources.push(prepared);
   }
-  out.contents = JSON.stringify(contents);
+  // its own ArrayBuffer (not Node's shared pool), so that it can be handed to the main thread without a copy
+  out.contents = new TextEncoder().encode(JSON.stringify(contents));
   return out;
 }

@@ -40,7 +40,8 @@ try {
   const ctx: PrepareContext = { params: registry, ssn, repo, streamFrom };
   port.on('message', async (m: { seq: number; file: ImportFile }) => {
     try {
-      port.postMessage({ seq: m.seq, prepared: await prepareFile(ctx, m.file) });
+      const prepared = await prepareFile(ctx, m.file);
+      port.postMessage({ seq: m.seq, prepared }, [prepared.contents.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ seq: m.seq, error: (err as Error).stack ?? String(err) });
     }

@@ -14,7 +14,7 @@ import { importAuditHook } from './import-audit.js';
 import { type BundleFileOptions, importBundleFile, STREAM_BUNDLES_FROM } from './import-bundle-file.js';
 import { asEntry, countWritten, errorsOf, isMissingConditional, withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
-import { PrepareThreads, runPipeline, writePreparedFile } from './pipeline.js';
+import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from './pipeline.js';
 import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
@@ -232,6 +232,7 @@ export async function runImport(
         })
       : undefined;
   let preparedFiles = 0;
+  const matches: MatchCache = new Map();
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
@@ -241,8 +242,11 @@ export async function runImport(
         files,
         PREPARED_AHEAD,
         opts.signal,
-        (f, p) => writePreparedFile(repo, db, f, p, opts),
-        (f) => runner.run(f, false, onBytes(f)),
+        (f, p) => writePreparedFile(repo, db, f, p, opts, matches),
+        (f) => {
+          matches.clear(); // the one-thread path may change or delete what was matched
+          return runner.run(f, false, onBytes(f));
+        },
         settle,
       );
     else
