@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { threadCpuSeconds } from '../platform/thread-cpu.js';
 import { auditRow } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
@@ -63,7 +64,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
   };
   process.once('SIGINT', stop);
   let report: ImportReport;
-  const cpuBefore = mainThreadCpuSeconds();
+  const cpuBefore = threadCpuSeconds();
   try {
     report = await runImport(repo, db, files, {
       workers,
@@ -93,7 +94,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
         );
       },
     });
-    const cpu = mainThreadCpuSeconds();
+    const cpu = threadCpuSeconds();
     if (cpu !== undefined && cpuBefore !== undefined) report.mainThreadCpuSeconds = cpu - cpuBefore;
   } finally {
     process.removeListener('SIGINT', stop);
@@ -120,21 +121,6 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
 }
 
 const started = Date.now();
-
-/**
- * CPU time (user + system) of this thread so far, from Linux's /proc (undefined elsewhere): the thread that
- * runs the embedded database, whose time bounds the import's pace when other threads prepare the files.
- */
-function mainThreadCpuSeconds(): number | undefined {
-  try {
-    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux)
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 function printSummary(r: ImportReport): void {
   const out: string[] = [];

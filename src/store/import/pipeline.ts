@@ -27,9 +27,17 @@ export class PrepareThreads {
     { resolve: (p: PreparedFile) => void; reject: (e: Error) => void }
   >();
 
-  private constructor(private readonly workers: Worker[]) {
-    for (const w of workers) {
-      w.on('message', (m: { seq: number; prepared?: PreparedFile; error?: string }) => {
+  /** CPU seconds of each thread when it was ready, and at its last answer (Linux). */
+  private readonly cpu: { ready?: number; last?: number }[];
+
+  private constructor(
+    private readonly workers: Worker[],
+    ready: (number | undefined)[],
+  ) {
+    this.cpu = ready.map((r) => ({ ready: r, last: r }));
+    for (const [k, w] of workers.entries()) {
+      w.on('message', (m: { seq: number; prepared?: PreparedFile; error?: string; cpu?: number }) => {
+        if (m.cpu !== undefined) this.cpu[k].last = m.cpu;
         const p = this.pending.get(m.seq);
         if (!p) return;
         this.pending.delete(m.seq);
@@ -50,20 +58,29 @@ export class PrepareThreads {
     );
     const ready = workers.map(
       (w) =>
-        new Promise<void>((resolve, reject) => {
-          w.once('message', (m: { ready?: boolean; error?: string }) =>
-            m.ready ? resolve() : reject(new Error(m.error)),
+        new Promise<number | undefined>((resolve, reject) => {
+          w.once('message', (m: { ready?: boolean; error?: string; cpu?: number }) =>
+            m.ready ? resolve(m.cpu) : reject(new Error(m.error)),
           );
           w.once('error', reject);
         }),
     );
     try {
-      await Promise.all(ready);
+      return new PrepareThreads(workers, await Promise.all(ready));
     } catch (err) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw err;
     }
-    return new PrepareThreads(workers);
+  }
+
+  /** CPU seconds the threads spent preparing files (undefined where /proc is not there). */
+  cpuSeconds(): number | undefined {
+    let sum = 0;
+    for (const c of this.cpu) {
+      if (c.ready === undefined || c.last === undefined) return undefined;
+      sum += c.last - c.ready;
+    }
+    return sum;
   }
 
   prepare(file: ImportFile): Promise<PreparedFile> {

@@ -5,6 +5,7 @@ import { loadDefinitions } from '../../fhir/definitions.js';
 import { loadConfig } from '../../platform/config.js';
 import { SecretBox } from '../../platform/crypto/secret-box.js';
 import type { Queryable } from '../../platform/db/database.js';
+import { threadCpuSeconds } from '../../platform/thread-cpu.js';
 import { ParamRegistry } from '../param-registry.js';
 import { Repository } from '../repository.js';
 import { SsnSealer } from '../ssn-sealing.js';
@@ -41,12 +42,13 @@ try {
   port.on('message', async (m: { seq: number; file: ImportFile }) => {
     try {
       const prepared = await prepareFile(ctx, m.file);
-      port.postMessage({ seq: m.seq, prepared }, [prepared.contents.buffer as ArrayBuffer]);
+      const cpu = threadCpuSeconds();
+      port.postMessage({ seq: m.seq, prepared, cpu }, [prepared.contents.buffer as ArrayBuffer]);
     } catch (err) {
       port.postMessage({ seq: m.seq, error: (err as Error).stack ?? String(err) });
     }
   });
-  port.postMessage({ ready: true });
+  port.postMessage({ ready: true, cpu: threadCpuSeconds() });
 } catch (err) {
   port.postMessage({ error: (err as Error).message });
 }

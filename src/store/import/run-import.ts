@@ -85,7 +85,7 @@ export interface ImportReport extends ImportProgress {
   files: FileReport[];
   seconds: number;
   /** Embedded database: threads that prepared files, and how many files were written as they prepared them. */
-  pipeline?: { threads: number; preparedFiles: number };
+  pipeline?: { threads: number; preparedFiles: number; prepareCpuSeconds?: number };
   /** CPU seconds of the thread that ran the import (the CLI fills it in on Linux). */
   mainThreadCpuSeconds?: number;
 }
@@ -266,7 +266,15 @@ export async function runImport(
     ...progress,
     files: reports,
     seconds: (Date.now() - started) / 1000,
-    ...(preparing ? { pipeline: { threads: opts.prepareThreads ?? 1, preparedFiles } } : {}),
+    ...(preparing
+      ? {
+          pipeline: {
+            threads: opts.prepareThreads ?? 1,
+            preparedFiles,
+            prepareCpuSeconds: preparing.cpuSeconds(),
+          },
+        }
+      : {}),
   };
 }
 
