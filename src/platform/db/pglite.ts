@@ -43,17 +43,18 @@ export async function openPglite(dataDir: string): Promise<Database> {
     release();
     throw err;
   }
-  // A json or text parameter given as bytes (Uint8Array) goes to the engine as they are, in binary format
+  // A json or text parameter given as bytes (Uint8Array) goes to the engine as it is, in binary format
   // (for these types, their UTF-8 text): PGlite's JavaScript would otherwise measure a string of megabytes
   // character by character on its way in (the import's documents, store/import/write-prepared.ts).
   const passBytes = (oid: number) => {
     const usual = db.serializers[oid];
     return (v: unknown) => (v instanceof Uint8Array ? v : usual ? usual(v) : String(v)) as string;
   };
-  const bytes: SerializerOptions = {
-    [types.JSON]: passBytes(types.JSON),
-    [types.TEXT]: passBytes(types.TEXT),
-  };
+  // and so do text[] (1009), int4[] (1007) and int8[] (1016) parameters given in their binary form
+  // (store/import/binary-arrays.ts)
+  const bytes: SerializerOptions = Object.fromEntries(
+    [types.JSON, types.TEXT, 1009, 1007, 1016].map((oid) => [oid, passBytes(oid)]),
+  );
   const run = async <T>(
     q: { query: PGlite['query'] },
     sql: string,

@@ -13,9 +13,11 @@ import { restrictionLabels } from '../../fhir/security-labels.js';
 import { assertResourceShape, ID_RE, validateResource } from '../../fhir/validate/validate-resource.js';
 import { identifierCondition, issuesInEntry, parseUrl } from '../bundle/process-bundle.js';
 import { isConditionalReference, visitReferences } from '../bundle/references.js';
+import { type EncodedBatch, TABLES } from '../index-rows.js';
 import type { ParamRegistry } from '../param-registry.js';
 import type { Repository } from '../repository.js';
 import { type SsnSealer, useBlindIndex } from '../ssn-sealing.js';
+import { int4Array, textArray } from './binary-arrays.js';
 import { textSize } from './import-bundle-file.js';
 import { asEntry } from './import-writes.js';
 import type { ImportFile } from './read-files.js';
@@ -36,7 +38,7 @@ export interface PreparedResource {
   /** Its stored JSON when it has a condition (else it is in PreparedFile.contents). */
   content?: string;
   /** Its index rows when it has a condition (else they are in PreparedFile.batch). */
-  batch?: IndexBatch;
+  batch?: EncodedBatch;
   patients: string[];
   /** Restricting security labels (a Patient's are recorded in restricted_patient). */
   labels: string[];
@@ -55,8 +57,11 @@ export interface PreparedFile {
    * embedded database takes it as a binary parameter, so its JavaScript need not measure the text.
    */
   contents: Uint8Array;
-  /** Their index rows; the rid columns hold the resource's position in `resources` until written. */
-  batch: IndexBatch;
+  /**
+   * Their index rows, text and integer columns as binary arrays (binary-arrays.ts); the rid columns hold the
+   * resource's position in the Bundle until written.
+   */
+  batch: EncodedBatch;
 }
 
 export interface PrepareContext {
@@ -79,7 +84,7 @@ function readFile(p: string): { text: string; sha256: string } {
 
 export async function prepareFile(ctx: PrepareContext, f: ImportFile): Promise<PreparedFile> {
   const now = new Date().toISOString();
-  const empty = { now, resources: [], contents: new Uint8Array(), batch: emptyBatch() };
+  const empty = { now, resources: [], contents: new Uint8Array(), batch: encodeBatch(emptyBatch()) };
   const path = f.path;
   // NDJSON and big Bundles are read as streams by the one-thread path (which also reads their journal entry)
   if (f.kind !== 'bundle' || (await textSize(f)) >= ctx.streamFrom)
@@ -159,8 +164,9 @@ async function prepareText(
     now,
     resources: [],
     contents: new Uint8Array(),
-    batch: emptyBatch(),
+    batch: encodeBatch(emptyBatch()),
   };
+  const rows = emptyBatch();
   const contents: string[] = [];
   for (let i = 0; i < entries.length; i++) {
     const plan = plans[i];
@@ -180,7 +186,7 @@ async function prepareText(
       meta: { ...(resource.meta ?? {}), versionId: '1', lastUpdated: now },
     } as Resource;
     const { content, sealed, blind } = ctx.ssn.sealDocument(stored);
-    const batch = plan.condition ? emptyBatch() : out.batch;
+    const batch = plan.condition ? emptyBatch() : rows;
     const firstToken = batch.token.code.length;
     const patients = extractIndex((sealed ?? stored) as Resource, String(i), ctx.params.idOf, batch);
     if (blind) useBlindIndex(batch, firstToken, blind);
@@ -199,12 +205,30 @@ async function prepareText(
         condition: plan.condition,
         ownIdentifier: plan.ownIdentifier,
         content,
-        batch,
+        batch: encodeBatch(batch),
       });
     else contents.push(content);
     out.resources.push(prepared);
   }
   // its own ArrayBuffer (not Node's shared pool), so that it can be handed to the main thread without a copy
   out.contents = new TextEncoder().encode(JSON.stringify(contents));
+  out.batch = encodeBatch(rows);
+  return out;
+}
+
+/** The text and int columns of a batch as binary arrays; the rid (bigint) and other columns as they are. */
+function encodeBatch(b: IndexBatch): EncodedBatch {
+  const out = {} as EncodedBatch;
+  for (const { key, types } of TABLES) {
+    const cols: Record<string, unknown[] | Uint8Array> = {};
+    for (const [k, [name, values]] of Object.entries(b[key]).entries())
+      cols[name] =
+        types[k] === 'text'
+          ? textArray(values as (string | null)[])
+          : types[k] === 'int'
+            ? int4Array(values as number[])
+            : (values as unknown[]);
+    out[key] = cols;
+  }
   return out;
 }

@@ -1,20 +1,51 @@
 // The database half of the import pipeline: writes a file prepared on a worker thread (prepare-file.ts) as
 // version 1 of new resources, with the rows applyWrites would write for them, in the caller's transaction.
-import { emptyBatch, type IndexBatch } from '../../fhir/index/extract.js';
 import type { Queryable } from '../../platform/db/database.js';
-import { insertIndexRows } from '../index-rows.js';
+import { type EncodedBatch, insertIndexRows } from '../index-rows.js';
 import { setRestriction } from '../restrictions.js';
 import { textArrayLiteral } from '../sql-literals.js';
 import type { WriteResult } from '../write.js';
+import { concatArrays, int8Array } from './binary-arrays.js';
 import type { PreparedFile, PreparedResource } from './prepare-file.js';
 
-/** Appends the columns of `from` to those of `to`, table by table. */
-function appendBatch(to: IndexBatch, from: IndexBatch): void {
-  for (const table of Object.keys(to) as (keyof IndexBatch)[]) {
-    const dst = to[table] as unknown as Record<string, unknown[]>;
-    const src = from[table] as unknown as Record<string, unknown[]>;
-    for (const col of Object.keys(dst)) for (const v of src[col]) dst[col].push(v);
+/**
+ * The prepared index rows of the main batch and of the resources in `extra`, as one batch ready to insert:
+ * rid columns (Bundle positions, or none for an extra's own rows) become int8[] of the internal keys, and the
+ * other columns are joined (binary arrays byte-wise).
+ */
+function mergeBatches(
+  main: EncodedBatch,
+  extra: PreparedResource[],
+  ridOf: (index: number) => string,
+): EncodedBatch {
+  const out = {} as EncodedBatch;
+  for (const key of Object.keys(main) as (keyof EncodedBatch)[]) {
+    const cols: Record<string, unknown[] | Uint8Array> = {};
+    for (const [name, col] of Object.entries(main[key])) {
+      if (name === 'rid') {
+        const rids = (col as string[]).map((position) => ridOf(Number(position)));
+        for (const r of extra) {
+          const own = (r.batch as EncodedBatch)[key];
+          // an extra's rows are its own: their count is that of any other column
+          const n = Array.isArray(own.rid) ? own.rid.length : 0;
+          for (let k = 0; k < n; k++) rids.push(ridOf(r.index));
+        }
+        cols[name] = int8Array(rids);
+        continue;
+      }
+      let merged = col;
+      for (const r of extra) {
+        const more = (r.batch as EncodedBatch)[key][name];
+        merged =
+          merged instanceof Uint8Array
+            ? concatArrays(merged, more as Uint8Array)
+            : [...merged, ...(more as unknown[])];
+      }
+      cols[name] = merged;
+    }
+    out[key] = cols;
   }
+  return out;
 }
 
 /**
@@ -80,14 +111,7 @@ export async function writePrepared(
     ],
   );
   // The rid columns of the prepared rows hold the resource's Bundle position.
-  const batch = file.batch;
-  for (const table of Object.values(batch) as { rid: string[] }[])
-    for (let k = 0; k < table.rid.length; k++) table.rid[k] = ridOf.get(Number(table.rid[k])) as string;
-  for (const r of extra) {
-    const own = r.batch ?? emptyBatch();
-    for (const table of Object.values(own) as { rid: string[] }[]) table.rid.fill(rid(r));
-    appendBatch(batch, own);
-  }
+  const batch = mergeBatches(file.batch, extra, (index) => ridOf.get(index) as string);
   await insertIndexRows(tx, batch);
   for (const r of ordered) if (r.type === 'Patient') await setRestriction(tx, r.id, r.labels);
   return ordered.map((r) => ({
