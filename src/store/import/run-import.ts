@@ -11,7 +11,12 @@ import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
 import { deferIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import { importAuditHook } from './import-audit.js';
-import { type BundleFileOptions, importBundleFile, STREAM_BUNDLES_FROM } from './import-bundle-file.js';
+import {
+  type BundleFileOptions,
+  importBundleFile,
+  STREAM_BUNDLES_FROM,
+  textSize,
+} from './import-bundle-file.js';
 import { asEntry, countWritten, errorsOf, isMissingConditional, withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
 import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from './pipeline.js';
@@ -223,11 +228,13 @@ export async function runImport(
             importFile(repo, db, f, { ...opts, lastRound, onBytes: bytes }),
           close: async () => undefined,
         };
+  const streamFrom = opts.streamBundlesFrom ?? STREAM_BUNDLES_FROM;
+  // the threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory)
   const preparing =
-    db.kind === 'pglite' && (opts.prepareThreads ?? 0) > 0 && files.some((f) => f.kind === 'bundle')
+    db.kind === 'pglite' && (opts.prepareThreads ?? 0) > 0 && (await anyWholeBundle(files, streamFrom))
       ? await PrepareThreads.start(opts.prepareThreads ?? 1, {
           params: repo.params.entries(),
-          streamFrom: opts.streamBundlesFrom ?? STREAM_BUNDLES_FROM,
+          streamFrom,
           setup: opts.threadSetup,
         })
       : undefined;
@@ -276,6 +283,11 @@ export async function runImport(
         }
       : {}),
   };
+}
+
+async function anyWholeBundle(files: ImportFile[], streamFrom: number): Promise<boolean> {
+  for (const f of files) if (f.kind === 'bundle' && (await textSize(f)) < streamFrom) return true;
+  return false;
 }
 
 async function importNdjsonFile(
