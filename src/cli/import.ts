@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { threadCpuSeconds } from '../platform/thread-cpu.js';
 import { auditRow } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
@@ -37,9 +38,22 @@ export interface ImportArgs {
   reportFile?: string;
   /** Bundle files with more JSON text than this many bytes are streamed (default 32 MiB). */
   streamBundlesFrom?: number;
+  /** Heap limit (MiB) of the threads the import starts (CHARTROOM_IMPORT_HEAP_MIB, as its own). */
+  threadHeapMib?: number;
 }
 
-export async function importCommand(args: ImportArgs): Promise<ImportReport> {
+/** Calls `stop` when the user asks the import to stop (Ctrl-C; the import thread gets it as a message). */
+export type OnStopRequest = (stop: () => void) => () => void;
+
+const onSigint: OnStopRequest = (stop) => {
+  process.once('SIGINT', stop);
+  return () => process.removeListener('SIGINT', stop);
+};
+
+export async function importCommand(
+  args: ImportArgs,
+  onStopRequest: OnStopRequest = onSigint,
+): Promise<ImportReport> {
   if (args.inputs.length === 0)
     throw new Error('usage: chartroom import <file or folder>... [--workers N] [--force] [--report FILE]');
   const files = findFiles(args.inputs);
@@ -62,7 +76,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
     process.stderr.write('\nStopping after the files in flight; run the same command again to resume.\n');
     controller.abort();
   };
-  process.once('SIGINT', stop);
+  const unlisten = onStopRequest(stop);
   let report: ImportReport;
   const cpuBefore = threadCpuSeconds();
   try {
@@ -75,6 +89,7 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       deferIndexes: true,
       // embedded database: threads prepare files while this one writes (CHARTROOM_IMPORT_PIPELINE=off: not)
       prepareThreads: prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism()),
+      threadHeapMib: args.threadHeapMib,
       streamBundlesFrom: args.streamBundlesFrom,
       signal: controller.signal,
       threadSetup: codeCheck
@@ -96,8 +111,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
     });
     const cpu = threadCpuSeconds();
     if (cpu !== undefined && cpuBefore !== undefined) report.mainThreadCpuSeconds = cpu - cpuBefore;
+    report.heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   } finally {
-    process.removeListener('SIGINT', stop);
+    unlisten();
     await appendAudit(db, audits).catch((err: Error) =>
       process.stderr.write(`Could not write the audit entries of this import: ${err.message}\n`),
     );

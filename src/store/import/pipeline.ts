@@ -51,10 +51,14 @@ export class PrepareThreads {
     }
   }
 
-  static async start(threads: number, data: PrepareWorkerData): Promise<PrepareThreads> {
+  static async start(threads: number, data: PrepareWorkerData, heapMib?: number): Promise<PrepareThreads> {
     const workers = Array.from(
       { length: threads },
-      () => new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData: data }),
+      () =>
+        new Worker(new URL('./prepare-worker.js', import.meta.url), {
+          workerData: data,
+          ...(heapMib ? { resourceLimits: { maxOldGenerationSizeMb: heapMib } } : {}),
+        }),
     );
     const ready = workers.map(
       (w) =>

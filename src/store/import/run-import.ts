@@ -74,6 +74,8 @@ export interface ImportOptions {
    * (pipeline.ts). 0 imports on one thread as before; default CHARTROOM_IMPORT_PIPELINE, else cores - 1.
    */
   prepareThreads?: number;
+  /** Heap limit (MiB) of each preparing thread (worker resourceLimits); none when undefined. */
+  threadHeapMib?: number;
 }
 
 /** Preparing threads of the embedded import: CHARTROOM_IMPORT_PIPELINE (off, or a number), else cores - 1. */
@@ -93,6 +95,8 @@ export interface ImportReport extends ImportProgress {
   pipeline?: { threads: number; preparedFiles: number; prepareCpuSeconds?: number };
   /** CPU seconds of the thread that ran the import (the CLI fills it in on Linux). */
   mainThreadCpuSeconds?: number;
+  /** The JavaScript heap limit of the thread that ran the import (the CLI fills it in). */
+  heapLimitMiB?: number;
 }
 
 /** Files prepared ahead of the one being written (bounds the pipeline's memory). */
@@ -232,11 +236,11 @@ export async function runImport(
   // the threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory)
   const preparing =
     db.kind === 'pglite' && (opts.prepareThreads ?? 0) > 0 && (await anyWholeBundle(files, streamFrom))
-      ? await PrepareThreads.start(opts.prepareThreads ?? 1, {
-          params: repo.params.entries(),
-          streamFrom,
-          setup: opts.threadSetup,
-        })
+      ? await PrepareThreads.start(
+          opts.prepareThreads ?? 1,
+          { params: repo.params.entries(), streamFrom, setup: opts.threadSetup },
+          opts.threadHeapMib,
+        )
       : undefined;
   let preparedFiles = 0;
   const matches: MatchCache = new Map();
