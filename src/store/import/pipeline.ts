@@ -171,8 +171,7 @@ export async function writePreparedFile(
         return [found, out, learnt] as const;
       }),
     );
-  } catch (err) {
-    if (process.env.DEBUG_PIPELINE) process.stderr.write(`pipeline: ${(err as Error).stack}\n`);
+  } catch {
     // whatever went wrong, the one-thread path reports it as it always did (or imports the file)
     return undefined;
   }
