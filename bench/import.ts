@@ -1,7 +1,9 @@
 // Import throughput of the 125 Synthea bundles (36,892 resources, all search indexes), against the
 // fastest bare insert of the same JSON documents into one plain table measured in the same run.
-// Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both] [--code-check]
-// (--code-check: on PostgreSQL, also the import with the terminology code check off, in turn with the default)
+// Usage: node dist/bench/import.js [--runs 3] [--db postgres|pglite|both] [--code-check] [--label NAME]
+// (--code-check: on PostgreSQL, also the import with the terminology code check off, in turn with the default;
+// on PGlite every run also imports on one thread, CHARTROOM_IMPORT_PIPELINE=off, alternating which goes first;
+// --label: the result file is named import-DB-DATETHHMM-NAME.json)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,7 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
 const codeCheck = args.includes('--code-check');
 const which = args.includes('--db') ? args[args.indexOf('--db') + 1] : 'both';
+const label = args.includes('--label') ? args[args.indexOf('--label') + 1] : undefined;
 const docs = corpusDocuments();
 const N = docs.length;
 
@@ -150,25 +153,64 @@ if (which === 'both' || which === 'postgres') {
   result.postgres = { ...pg, ratioToFastestBare: pg.chartroom.median / best };
 }
 if (which === 'both' || which === 'pglite') {
-  const r: Record<string, number[]> = { insertText: [], insertJsonb: [], chartroom: [], peak: [] };
+  const r: Record<string, number[]> = {
+    insertText: [],
+    insertJsonb: [],
+    chartroom: [],
+    peak: [],
+    cpuUs: [],
+    oneThread: [],
+    oneThreadPeak: [],
+    oneThreadCpuUs: [],
+    ratio: [],
+    oneThreadRatio: [],
+  };
+  const perRun: Record<string, unknown>[] = [];
+  const cpuPerResource = (c: { mainThreadCpu?: number; resources: number }) =>
+    ((c.mainThreadCpu ?? Number.NaN) / c.resources) * 1e6;
   for (let i = 0; i < runs; i++) {
-    r.insertText.push(await pgliteBaseline('text'));
+    const loadAtStart = os.loadavg()[0];
+    const text = await pgliteBaseline('text');
+    r.insertText.push(text);
     r.insertJsonb.push(await pgliteBaseline('jsonb'));
-    const c = await chartroomImport('pglite');
+    // the pipeline (default) and the one-thread path in turn, each first in every other run
+    const order = i % 2 === 0 ? ['pipeline', 'off'] : ['off', 'pipeline'];
+    const got: Record<string, Awaited<ReturnType<typeof chartroomImport>>> = {};
+    for (const mode of order)
+      got[mode] = await chartroomImport('pglite', mode === 'off' ? { CHARTROOM_IMPORT_PIPELINE: 'off' } : {});
+    const [c, o] = [got.pipeline, got.off];
     r.chartroom.push(c.rate);
     r.peak.push(c.peakMiB);
+    r.cpuUs.push(cpuPerResource(c));
+    r.oneThread.push(o.rate);
+    r.oneThreadPeak.push(o.peakMiB);
+    r.oneThreadCpuUs.push(cpuPerResource(o));
+    r.ratio.push(c.rate / text);
+    r.oneThreadRatio.push(o.rate / text);
+    perRun.push({ loadAtStart, bareInsertText: text, pipeline: c, oneThread: o, order });
+    lines.push(
+      `  run ${i + 1} (load ${loadAtStart.toFixed(1)}-${c.load?.toFixed(1)}): bare ${fmt(text)} rows/s, pipeline ${fmt(c.rate)}/s (${(c.rate / text).toFixed(2)}, main thread ${cpuPerResource(c).toFixed(0)} µs CPU/resource), one thread ${fmt(o.rate)}/s (${(o.rate / text).toFixed(2)}, ${cpuPerResource(o).toFixed(0)} µs)`,
+    );
   }
   lines.push('PGlite (file-backed, in process):');
   const pl = {
     bareInsertText: show('bare multi-row INSERT, text', r.insertText),
     bareInsertJsonb: show('bare multi-row INSERT, jsonb', r.insertJsonb),
-    chartroom: show('chartroom import (versions, all indexes)', r.chartroom),
+    chartroom: show('chartroom import, pipeline (versions, all indexes)', r.chartroom),
+    chartroomOneThread: show('same, one thread (CHARTROOM_IMPORT_PIPELINE=off)', r.oneThread),
     importerPeakRssMiB: stats(r.peak),
+    oneThreadPeakRssMiB: stats(r.oneThreadPeak),
+    mainThreadCpuUsPerResource: stats(r.cpuUs),
+    oneThreadCpuUsPerResource: stats(r.oneThreadCpuUs),
+    ratioPerRun: stats(r.ratio),
+    oneThreadRatioPerRun: stats(r.oneThreadRatio),
+    runs: perRun,
   };
   lines.push(
-    `  ratio to the bare text insert: ${(pl.chartroom.median / pl.bareInsertText.median).toFixed(2)}; importer peak RSS ${pl.importerPeakRssMiB.median} MiB`,
+    `  ratio to the bare text insert: ${(pl.chartroom.median / pl.bareInsertText.median).toFixed(2)} (one thread ${(pl.chartroomOneThread.median / pl.bareInsertText.median).toFixed(2)}); per run, median ${pl.ratioPerRun.median.toFixed(2)} (one thread ${pl.oneThreadRatioPerRun.median.toFixed(2)})`,
+    `  main-thread CPU per resource: ${pl.mainThreadCpuUsPerResource.median.toFixed(0)} µs (one thread ${pl.oneThreadCpuUsPerResource.median.toFixed(0)} µs); importer peak RSS ${pl.importerPeakRssMiB.median} MiB (one thread ${pl.oneThreadPeakRssMiB.median} MiB)`,
   );
   result.pglite = { ...pl, ratioToBareText: pl.chartroom.median / pl.bareInsertText.median };
 }
 process.stdout.write(`${lines.join('\n')}\n`);
-process.stdout.write(`saved ${saveResult(`import-${which}`, result)}\n`);
+process.stdout.write(`saved ${saveResult(`import-${which}`, result, label)}\n`);

@@ -114,6 +114,12 @@ export interface TimedImport {
   peakMiB: number;
   /** With `allowFailure`: why the import did not finish (its last line of output, e.g. V8's heap error). */
   failed?: string;
+  /** CPU seconds of the importer's main thread during the import (the report's, Linux). */
+  mainThreadCpu?: number;
+  /** The machine's 1-minute load average when the import ended. */
+  load?: number;
+  /** Files the embedded import pipeline wrote as its threads prepared them. */
+  preparedFiles?: number;
 }
 
 /** Runs `chartroom import` on a fresh database (PostgreSQL, or a new embedded folder) as its own process. */
@@ -156,9 +162,22 @@ export async function timedImport(opts: {
     return { resources: 0, seconds: 0, rate: 0, peakMiB, failed: why };
   }
   if (code !== 0) throw new Error(`import failed (${code}): ${err}`);
-  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as { resources: number; seconds: number };
+  const r = JSON.parse(fs.readFileSync(report, 'utf8')) as {
+    resources: number;
+    seconds: number;
+    mainThreadCpuSeconds?: number;
+    pipeline?: { preparedFiles: number };
+  };
   fs.rmSync(dataDir, { recursive: true, force: true });
-  return { resources: r.resources, seconds: r.seconds, rate: r.resources / r.seconds, peakMiB };
+  return {
+    resources: r.resources,
+    seconds: r.seconds,
+    rate: r.resources / r.seconds,
+    peakMiB,
+    mainThreadCpu: r.mainThreadCpuSeconds,
+    load: os.loadavg()[0],
+    preparedFiles: r.pipeline?.preparedFiles,
+  };
 }
 
 /** Starts `node dist/src/main.js` with env (which sets the port and admin password) and signs in. */

@@ -3,12 +3,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import { threadCpuSeconds } from '../platform/thread-cpu.js';
 import { auditRow } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
 import { findFiles } from '../store/import/read-files.js';
 import type { FileReport } from '../store/import/run-import.js';
-import { type ImportReport, runImport } from '../store/import/run-import.js';
+import { type ImportReport, prepareThreadsOf, runImport } from '../store/import/run-import.js';
 import { importCodeCheckData, setupRepository } from './import-code-check.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -36,9 +38,22 @@ export interface ImportArgs {
   reportFile?: string;
   /** Bundle files with more JSON text than this many bytes are streamed (default 32 MiB). */
   streamBundlesFrom?: number;
+  /** Heap limit (MiB) of the threads the import starts (CHARTROOM_IMPORT_HEAP_MIB, as its own). */
+  threadHeapMib?: number;
 }
 
-export async function importCommand(args: ImportArgs): Promise<ImportReport> {
+/** Calls `stop` when the user asks the import to stop (Ctrl-C; the import thread gets it as a message). */
+export type OnStopRequest = (stop: () => void) => () => void;
+
+const onSigint: OnStopRequest = (stop) => {
+  process.once('SIGINT', stop);
+  return () => process.removeListener('SIGINT', stop);
+};
+
+export async function importCommand(
+  args: ImportArgs,
+  onStopRequest: OnStopRequest = onSigint,
+): Promise<ImportReport> {
   if (args.inputs.length === 0)
     throw new Error('usage: chartroom import <file or folder>... [--workers N] [--force] [--report FILE]');
   const files = findFiles(args.inputs);
@@ -61,8 +76,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
     process.stderr.write('\nStopping after the files in flight; run the same command again to resume.\n');
     controller.abort();
   };
-  process.once('SIGINT', stop);
+  const unlisten = onStopRequest(stop);
   let report: ImportReport;
+  const cpuBefore = threadCpuSeconds();
   try {
     report = await runImport(repo, db, files, {
       workers,
@@ -71,6 +87,9 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
       force: args.force,
       auditOperator: operator,
       deferIndexes: true,
+      // embedded database: threads prepare files while this one writes (CHARTROOM_IMPORT_PIPELINE=off: not)
+      prepareThreads: prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism()),
+      threadHeapMib: args.threadHeapMib,
       streamBundlesFrom: args.streamBundlesFrom,
       signal: controller.signal,
       threadSetup: codeCheck
@@ -90,8 +109,11 @@ export async function importCommand(args: ImportArgs): Promise<ImportReport> {
         );
       },
     });
+    const cpu = threadCpuSeconds();
+    if (cpu !== undefined && cpuBefore !== undefined) report.mainThreadCpuSeconds = cpu - cpuBefore;
+    report.heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   } finally {
-    process.removeListener('SIGINT', stop);
+    unlisten();
     await appendAudit(db, audits).catch((err: Error) =>
       process.stderr.write(`Could not write the audit entries of this import: ${err.message}\n`),
     );
@@ -122,6 +144,10 @@ function printSummary(r: ImportReport): void {
   out.push(
     `Imported ${r.resources.toLocaleString('en-US')} resources from ${r.filesDone} files in ${r.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')}/s).`,
   );
+  if (r.pipeline)
+    out.push(
+      `${r.pipeline.preparedFiles} of ${r.filesDone} files were prepared on ${r.pipeline.threads} other thread(s) while this one wrote (CHARTROOM_IMPORT_PIPELINE=off: one thread).`,
+    );
   const skipped = r.files.filter((f) => f.status === 'skipped').length;
   if (skipped)
     out.push(`${skipped} file(s) were already imported and skipped (use --force to load them again).`);

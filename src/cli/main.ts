@@ -2,7 +2,8 @@
 // The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
 import { auditCommand } from './audit.js';
 import { demoCommand } from './demo.js';
-import { importCommand } from './import.js';
+import { type ImportArgs, importCommand } from './import.js';
+import { importHeapMibOf, importInThread } from './import-thread.js';
 import { indexPatientKeysCommand } from './index-patient-keys.js';
 import { indexUcumCommand } from './index-ucum.js';
 import { securityCommand } from './security.js';
@@ -62,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
       const streamFrom = flag(rest, '--stream-from');
       if (streamFrom !== undefined && !(Number(streamFrom) >= 0))
         throw new Error(`--stream-from takes a size in MiB (0 or more), not "${streamFrom}"`);
-      const report = await importCommand({
+      const heapMib = importHeapMibOf(process.env.CHARTROOM_IMPORT_HEAP_MIB);
+      const importArgs: ImportArgs = {
         inputs: rest,
         workers: workers ? Number(workers) : undefined,
         threads: threads ? Number(threads) : undefined,
@@ -72,7 +74,11 @@ async function main(argv: string[]): Promise<number> {
         reportFile,
         streamBundlesFrom:
           streamFrom === undefined ? undefined : Math.round(Number(streamFrom) * 1024 * 1024),
-      });
+        threadHeapMib: heapMib,
+      };
+      // the import runs in a thread with a bounded heap (import-thread.ts), unless that is off
+      const report =
+        heapMib === undefined ? await importCommand(importArgs) : await importInThread(importArgs, heapMib);
       return report.files.some((f) => f.status === 'failed' || f.status === 'partial') ? 2 : 0;
     }
     case 'terminology': {

@@ -1,6 +1,7 @@
 // Writes and removes search-index rows: one multi-row INSERT (unnest of column arrays) per index table.
 import type { IndexBatch } from '../fhir/index/extract.js';
 import type { Queryable } from '../platform/db/database.js';
+import { arrayLength } from './import/binary-arrays.js';
 
 export async function deleteIndexRows(tx: Queryable, rids: string[]): Promise<void> {
   if (rids.length === 0) return;
@@ -30,7 +31,7 @@ export async function deleteCompartmentRows(
  * Each index table with the SQL types of its columns, in the order of the batch's column arrays
  * (the order `emptyBatch` in fhir/index/extract.ts gives them).
  */
-const TABLES: { table: string; key: keyof IndexBatch; types: string[]; select?: string }[] = [
+export const TABLES: { table: string; key: keyof IndexBatch; types: string[]; select?: string }[] = [
   { table: 'sp_token', key: 'token', types: ['bigint', 'int', 'text', 'text', 'text', 'text'] },
   { table: 'sp_string', key: 'string', types: ['bigint', 'int', 'text', 'text'] },
   { table: 'sp_date', key: 'date', types: ['bigint', 'int', 'timestamptz', 'timestamptz'] },
@@ -52,10 +53,16 @@ const TABLES: { table: string; key: keyof IndexBatch; types: string[]; select?: 
   },
 ];
 
-export async function insertIndexRows(tx: Queryable, b: IndexBatch): Promise<void> {
+/**
+ * A batch whose columns may also be PostgreSQL arrays in binary form (the embedded import's prepared rows,
+ * store/import/binary-arrays.ts), in the same column order.
+ */
+export type EncodedBatch = Record<keyof IndexBatch, Record<string, unknown[] | Uint8Array>>;
+
+export async function insertIndexRows(tx: Queryable, b: IndexBatch | EncodedBatch): Promise<void> {
   for (const { table, key, types, select } of TABLES) {
-    const cols = Object.values(b[key]) as unknown[][];
-    if (cols[0].length === 0) continue;
+    const cols = Object.values(b[key]) as (unknown[] | Uint8Array)[];
+    if ((Array.isArray(cols[0]) ? cols[0].length : arrayLength(cols[0])) === 0) continue;
     if (table === 'sp_token') {
       await insertTokenRows(tx, b, cols, types);
       continue;
@@ -76,8 +83,8 @@ export async function insertIndexRows(tx: Queryable, b: IndexBatch): Promise<voi
  */
 async function insertTokenRows(
   tx: Queryable,
-  b: IndexBatch,
-  cols: unknown[][],
+  b: IndexBatch | EncodedBatch,
+  cols: (unknown[] | Uint8Array)[],
   types: string[],
 ): Promise<void> {
   const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');

@@ -49,6 +49,18 @@ export class ParamRegistry {
     return this.patientKeys;
   }
 
+  /** The ids as pairs ("base.code", id), to hand to a thread that extracts index rows. */
+  entries(): [string, number][] {
+    return [...this.ids.entries()];
+  }
+
+  /** A registry from `entries()` of a loaded one (no database needed). */
+  static fromEntries(entries: [string, number][]): ParamRegistry {
+    const reg = new ParamRegistry();
+    for (const [k, id] of entries) reg.ids.set(k, id);
+    return reg;
+  }
+
   idOf = (p: CompiledParam): number => {
     const id = this.ids.get(`${p.base}.${p.code}`);
     if (id === undefined) throw new Error(`search parameter ${p.base}.${p.code} has no id`);

@@ -4,6 +4,8 @@ import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
+import type { PreparedFile } from './import/prepare-file.js';
+import { writePrepared } from './import/write-prepared.js';
 import type { ParamRegistry } from './param-registry.js';
 import { hiddenByLabel, restrictedAmong, type Visibility, visibleRecordSql } from './restrictions.js';
 import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
@@ -212,6 +214,18 @@ export class Repository {
       ...new Set(results.filter((r) => r.type !== 'Patient').flatMap((r) => r.newPatients ?? [])),
     ]);
     for (const r of results) this.written.push(this.hookReadsContent ? r : { ...r, content: undefined });
+    return results;
+  }
+
+  /**
+   * Writes an import file prepared on a worker thread (import/prepare-file.ts) as new resources, inside a
+   * transaction, except the positions in `matched`; undefined (nothing written) when one exists already.
+   */
+  async writePrepared(file: PreparedFile, matched: ReadonlySet<number>): Promise<WriteResult[] | undefined> {
+    if (this.db || this.visibility || this.hookReadsContent)
+      throw new Error('writePrepared runs inside an import transaction whose hook reads no documents');
+    const results = await writePrepared(this.q, file, matched);
+    if (results) this.written.push(...results);
     return results;
   }
 

@@ -3,7 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type SerializerOptions, types } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Database, Queryable, QueryResult } from './database.js';
 
@@ -43,12 +43,25 @@ export async function openPglite(dataDir: string): Promise<Database> {
     release();
     throw err;
   }
+  // A json or text parameter given as bytes (Uint8Array) goes to the engine as it is, in binary format
+  // (for these types, their UTF-8 text): PGlite's JavaScript would otherwise measure a string of megabytes
+  // character by character on its way in (the import's documents, store/import/write-prepared.ts).
+  const passBytes = (oid: number) => {
+    const usual = db.serializers[oid];
+    return (v: unknown) => (v instanceof Uint8Array ? v : usual ? usual(v) : String(v)) as string;
+  };
+  // and so do text[] (1009), int4[] (1007) and int8[] (1016) parameters given in their binary form
+  // (store/import/binary-arrays.ts)
+  const bytes: SerializerOptions = Object.fromEntries(
+    [types.JSON, types.TEXT, 1009, 1007, 1016].map((oid) => [oid, passBytes(oid)]),
+  );
   const run = async <T>(
     q: { query: PGlite['query'] },
     sql: string,
     params?: unknown[],
   ): Promise<QueryResult<T>> => {
-    const r = await q.query<T>(sql, params as unknown[]);
+    const opts = params?.some((p) => p instanceof Uint8Array) ? { serializers: bytes } : undefined;
+    const r = await q.query<T>(sql, params as unknown[], opts);
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   };
   return {

@@ -37,7 +37,7 @@ export interface Planned {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
-function parseUrl(url: string, where: string): { type: string; id?: string; query?: string } {
+export function parseUrl(url: string, where: string): { type: string; id?: string; query?: string } {
   const clean = url.replace(/^\/+/, '');
   const q = clean.indexOf('?');
   const path = q >= 0 ? clean.slice(0, q) : clean;
@@ -219,13 +219,7 @@ export async function applyEntries(
     }
     if (conditionals.length) visitReferences(resource, (ref) => conditionalCache.get(ref));
     resource.id = p.id;
-    const inEntry = (list: OperationOutcomeIssue[]): OperationOutcomeIssue[] =>
-      list.map((iss) => ({
-        ...iss,
-        expression: (iss.expression ?? [resource.resourceType]).map((x) =>
-          at(p.index, `.resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`),
-        ),
-      }));
+    const inEntry = (list: OperationOutcomeIssue[]) => issuesInEntry(list, resource, p.index + offset);
     try {
       validateResource(resource);
       const codeIssues = inEntry(await tx.checkCodes(resource));
@@ -298,7 +292,21 @@ export async function applyEntries(
   return out;
 }
 
-function responseEntry(r: WriteResult): BundleEntry {
+/** Issues about a resource, with their expressions pointing into the entry at `position` of the Bundle. */
+export function issuesInEntry(
+  list: OperationOutcomeIssue[],
+  resource: Resource,
+  position: number,
+): OperationOutcomeIssue[] {
+  return list.map((iss) => ({
+    ...iss,
+    expression: (iss.expression ?? [resource.resourceType]).map(
+      (x) => `Bundle.entry[${position}].resource${x.slice(x.indexOf('.') < 0 ? x.length : x.indexOf('.'))}`,
+    ),
+  }));
+}
+
+export function responseEntry(r: WriteResult): BundleEntry {
   const status = r.status === 201 ? '201 Created' : r.status === 204 ? '204 No Content' : '200 OK';
   if (r.status === 204) return { response: { status } };
   return {
@@ -336,7 +344,7 @@ function decodePatch(binary: Binary | undefined, where: string): unknown {
  * Import mode: resources outside any patient compartment (Organization, Practitioner, Location...) that
  * carry an identifier are matched on it, so the copies Synthea puts in every patient bundle become one.
  */
-function identifierCondition(resource: Resource): string | undefined {
+export function identifierCondition(resource: Resource): string | undefined {
   if (resource.resourceType === 'Patient' || patientCompartmentParams(resource.resourceType).length)
     return undefined;
   const ids = (resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? [];

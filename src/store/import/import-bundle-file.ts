@@ -49,7 +49,7 @@ export async function importBundleFile(
 }
 
 /** The size of the JSON text: a gzip file records it (modulo 4 GiB) in its last four bytes. */
-async function textSize(f: ImportFile): Promise<number> {
+export async function textSize(f: ImportFile): Promise<number> {
   if (!/\.gz$/i.test(f.path) || f.size < 18) return f.size;
   const file = await fs.open(f.path, 'r');
   try {
@@ -69,7 +69,7 @@ const notJson = (err: unknown, where?: string) =>
     ...(where ? { expression: [where] } : {}),
   });
 
-function collectOutcomes(response: Bundle, offset: number, errors: Tally['errors']): void {
+export function collectOutcomes(response: Bundle, offset: number, errors: FileReport['errors']): void {
   (response.entry ?? []).forEach((e, i) => {
     if (e.response?.outcome)
       errors.push(

@@ -11,9 +11,15 @@ import { processBundle } from '../bundle/process-bundle.js';
 import type { Repository } from '../repository.js';
 import { deferIndexes, restoreDeferredIndexes } from './deferred-indexes.js';
 import { importAuditHook } from './import-audit.js';
-import { type BundleFileOptions, importBundleFile } from './import-bundle-file.js';
+import {
+  type BundleFileOptions,
+  importBundleFile,
+  STREAM_BUNDLES_FROM,
+  textSize,
+} from './import-bundle-file.js';
 import { asEntry, countWritten, errorsOf, isMissingConditional, withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
+import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from './pipeline.js';
 import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
@@ -63,12 +69,38 @@ export interface ImportOptions {
    * (see deferred-indexes.ts); ignored on PostgreSQL and on a database that holds resources.
    */
   deferIndexes?: boolean;
+  /**
+   * Embedded database only: threads that prepare files (parse, validate, index) while the main thread writes
+   * (pipeline.ts). 0 imports on one thread as before; default CHARTROOM_IMPORT_PIPELINE, else cores - 1.
+   */
+  prepareThreads?: number;
+  /** Heap limit (MiB) of each preparing thread (worker resourceLimits); none when undefined. */
+  threadHeapMib?: number;
+}
+
+/** Preparing threads of the embedded import: CHARTROOM_IMPORT_PIPELINE (off, or a number), else cores - 1. */
+export function prepareThreadsOf(env: string | undefined, cores: number): number {
+  if (env === undefined || env === '' || env === 'on') return Math.max(1, cores - 1);
+  if (env === 'off') return 0;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`CHARTROOM_IMPORT_PIPELINE must be off, on or a number of threads, not "${env}"`);
+  return n;
 }
 
 export interface ImportReport extends ImportProgress {
   files: FileReport[];
   seconds: number;
+  /** Embedded database: threads that prepared files, and how many files were written as they prepared them. */
+  pipeline?: { threads: number; preparedFiles: number; prepareCpuSeconds?: number };
+  /** CPU seconds of the thread that ran the import (the CLI fills it in on Linux). */
+  mainThreadCpuSeconds?: number;
+  /** The JavaScript heap limit of the thread that ran the import (the CLI fills it in). */
+  heapLimitMiB?: number;
 }
+
+/** Files prepared ahead of the one being written (bounds the pipeline's memory). */
+const PREPARED_AHEAD = 3;
 
 export interface FileOutcome {
   report: FileReport;
@@ -200,21 +232,66 @@ export async function runImport(
             importFile(repo, db, f, { ...opts, lastRound, onBytes: bytes }),
           close: async () => undefined,
         };
+  const streamFrom = opts.streamBundlesFrom ?? STREAM_BUNDLES_FROM;
+  // the threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory)
+  const preparing =
+    db.kind === 'pglite' && (opts.prepareThreads ?? 0) > 0 && (await anyWholeBundle(files, streamFrom))
+      ? await PrepareThreads.start(
+          opts.prepareThreads ?? 1,
+          { params: repo.params.entries(), streamFrom, setup: opts.threadSetup },
+          opts.threadHeapMib,
+        )
+      : undefined;
+  let preparedFiles = 0;
+  const matches: MatchCache = new Map();
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
-    await pool(files, lanes * threads, opts.signal, async (f) =>
-      settle(f, await runner.run(f, false, onBytes(f))),
-    );
+    if (preparing)
+      preparedFiles = await runPipeline(
+        preparing,
+        files,
+        PREPARED_AHEAD,
+        opts.signal,
+        (f, p) => writePreparedFile(repo, db, f, p, opts, matches),
+        (f) => {
+          matches.clear(); // the one-thread path may change or delete what was matched
+          return runner.run(f, false, onBytes(f));
+        },
+        settle,
+      );
+    else
+      await pool(files, lanes * threads, opts.signal, async (f) =>
+        settle(f, await runner.run(f, false, onBytes(f))),
+      );
     if (deferred.length)
       await pool(deferred.splice(0), lanes * threads, opts.signal, async (f) =>
         settle(f, await runner.run(f, true, onBytes(f))),
       );
   } finally {
+    await preparing?.close();
     await runner.close();
     if (indexesDeferred) await restoreDeferredIndexes(db);
   }
-  return { ...progress, files: reports, seconds: (Date.now() - started) / 1000 };
+  return {
+    ...progress,
+    files: reports,
+    seconds: (Date.now() - started) / 1000,
+    ...(preparing
+      ? {
+          pipeline: {
+            threads: opts.prepareThreads ?? 1,
+            preparedFiles,
+            prepareCpuSeconds: preparing.cpuSeconds(),
+          },
+        }
+      : {}),
+  };
+}
+
+async function anyWholeBundle(files: ImportFile[], streamFrom: number): Promise<boolean> {
+  for (const f of files) if (f.kind === 'bundle' && (await textSize(f)) < streamFrom) return true;
+  return false;
 }
 
 async function importNdjsonFile(

@@ -1,0 +1,128 @@
+// The database half of the import pipeline: writes a file prepared on a worker thread (prepare-file.ts) as
+// version 1 of new resources, with the rows applyWrites would write for them, in the caller's transaction.
+import type { Queryable } from '../../platform/db/database.js';
+import { type EncodedBatch, insertIndexRows } from '../index-rows.js';
+import { setRestriction } from '../restrictions.js';
+import { textArrayLiteral } from '../sql-literals.js';
+import type { WriteResult } from '../write.js';
+import { concatArrays, int8Array } from './binary-arrays.js';
+import type { PreparedFile, PreparedResource } from './prepare-file.js';
+
+/**
+ * The prepared index rows of the main batch and of the resources in `extra`, as one batch ready to insert:
+ * rid columns (Bundle positions, or none for an extra's own rows) become int8[] of the internal keys, and the
+ * other columns are joined (binary arrays byte-wise).
+ */
+function mergeBatches(
+  main: EncodedBatch,
+  extra: PreparedResource[],
+  ridOf: (index: number) => string,
+): EncodedBatch {
+  const out = {} as EncodedBatch;
+  for (const key of Object.keys(main) as (keyof EncodedBatch)[]) {
+    const cols: Record<string, unknown[] | Uint8Array> = {};
+    for (const [name, col] of Object.entries(main[key])) {
+      if (name === 'rid') {
+        const rids = (col as string[]).map((position) => ridOf(Number(position)));
+        for (const r of extra) {
+          const own = (r.batch as EncodedBatch)[key];
+          // an extra's rows are its own: their count is that of any other column
+          const n = Array.isArray(own.rid) ? own.rid.length : 0;
+          for (let k = 0; k < n; k++) rids.push(ridOf(r.index));
+        }
+        cols[name] = int8Array(rids);
+        continue;
+      }
+      let merged = col;
+      for (const r of extra) {
+        const more = (r.batch as EncodedBatch)[key][name];
+        merged =
+          merged instanceof Uint8Array
+            ? concatArrays(merged, more as Uint8Array)
+            : [...merged, ...(more as unknown[])];
+      }
+      cols[name] = merged;
+    }
+    out[key] = cols;
+  }
+  return out;
+}
+
+/**
+ * Writes the resources of `file` except those at the Bundle positions in `matched` (found existing by
+ * their condition). Returns undefined, having written nothing, when one of them exists already: the
+ * one-thread path then handles the file (updates need the current version).
+ */
+export async function writePrepared(
+  tx: Queryable,
+  file: PreparedFile,
+  matched: ReadonlySet<number>,
+): Promise<WriteResult[] | undefined> {
+  const plain = file.resources.filter((r) => !r.condition);
+  const extra = file.resources.filter((r) => r.condition && !matched.has(r.index));
+  const rows = [...plain, ...extra];
+  if (rows.length === 0) return [];
+  // The subquery per key reads the (type, id) index (see applyWrites: a join hashed the whole table).
+  const existing = await tx.query<{ n: number }>(
+    `SELECT count(k)::int AS n FROM unnest(ARRAY(SELECT (SELECT r.rid FROM resource r WHERE r.type = u.type AND r.id = u.id)
+       FROM unnest($1::text[], $2::text[]) u(type, id))) k`,
+    [rows.map((r) => r.type), rows.map((r) => r.id)],
+  );
+  if (existing.rows[0].n > 0) return undefined;
+  // Internal keys in the order applyWrites hands them out: creates (POST) before updates (PUT).
+  const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
+  const ids = await tx.query<{ rid: string }>(
+    "SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)",
+    [ordered.length],
+  );
+  const ridOf = new Map<number, string>();
+  for (const [k, r] of ordered.entries()) ridOf.set(r.index, ids.rows[k].rid);
+  const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
+
+  // The documents as one JSON array in UTF-8, a binary parameter: PGlite then copies the bytes instead of
+  // measuring a string of megabytes character by character (json's binary form is its text). PGlite only:
+  // node-postgres would send a Buffer as bytea.
+  let contents = file.contents;
+  if (extra.length) {
+    const more = extra.map((r) => JSON.stringify(r.content)).join(',');
+    contents = plain.length
+      ? Buffer.concat([contents.subarray(0, contents.length - 1), Buffer.from(`,${more}]`)])
+      : Buffer.from(`[${more}]`);
+  }
+  await tx.query(
+    `INSERT INTO resource_version (rid, version, type, id, last_updated, deleted, method, content)
+     SELECT u.rid, 1, u.type, u.id, $4::timestamptz, false, 'PUT', c.content
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY u(rid, type, id, n)
+       JOIN json_array_elements_text($5::json) WITH ORDINALITY c(content, n) USING (n)`,
+    [rows.map(rid), rows.map((r) => r.type), rows.map((r) => r.id), file.now, contents],
+  );
+  const patients = rows.map((r) => textArrayLiteral(r.patients));
+  await tx.query(
+    `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
+     SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)`,
+    [
+      rows.map(rid),
+      rows.map((r) => r.type),
+      rows.map((r) => r.id),
+      file.now,
+      patients,
+      rows.map((r, k) => (r.labels.length ? patients[k] : null)),
+    ],
+  );
+  // The rid columns of the prepared rows hold the resource's Bundle position.
+  const batch = mergeBatches(file.batch, extra, (index) => ridOf.get(index) as string);
+  await insertIndexRows(tx, batch);
+  for (const r of ordered) if (r.type === 'Patient') await setRestriction(tx, r.id, r.labels);
+  return ordered.map((r) => ({
+    type: r.type,
+    id: r.id,
+    version: 1,
+    lastUpdated: file.now,
+    status: 201,
+    oldPatients: [],
+    newPatients: r.patients,
+  }));
+}
+
+const rank = (r: PreparedResource) => (r.method === 'POST' ? 0 : 1);
