@@ -258,20 +258,26 @@ lines.push(`  server RSS ${memory.rssMiB} MiB (peak ${memory.hwmMiB} MiB)`);
 process.stdout.write(`${lines.join('\n')}\n`);
 
 const label = datasetOpts.resources === 1_000_000 ? '1m' : String(datasetOpts.resources);
-const file = saveResult(`search-${label}`, {
-  connections,
-  loadGenerator: client,
-  secondsPerRun: client === 'wrk' ? seconds : undefined,
-  postgres: { sharedBuffers, prewarmed },
-  runs,
-  requestsPerRun: client === 'wrk' ? undefined : requests,
-  warmupRequests: warmup,
-  note: 'client, server and PostgreSQL share the 2 cores; the client is an administrator (exempt from patient restrictions)',
-  loadavgAtStart,
-  dataset,
-  rows: rows.map((r) => ({ ...r, verdict: verdict(r) })),
-  serverMemory: memory,
-});
+// --label NAME: the result file is search-SIZE-DATETHHMM-NAME.json (a run of the same day keeps its own)
+const runLabel = args.includes('--label') ? args[args.indexOf('--label') + 1] : undefined;
+const file = saveResult(
+  `search-${label}`,
+  {
+    connections,
+    loadGenerator: client,
+    secondsPerRun: client === 'wrk' ? seconds : undefined,
+    postgres: { sharedBuffers, prewarmed },
+    runs,
+    requestsPerRun: client === 'wrk' ? undefined : requests,
+    warmupRequests: warmup,
+    note: 'client, server and PostgreSQL share the 2 cores; the client is an administrator (exempt from patient restrictions)',
+    loadavgAtStart,
+    dataset,
+    rows: rows.map((r) => ({ ...r, verdict: verdict(r) })),
+    serverMemory: memory,
+  },
+  runLabel,
+);
 process.stdout.write(`saved ${file}\n`);
 server.kill('SIGTERM');
 await pool.end();
