@@ -461,6 +461,9 @@ describe('bad searches are clear 400s naming the parameter', () => {
     ['Patient?gender:missing=maybe', /gender:missing/],
     ['Observation?subject:Patient.shoe=x', /shoe/],
     ['?_type=Nope', /_type/],
+    // a chain or _has nested deeper than the server follows (the SQL would grow without bound)
+    [`Observation?subject:Patient.organization${'.partof'.repeat(200)}.name=x`, /at most 10 levels/],
+    [`Patient?${'_has:Patient:link:'.repeat(30)}gender=male`, /at most 10 levels/],
   ];
   for (const [query, expression] of BAD) {
     test(query, async () => {

@@ -232,8 +232,21 @@ function includeSpec(value: string, reverse: boolean, modifier: string | undefin
   return { source, param, target, iterate, reverse };
 }
 
+/**
+ * How deep chains and `_has` nest: each level is one more nested subquery, and a name of a few hundred
+ * levels would make a statement the database refuses (a server error instead of an answer). Real
+ * searches use two or three.
+ */
+const MAX_NESTING = 10;
+
 /** The filter for one name=value pair, or undefined when the name is not known (then ignored). */
 function parseFilter(types: string[], rawName: string, value: string, ignored: string[]): Filter | undefined {
+  const levels = Math.max(rawName.split('.').length - 1, rawName.split('_has:').length - 1);
+  if (levels > MAX_NESTING)
+    throw badRequest(
+      `"${rawName.length > 80 ? `${rawName.slice(0, 80)}...` : rawName}" nests ${levels} chained or _has levels; Chartroom follows at most ${MAX_NESTING} levels`,
+      rawName.slice(0, 200),
+    );
   if (rawName.startsWith('_has:')) return parseHas(types, rawName, value, ignored);
   const dot = rawName.indexOf('.');
   if (dot > 0) return parseChain(types, rawName.slice(0, dot), rawName.slice(dot + 1), value, ignored);
