@@ -11,7 +11,7 @@ import { processBundle } from '../bundle/process-bundle.js';
 import { processTransactionInChunks } from '../bundle/transaction-in-chunks.js';
 import type { Repository } from '../repository.js';
 import { bundleMembers } from './bundle-stream.js';
-import { asEntry, countWritten, errorsOf, withRetry } from './import-writes.js';
+import { asEntry, asTransaction, countWritten, errorsOf, withRetry } from './import-writes.js';
 import { type ImportFile, readBundleText } from './read-files.js';
 import type { FileReport } from './run-import.js';
 
@@ -93,15 +93,7 @@ async function importWholeBundle(repo: Repository, f: ImportFile, tally: Tally):
   if (bundle?.resourceType !== 'Bundle') {
     // A single resource: import it as a one-entry transaction.
     bundle = { resourceType: 'Bundle', type: 'transaction', entry: [asEntry(parsed as Resource)] };
-  } else if (bundle.type !== 'transaction' && bundle.type !== 'batch') {
-    bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: (bundle.entry ?? [])
-        .filter((e) => e.resource)
-        .map((e) => asEntry(e.resource as Resource, e.fullUrl)),
-    };
-  }
+  } else if (bundle.type !== 'transaction' && bundle.type !== 'batch') bundle = asTransaction(bundle);
   const response = await withRetry(() => processBundle(repo, bundle, { importMode: true }));
   tally.resources += countWritten(bundle.entry ?? [], response, tally.byType);
   collectOutcomes(response, 0, tally.errors);

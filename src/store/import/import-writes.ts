@@ -61,3 +61,14 @@ export function asEntry(resource: Resource, fullUrl?: string): BundleEntry {
     ? { fullUrl, resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } }
     : { fullUrl, resource, request: { method: 'POST', url: resource?.resourceType ?? 'Unknown' } };
 }
+
+/** A Bundle of another type (collection, searchset...) as a transaction of its resources, as the import writes it. */
+export function asTransaction(bundle: Bundle): Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: (bundle.entry ?? [])
+      .filter((e) => e.resource)
+      .map((e) => asEntry(e.resource as Resource, e.fullUrl)),
+  };
+}

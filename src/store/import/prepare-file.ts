@@ -19,7 +19,7 @@ import type { Repository } from '../repository.js';
 import { type SsnSealer, useBlindIndex } from '../ssn-sealing.js';
 import { int4Array, textArray } from './binary-arrays.js';
 import { textSize } from './import-bundle-file.js';
-import { asEntry } from './import-writes.js';
+import { asEntry, asTransaction } from './import-writes.js';
 import type { ImportFile } from './read-files.js';
 
 /** One resource of the file, ready to be written as version 1 of a new resource. */
@@ -99,18 +99,11 @@ export async function prepareFile(ctx: PrepareContext, f: ImportFile): Promise<P
 }
 
 /** The Bundle as importWholeBundle hands it to processBundle. */
-function asTransaction(parsed: unknown): BundleEntry[] {
+function transactionEntries(parsed: unknown): BundleEntry[] {
   let bundle = parsed as Bundle;
   if (bundle?.resourceType !== 'Bundle') return [asEntry(parsed as Resource)];
   if (bundle.type === 'batch') throw new Fallback('batch Bundle');
-  if (bundle.type !== 'transaction')
-    bundle = {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: (bundle.entry ?? [])
-        .filter((e) => e.resource)
-        .map((e) => asEntry(e.resource as Resource, e.fullUrl)),
-    };
+  if (bundle.type !== 'transaction') bundle = asTransaction(bundle);
   assertResourceShape(bundle);
   return bundle.entry ?? [];
 }
@@ -120,7 +113,7 @@ async function prepareText(
   text: string,
   now: string,
 ): Promise<Omit<PreparedFile, 'sha256'>> {
-  const entries = asTransaction(parseJson(text));
+  const entries = transactionEntries(parseJson(text));
   // Pass 1 (planEntries without the database): ids, and fullUrl -> Type/id. A resource that may match an
   // existing copy is assumed to keep its own id; the writer checks that, and the file falls back if not.
   const fullUrls = new Map<string, string>();
