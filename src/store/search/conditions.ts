@@ -345,7 +345,7 @@ function tokenCondition(
 
 /**
  * `:below` / `:above` for systems whose codes carry their hierarchy (fhir/code-hierarchy.ts): below is a
- * prefix, as an index range on sp_token (param, code, system) with the prefix checked exactly (the range
+ * prefix, as an index range on sp_token_code (param, code, ...) with the prefix checked exactly (the range
  * alone would be exact only in a byte-order collation); above is the code's list of prefixes.
  */
 function subsumption(
