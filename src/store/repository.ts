@@ -7,6 +7,7 @@ import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { PreparedFile } from './import/prepare-file.js';
 import { writePrepared } from './import/write-prepared.js';
 import type { ParamRegistry } from './param-registry.js';
+import { READ_COLUMNS, readBatcher } from './read-batch.js';
 import { hiddenByLabel, restrictedAmong, type Visibility, visibleRecordSql } from './restrictions.js';
 import { runSearch, type SearchPage, type SearchRequest } from './search/run-search.js';
 import type { SsnSealer } from './ssn-sealing.js';
@@ -230,15 +231,19 @@ export class Repository {
   }
 
   async read(type: string, id: string): Promise<StoredVersion> {
-    const r = await this.q.query<StoredVersion>(
-      `SELECT v.type, v.id, v.version, v.last_updated AS "lastUpdated", v.deleted, v.method, v.content, r.patients, r.restricted_to,
-              ARRAY(SELECT rp.patient FROM restricted_patient rp WHERE rp.patient = ANY(r.patients)) AS restricted
-         FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
-        WHERE r.type = $1 AND r.id = $2`,
-      [type, id],
-      { prepare: true },
-    );
-    const row = r.rows[0];
+    // outside a transaction, reads asked for together share one statement (read-batch.ts)
+    const row =
+      this.db && this.q === this.db
+        ? await readBatcher<StoredVersion>(this.db).read(type, id)
+        : (
+            await this.q.query<StoredVersion>(
+              `SELECT ${READ_COLUMNS}
+                 FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+                WHERE r.type = $1 AND r.id = $2`,
+              [type, id],
+              { prepare: true },
+            )
+          ).rows[0];
     if (!row) throw notFound(`${type}/${id} is not known`);
     const access = row as StoredVersion & Access;
     await this.assertVisible(access.patients, access.restricted);

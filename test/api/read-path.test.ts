@@ -158,3 +158,93 @@ describe('the AuditEvent of an audit entry', () => {
       assert.equal(auditEventJson(a, recorded, 'e-1'), JSON.stringify(toAuditEvent(a, recorded, 'e-1')));
   });
 });
+
+describe('reads asked for together (one statement for many, read-batch.ts)', () => {
+  let s: TestServer;
+  let nora: string;
+  const ids: Record<string, string> = {};
+  const obs = (patient: string, value: number) => ({
+    resourceType: 'Observation',
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+    subject: { reference: `Patient/${patient}` },
+    valueQuantity: { value, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+  });
+  const post = async (resource: object) => {
+    const r = await s.request('POST', `/${(resource as { resourceType: string }).resourceType}`, resource);
+    assert.equal(r.status, 201, r.text);
+    return r.body.id as string;
+  };
+  before(async () => {
+    s = await startTestServer({ label: 'read-path-batch' });
+    ids.open = await post({ resourceType: 'Patient', name: [{ family: 'Batchelor' }] });
+    ids.hidden = await post({ resourceType: 'Patient', name: [{ family: 'Hidden' }] });
+    for (let i = 0; i < 40; i++) ids[`obs${i}`] = await post(obs(i % 2 ? ids.open : ids.hidden, 60 + i));
+    ids.gone = await post(obs(ids.open, 99));
+    assert.equal((await s.request('DELETE', `/Observation/${ids.gone}`)).status, 204);
+    // the hidden patient's record is restricted (a security label): nora, a provider, has no care relationship
+    const labelled = await s.request('PUT', `/Patient/${ids.hidden}`, {
+      resourceType: 'Patient',
+      id: ids.hidden,
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'ETH' }] },
+      name: [{ family: 'Hidden' }],
+    });
+    assert.equal(labelled.status, 200, labelled.text);
+    nora = await s.addUser('nora-batch', ['provider']);
+  });
+  after(() => s.stop());
+
+  const get = (path: string, token?: string) =>
+    fetch(`${s.fhir}${path}`, { headers: { authorization: `Bearer ${token ?? s.token}` } }).then(
+      async (r) => ({ status: r.status, body: (await r.json()) as { id?: string; issue?: unknown[] } }),
+    );
+
+  test('300 reads at once (more than one statement holds) answer as the same reads one by one', async () => {
+    const paths: [string, string | undefined][] = [];
+    for (let k = 0; k < 300; k++) {
+      const pick = k % 6;
+      const path =
+        pick === 0
+          ? `/Patient/${ids.open}`
+          : pick === 1
+            ? `/Patient/${ids.hidden}`
+            : pick === 2
+              ? `/Observation/${ids[`obs${(k >> 1) % 40}`]}`
+              : pick === 3
+                ? `/Observation/${ids.gone}`
+                : pick === 4
+                  ? `/Observation/no-such-${k}`
+                  : `/Patient/${ids[`obs${k % 40}`]}`; // an Observation's id asked as a Patient
+      paths.push([path, Math.floor(k / 6) % 2 ? nora : undefined]);
+    }
+    const together = await Promise.all(paths.map(([p, t]) => get(p, t)));
+    const statuses = new Set<number>();
+    for (let k = 0; k < paths.length; k++) {
+      const alone = await get(...paths[k]);
+      assert.deepEqual(together[k], alone, `${paths[k][0]} (${paths[k][1] ? 'nora' : 'administrator'})`);
+      statuses.add(alone.status);
+    }
+    // what the mix holds: found, not found, deleted, and refused for a restricted patient's records
+    assert.deepEqual([...statuses].sort(), [200, 403, 404, 410]);
+    const mine = together.filter((r, k) => r.status === 200 && paths[k][0].startsWith('/Observation/'));
+    assert.ok(
+      mine.length > 20 &&
+        mine.every((r) => (r.body as { resourceType?: string }).resourceType === 'Observation'),
+    );
+  });
+
+  test('a read asked for right after a write sees the write, also among many reads', async () => {
+    const id = ids.obs1;
+    for (let v = 1; v <= 8; v++) {
+      const put = await s.request('PUT', `/Observation/${id}`, { ...obs(ids.open, 200 + v), id });
+      assert.equal(put.status, 200, put.text);
+      const [read] = await Promise.all([
+        get(`/Observation/${id}`),
+        ...Array.from({ length: 20 }, (_, k) => get(`/Observation/${ids[`obs${k}`]}`)),
+      ]);
+      const body = read.body as { meta?: { versionId?: string }; valueQuantity?: { value?: number } };
+      assert.equal(body.meta?.versionId, put.body.meta.versionId);
+      assert.equal(body.valueQuantity?.value, 200 + v);
+    }
+  });
+});
