@@ -5,7 +5,7 @@ import { type EncodedBatch, insertIndexRows } from '../index-rows.js';
 import { setRestriction } from '../restrictions.js';
 import { textArrayLiteral } from '../sql-literals.js';
 import type { WriteResult } from '../write.js';
-import { concatArrays, int8Array } from './binary-arrays.js';
+import { concatArrays, int8Array, textArray } from './binary-arrays.js';
 import type { PreparedFile, PreparedResource } from './prepare-file.js';
 
 /**
@@ -79,21 +79,16 @@ export async function writePrepared(
   for (const [k, r] of ordered.entries()) ridOf.set(r.index, ids.rows[k].rid);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
 
-  // The documents as one JSON array in UTF-8, a binary parameter: PGlite then copies the bytes instead of
-  // measuring a string of megabytes character by character (json's binary form is its text). PGlite only:
-  // node-postgres would send a Buffer as bytea.
-  let contents = file.contents;
-  if (extra.length) {
-    const more = extra.map((r) => JSON.stringify(r.content)).join(',');
-    contents = plain.length
-      ? Buffer.concat([contents.subarray(0, contents.length - 1), Buffer.from(`,${more}]`)])
-      : Buffer.from(`[${more}]`);
-  }
+  // The documents as a text[] in binary form (prepare-file.ts): PGlite copies their bytes.
+  const contents = extra.length
+    ? plain.length
+      ? concatArrays(file.contents, textArray(extra.map((r) => r.content as string)))
+      : textArray(extra.map((r) => r.content as string))
+    : file.contents;
   await tx.query(
     `INSERT INTO resource_version (rid, version, type, id, last_updated, deleted, method, content)
-     SELECT u.rid, 1, u.type, u.id, $4::timestamptz, false, 'PUT', c.content
-       FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY u(rid, type, id, n)
-       JOIN json_array_elements_text($5::json) WITH ORDINALITY c(content, n) USING (n)`,
+     SELECT u.rid, 1, u.type, u.id, $4::timestamptz, false, 'PUT', u.content
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) u(rid, type, id, content)`,
     [rows.map(rid), rows.map((r) => r.type), rows.map((r) => r.id), file.now, contents],
   );
   const patients = rows.map((r) => textArrayLiteral(r.patients));
