@@ -61,9 +61,15 @@ export class ParamRegistry {
     return reg;
   }
 
+  /** The id of each compiled parameter once looked up (idOf runs for every index value of every write). */
+  private readonly byParam = new WeakMap<CompiledParam, number>();
+
   idOf = (p: CompiledParam): number => {
-    const id = this.ids.get(`${p.base}.${p.code}`);
+    let id = this.byParam.get(p);
+    if (id !== undefined) return id;
+    id = this.ids.get(`${p.base}.${p.code}`);
     if (id === undefined) throw new Error(`search parameter ${p.base}.${p.code} has no id`);
+    this.byParam.set(p, id);
     return id;
   };
 }
