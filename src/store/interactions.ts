@@ -39,8 +39,7 @@ export async function createResource(
   const warnings = await checkCodes(repo, resource);
   const out = await repo.transaction(async (tx): Promise<WriteOutcome> => {
     if (ifNoneExist) {
-      await tx.lockKey(`${resource.resourceType}?${ifNoneExist}`);
-      const found = await tx.matchConditional(resource.resourceType, ifNoneExist);
+      const found = await tx.matchOrLock(resource.resourceType, ifNoneExist);
       if (found.length > 1)
         throw preconditionFailed(
           `If-None-Exist "${ifNoneExist}" matches more than one ${resource.resourceType}`,

@@ -371,6 +371,20 @@ export class Repository {
   async lockKey(key: string): Promise<void> {
     await this.q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
   }
+
+  /**
+   * The matches of a conditional create's query. What exists already is matched without a lock; when
+   * nothing matches, the key is locked until the transaction ends (a concurrent create of the same key
+   * waits for it, or is waited for) and the query is asked again. So an import whose files share
+   * Organizations and Practitioners locks each key only until the first file creates it, instead of
+   * serialising every later file on it (each statement sees what committed before it began).
+   */
+  async matchOrLock(type: string, query: string): Promise<{ id: string; resource: Resource }[]> {
+    const found = await this.matchConditional(type, query);
+    if (found.length) return found;
+    await this.lockKey(`${type}?${query}`);
+    return this.matchConditional(type, query);
+  }
 }
 
 /** What a read needs to know of the resource to decide whether the caller may see it. */

@@ -126,6 +126,37 @@ describe('conditional interactions', () => {
     assert.equal(b.body.id, a.body.id);
   });
 
+  test('12 concurrent creates with the same If-None-Exist, as POSTs and in transactions, make one resource', async () => {
+    const condition = 'identifier=urn:mrn|MRN-RACE';
+    const post = () => s.request('POST', '/Patient', withId('MRN-RACE'), { 'if-none-exist': condition });
+    const transaction = () =>
+      s.request('POST', '', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            fullUrl: 'urn:uuid:3f1f4b0e-0000-4000-8000-000000000001',
+            resource: withId('MRN-RACE'),
+            request: { method: 'POST', url: 'Patient', ifNoneExist: condition },
+          },
+        ],
+      });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, k) => (k % 2 ? post() : transaction())));
+    const ids = answers.map((r) => {
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+      return r.body.resourceType === 'Bundle'
+        ? (r.body.entry[0].response.location as string).split('/')[1]
+        : (r.body.id as string);
+    });
+    assert.equal(new Set(ids).size, 1, `ids: ${[...new Set(ids)].join(', ')}`);
+    const created = answers.filter(
+      (r) => r.status === 201 || r.body.entry?.[0]?.response?.status?.startsWith('201'),
+    );
+    assert.equal(created.length, 1);
+    const found = await s.request('GET', `/Patient?${condition}`);
+    assert.equal(found.body.total ?? found.body.entry.length, 1);
+  });
+
   test('conditional update updates the single match and creates when none matches', async () => {
     const created = await s.request('PUT', '/Patient?identifier=urn:mrn|MRN-2', withId('MRN-2'));
     assert.equal(created.status, 201);

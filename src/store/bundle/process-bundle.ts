@@ -133,8 +133,7 @@ export async function planEntries(
       const ifNoneExist =
         e.request?.ifNoneExist ?? (opts.importMode ? identifierCondition(resource as Resource) : undefined);
       if (ifNoneExist) {
-        await tx.lockKey(`${target.type}?${ifNoneExist}`);
-        const found = await tx.matchConditional(target.type, ifNoneExist);
+        const found = await tx.matchOrLock(target.type, ifNoneExist);
         if (found.length > 1)
           throw preconditionFailed(
             `${at(i)}: ifNoneExist "${ifNoneExist}" matches more than one ${target.type}`,
