@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
 import { auditCommand } from './audit.js';
+import { indexPatientKeysCommand, indexUcumCommand } from './backfill.js';
 import { demoCommand } from './demo.js';
 import { type ImportArgs, importCommand } from './import.js';
 import { importHeapMibOf, importInThread } from './import-thread.js';
-import { indexPatientKeysCommand } from './index-patient-keys.js';
-import { indexUcumCommand } from './index-ucum.js';
 import { securityCommand } from './security.js';
 import { terminologyCommand } from './terminology.js';
 

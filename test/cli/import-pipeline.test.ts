@@ -9,21 +9,13 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import type { Database } from '../../src/platform/db/database.js';
+import { TABLES as INDEX_TABLES } from '../../src/store/index-rows.js';
 import { cliEnv, withDb } from '../support/cli-import.js';
 import { cliPath, corpusFiles, readBundle } from '../support/corpus.js';
 import { freshStorage, type TestStorage, testDb } from '../support/test-server.js';
 
-const TABLES = [
-  'sp_token',
-  'sp_string',
-  'sp_date',
-  'sp_reference',
-  'sp_number',
-  'sp_quantity',
-  'sp_uri',
-  'sp_composite',
-  'sp_text',
-];
+/** The index tables (the writer's own list). */
+const TABLES = INDEX_TABLES.map((t) => t.table).filter((t) => t.startsWith('sp_'));
 
 interface Snapshot {
   report: { file: string; status: string; resources: number; errors: unknown[] }[];
