@@ -61,9 +61,15 @@ export class ParamRegistry {
     return reg;
   }
 
+  /** Ids by compiled parameter (paramsFor keeps one object per parameter), saving the key string per value. */
+  private readonly byParam = new Map<CompiledParam, number>();
+
   idOf = (p: CompiledParam): number => {
+    const known = this.byParam.get(p);
+    if (known !== undefined) return known;
     const id = this.ids.get(`${p.base}.${p.code}`);
     if (id === undefined) throw new Error(`search parameter ${p.base}.${p.code} has no id`);
+    this.byParam.set(p, id);
     return id;
   };
 }
