@@ -154,7 +154,11 @@ function primitiveProblem(type: string, v: unknown): string | undefined {
   }
 }
 
-const isPrimitive = (t: string) => /^[a-z]/.test(t);
+/** FHIR's primitive types are the ones whose name starts lower-case (a character test, not a regex: it runs per value). */
+const isPrimitive = (t: string) => {
+  const c = t.charCodeAt(0);
+  return c >= 97 && c <= 122;
+};
 const normaliseType = (t: string) => (t.startsWith('http://hl7.org/fhirpath/System.') ? 'string' : t);
 
 function compileConstraints(
