@@ -1,12 +1,13 @@
 // Writes and removes search-index rows: one multi-row INSERT (unnest of column arrays) per index table.
 import type { IndexBatch } from '../fhir/index/extract.js';
 import type { Queryable } from '../platform/db/database.js';
-import { arrayLength } from './import/binary-arrays.js';
+import { arrayLength, int4Array, int8Array, textArray, timestamptzArray } from './binary-arrays.js';
 
 export async function deleteIndexRows(tx: Queryable, rids: string[]): Promise<void> {
   if (rids.length === 0) return;
+  const keys = int8Array(rids);
   for (const { table: t } of TABLES.filter((x) => x.table.startsWith('sp_')))
-    await tx.query(`DELETE FROM ${t} WHERE rid = ANY($1::bigint[])`, [rids]);
+    await tx.query(`DELETE FROM ${t} WHERE rid = ANY($1::bigint[])`, [keys]);
 }
 
 export async function deleteCompartmentRows(
@@ -23,7 +24,7 @@ export async function deleteCompartmentRows(
   if (patient.length === 0) return;
   await tx.query(
     'DELETE FROM resource_compartment c USING unnest($1::text[], $2::bigint[]) u(patient, rid) WHERE c.patient = u.patient AND c.rid = u.rid',
-    [patient, rid],
+    [textArray(patient), int8Array(rid)],
   );
 }
 
@@ -55,19 +56,51 @@ export const TABLES: { table: string; key: keyof IndexBatch; types: string[]; se
 
 /**
  * A batch whose columns may also be PostgreSQL arrays in binary form (the embedded import's prepared rows,
- * store/import/binary-arrays.ts), in the same column order.
+ * store/binary-arrays.ts), in the same column order.
  */
 export type EncodedBatch = Record<keyof IndexBatch, Record<string, unknown[] | Uint8Array>>;
 
+/**
+ * A column in binary form (store/binary-arrays.ts). numeric columns go as text[], cast by the SQL (`argOf`):
+ * PostgreSQL reads each value with numeric's own input function, as from an array literal, and no binary
+ * numeric encoder has to be trusted. timestamptz values in another form than the index's instants stay strings.
+ */
+function encodeColumn(values: unknown[] | Uint8Array, type: string): unknown[] | Uint8Array {
+  if (values instanceof Uint8Array) return values;
+  switch (type) {
+    case 'bigint':
+      return int8Array(values as string[]);
+    case 'int':
+      return int4Array(values as number[]);
+    case 'text':
+    case 'numeric':
+      return textArray(values as (string | null)[]);
+    case 'timestamptz':
+      return timestamptzArray(values as string[]) ?? values;
+    default:
+      return values;
+  }
+}
+
+/** The SQL of parameter k (from 1) for a column of this type. */
+const argOf = (type: string, k: number) =>
+  type === 'numeric' ? `$${k}::text[]::numeric[]` : `$${k}::${type}[]`;
+
 export async function insertIndexRows(tx: Queryable, b: IndexBatch | EncodedBatch): Promise<void> {
+  // the compartment rows go twice: as rows of their own and joined with the token rows
+  const compartment = [
+    encodeColumn(b.compartment.patient, 'text'),
+    encodeColumn(b.compartment.rid, 'bigint'),
+  ];
   for (const { table, key, types, select } of TABLES) {
-    const cols = Object.values(b[key]) as (unknown[] | Uint8Array)[];
-    if ((Array.isArray(cols[0]) ? cols[0].length : arrayLength(cols[0])) === 0) continue;
+    const raw = Object.values(b[key]) as (unknown[] | Uint8Array)[];
+    if ((Array.isArray(raw[0]) ? raw[0].length : arrayLength(raw[0])) === 0) continue;
+    const cols = key === 'compartment' ? compartment : raw.map((c, k) => encodeColumn(c, types[k]));
+    const args = types.map((t, k) => argOf(t, k + 1)).join(', ');
     if (table === 'sp_token') {
-      await insertTokenRows(tx, b, cols, types);
+      await insertTokenRows(tx, cols, compartment, args, types.length);
       continue;
     }
-    const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');
     const conflict = table === 'resource_compartment' ? ' ON CONFLICT DO NOTHING' : '';
     const from = select
       ? `${select} FROM unnest(${args}) u(${Object.keys(b[key]).join(', ')})`
@@ -83,16 +116,15 @@ export async function insertIndexRows(tx: Queryable, b: IndexBatch | EncodedBatc
  */
 async function insertTokenRows(
   tx: Queryable,
-  b: IndexBatch | EncodedBatch,
   cols: (unknown[] | Uint8Array)[],
-  types: string[],
+  compartment: (unknown[] | Uint8Array)[],
+  args: string,
+  n: number,
 ): Promise<void> {
-  const args = types.map((t, k) => `$${k + 1}::${t}[]`).join(', ');
-  const n = types.length;
   await tx.query(
     `INSERT INTO sp_token (rid, param, system, code, text, of_type, patient)
      SELECT u.*, c.patient FROM unnest(${args}) u(rid, param, system, code, text, of_type)
        LEFT JOIN unnest($${n + 1}::text[], $${n + 2}::bigint[]) c(patient, rid) ON c.rid = u.rid`,
-    [...cols, b.compartment.patient, b.compartment.rid],
+    [...cols, ...compartment],
   );
 }

@@ -8,6 +8,7 @@ import { restrictionLabels } from '../fhir/security-labels.js';
 import { SEALED_PREFIX } from '../fhir/ssn.js';
 import type { Queryable } from '../platform/db/database.js';
 import { conflict, preconditionFailed } from '../platform/errors.js';
+import { boolArray, int4Array, int8Array, textArray } from './binary-arrays.js';
 import { deleteCompartmentRows, deleteIndexRows, insertIndexRows } from './index-rows.js';
 import type { ParamRegistry } from './param-registry.js';
 import { setRestriction } from './restrictions.js';
@@ -98,7 +99,7 @@ export async function applyWrites(
         WHERE r.rid = ANY (ARRAY(SELECT (SELECT k.rid FROM resource k WHERE k.type = u.type AND k.id = u.id)
                                    FROM unnest($1::text[], $2::text[]) u(type, id)))
         ORDER BY r.rid FOR UPDATE OF r`,
-      [keys.map((k) => k[0]), keys.map((k) => k[1])],
+      [textArray(keys.map((k) => k[0])), textArray(keys.map((k) => k[1]))],
     );
     for (const row of r.rows) current.set(`${row.type}/${row.id}`, row);
   }
@@ -248,24 +249,23 @@ export async function applyWrites(
     if (type === 'Patient') restrictions.push([id, labels]);
   }
 
-  // 3. Write: versions, current rows, then the index rows (old ones removed first).
+  // 3. Write: versions, current rows, then the index rows (old ones removed first). The columns go as
+  // binary arrays (binary-arrays.ts): the documents' UTF-8 bytes as they are, neither escaped into an array
+  // literal nor into a JSON array for the database to parse again.
   if (versions.rid.length) {
     await tx.query(
       `INSERT INTO resource_version (rid, version, type, id, last_updated, deleted, method, content)
-       SELECT u.rid, u.version, u.type, u.id, $8::timestamptz, u.deleted, u.method, c.content
-         FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::boolean[], $6::text[]) WITH ORDINALITY
-              u(rid, version, type, id, deleted, method, n)
-         JOIN json_array_elements_text($7::json) WITH ORDINALITY c(content, n) USING (n)`,
-      // The documents travel as one JSON array: JSON.stringify is native, while pg's text[] escaping of
-      // kilobyte-long JSON strings costs more than the database's JSON parse.
+       SELECT u.rid, u.version, u.type, u.id, $8::timestamptz, u.deleted, u.method, u.content
+         FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::boolean[], $6::text[], $7::text[])
+              u(rid, version, type, id, deleted, method, content)`,
       [
-        versions.rid,
-        versions.version,
-        versions.type,
-        versions.id,
-        versions.deleted,
-        versions.method,
-        JSON.stringify(versions.content),
+        int8Array(versions.rid),
+        int4Array(versions.version),
+        textArray(versions.type),
+        textArray(versions.id),
+        boolArray(versions.deleted),
+        textArray(versions.method),
+        textArray(versions.content),
         now,
       ],
     );
@@ -277,7 +277,15 @@ export async function applyWrites(
        SELECT u.rid, u.type, u.id, u.version, $6::timestamptz, u.patients::text[], u.restricted_to::text[]
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $7::text[])
               u(rid, type, id, version, patients, restricted_to)`,
-        [inserts.rid, inserts.type, inserts.id, inserts.version, inserts.patients, now, inserts.restrictedTo],
+        [
+          int8Array(inserts.rid),
+          textArray(inserts.type),
+          textArray(inserts.id),
+          int4Array(inserts.version),
+          textArray(inserts.patients),
+          now,
+          textArray(inserts.restrictedTo),
+        ],
       )
       .catch((err: { code?: string }) => {
         if (err.code === '23505')
@@ -292,7 +300,14 @@ export async function applyWrites(
          FROM unnest($1::bigint[], $2::int[], $3::boolean[], $4::text[], $6::text[])
               u(rid, version, deleted, patients, restricted_to)
         WHERE r.rid = u.rid`,
-      [updates.rid, updates.version, updates.deleted, updates.patients, now, updates.restrictedTo],
+      [
+        int8Array(updates.rid),
+        int4Array(updates.version),
+        boolArray(updates.deleted),
+        textArray(updates.patients),
+        now,
+        textArray(updates.restrictedTo),
+      ],
     );
     await deleteIndexRows(
       tx,

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { test } from 'node:test';
-import { validateResource as medplumValidate, OperationOutcomeError } from '@medplum/core';
+import { getAllDataTypes, validateResource as medplumValidate, OperationOutcomeError } from '@medplum/core';
 import { loadDefinitions } from '../../src/fhir/definitions.js';
 import { structuralIssues } from '../../src/fhir/validate/structure.js';
 import { corpusFiles, readBundle } from '../support/corpus.js';
@@ -95,4 +95,124 @@ test('errors name the element: unknown property, datatype, cardinality, choice, 
     }),
     [],
   );
+});
+
+// The validator finds an element by the node's own keys (it used to look up every property of every element);
+// these are the issues, and their order, as the element-by-element walk gave them.
+test('issues of choices, missing required elements, _prop extensions and unknown properties, in element order', () => {
+  const issuesOf = (r: Json) => structuralIssues(r).map((i) => [i.expression?.[0], i.details?.text]);
+  const valueTypes =
+    'valueQuantity, valueCodeableConcept, valueString, valueBoolean, valueInteger, valueRange, valueRatio, valueSampledData, valueTime, valueDateTime, valuePeriod';
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      valueString: 'a',
+      valueQuantity: { value: 1 },
+      _valueBoolean: { id: 'b' },
+    }),
+    [
+      ['Observation.valueString', `Only one of ${valueTypes} may be present`],
+      ['Observation.valueBoolean', `Only one of ${valueTypes} may be present`],
+    ],
+  );
+  assert.deepEqual(
+    issuesOf({ resourceType: 'Observation', valueString: 'a', component: [{ valueString: 'b' }] }),
+    [
+      ['Observation.status', 'Missing required property'],
+      ['Observation.code', 'Missing required property'],
+      ['Observation.component[0].code', 'Missing required property'],
+    ],
+  );
+  // a primitive given by its extension only (`_birthDate`, `_given` entries) is present
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Patient',
+      _birthDate: { extension: [{ url: 'http://x', valueString: 'y' }] },
+      name: [{ _given: [null, { id: 'g' }], given: [null, 'B'] }],
+      _gender: { id: 'z' },
+    }),
+    [['Patient.name[0].given[0]', 'Array entries must not be null']],
+  );
+  assert.deepEqual(
+    issuesOf({ resourceType: 'Patient', name: [{ given: ['A', null], _given: [null, null] }] }),
+    [['Patient.name[0].given[1]', 'Array entries must not be null']],
+  );
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Patient',
+      colour: 'red',
+      name: [{ family: 'F', nickname: 'x' }],
+      _active: { id: 'a' },
+      active: true,
+      z: 1,
+    }),
+    [
+      ['Patient.colour', 'Invalid additional property "colour"'],
+      ['Patient.z', 'Invalid additional property "z"'],
+      ['Patient.name[0].nickname', 'Invalid additional property "nickname"'],
+    ],
+  );
+  // `_code` of a complex element is not allowed, but the element counts as present (no "missing" issue)
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Observation',
+      status: 'final',
+      _code: { id: 'x' },
+      _valueQuantity: { id: 'q' },
+    }),
+    [
+      ['Observation._code', 'Invalid additional property "_code"'],
+      ['Observation._valueQuantity', 'Invalid additional property "_valueQuantity"'],
+    ],
+  );
+  const extensionTypes = [
+    ...(
+      structuralIssues({
+        resourceType: 'Patient',
+        extension: [{ url: 'a', valueString: 's', valueCode: 'c' }],
+      })[0]?.details?.text ?? ''
+    ).matchAll(/value\w+/g),
+  ].length;
+  assert.equal(extensionTypes, 50);
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Patient',
+      extension: [
+        { url: 'http://x', valueString: 'y', extension: [{ url: 'a', valueCode: 'c' }] },
+        { url: 'http://y', extension: [{ url: 'b', valueInteger: 1, valueString: 's' }] },
+      ],
+    }).map(([at, text]) => [at, text?.slice(0, 40)]),
+    [
+      ['Patient.extension[0]', 'Constraint ext-1 not met: Must have eith'],
+      ['Patient.extension[1].extension[0].valueString', 'Only one of valueBase64Binary, valueBool'],
+    ],
+  );
+  // keys in any order: the issues follow the type's elements (meta, status, code, subject, value[x])
+  assert.deepEqual(
+    issuesOf({
+      resourceType: 'Observation',
+      valueString: 7,
+      subject: 1,
+      code: 'x',
+      status: 'nope',
+      meta: { lastUpdated: 'yesterday' },
+    }).map(([at]) => at),
+    [
+      'Observation.meta.lastUpdated',
+      'Observation.status',
+      'Observation.code',
+      'Observation.subject',
+      'Observation.valueString',
+    ],
+  );
+});
+
+test('every property of every R4 type belongs to one element (the validator finds elements by property)', () => {
+  loadDefinitions();
+  const names = Object.keys(getAllDataTypes());
+  assert.ok(names.length > 600, `${names.length} types`);
+  // validating a node of each type builds its rule, which refuses a property claimed by two elements
+  for (const name of names) assert.doesNotThrow(() => structuralIssues({ resourceType: name }), name);
 });

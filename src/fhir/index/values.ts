@@ -147,19 +147,19 @@ const DATE_RE =
   /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
 /**
- * Ranges of the dates seen lately: a record repeats its dates (an encounter's period in each of its
- * observations, procedures and claims), and each range costs a regular expression and two ISO strings.
- * The ranges are frozen, since they are shared.
+ * Ranges of the dates seen last: a record repeats its dates (an encounter's period is the effective time of its
+ * observations, procedures, claims...), and working one out takes a regular expression, two Dates and two
+ * ISO strings. Frozen, since callers share them.
  */
 const recentRanges = new Map<string, Readonly<RangeValue> | null>();
-const RECENT_RANGES = 4096;
+const RECENT_RANGES = 10_000;
 
 /** The instant range a FHIR date, dateTime or instant covers at its precision (times without zone as UTC). */
-export function dateRange(s: string): RangeValue | undefined {
+export function dateRange(s: string): Readonly<RangeValue> | undefined {
   const known = recentRanges.get(s);
   if (known !== undefined) return known ?? undefined;
-  if (recentRanges.size >= RECENT_RANGES) recentRanges.clear();
   const r = computeDateRange(s);
+  if (recentRanges.size >= RECENT_RANGES) recentRanges.clear();
   recentRanges.set(s, r ? Object.freeze(r) : null);
   return r;
 }

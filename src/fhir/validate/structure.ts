@@ -23,21 +23,46 @@ interface Constraint {
   fn?: (node: unknown, env: Json) => unknown[];
 }
 
+interface PropRule {
+  prop: string;
+  type: string;
+  /** `_prop`, the property of a primitive's id and extensions. */
+  ext: string;
+}
+
 interface ElementRule {
   name: string;
+  /** Its position in its type's `elements`: issues come in that order. */
+  index: number;
   /** JSON property names and their types (several for a choice element). */
-  props: { prop: string; type: string }[];
+  props: PropRule[];
   min: number;
   max: number;
   array: boolean;
   binding?: ValueSetExpansion;
   constraints: Constraint[];
+  /** The validateComplex call that last saw one of its properties, and where it noted it (see there). */
+  stamp: number;
+  slot: number;
+}
+
+/** A JSON property of a type: the element and type it stands for, or `_prop` of that type. */
+interface KeyRule {
+  el: ElementRule;
+  /** The position of the property's type in el.props. */
+  prop: number;
+  /** The key is `_prop` (for a complex type: not allowed, but it still counts as the element's presence). */
+  ext: boolean;
 }
 
 interface TypeRule {
   elements: ElementRule[];
   /** Every JSON property the type allows, with the rule it belongs to. */
-  allowed: Map<string, ElementRule | 'primitive-ext' | 'resourceType'>;
+  allowed: Map<string, KeyRule | 'resourceType'>;
+  /** `_prop` of its complex-typed properties: not allowed, yet an element counts as present with one. */
+  complexExt: Map<string, KeyRule>;
+  /** The elements with min > 0. */
+  required: ElementRule[];
   constraints: Constraint[];
 }
 
@@ -129,7 +154,11 @@ function primitiveProblem(type: string, v: unknown): string | undefined {
   }
 }
 
-const isPrimitive = (t: string) => /^[a-z]/.test(t);
+/** FHIR's primitive types are the ones whose name starts lower-case (a character test, not a regex: it runs per value). */
+const isPrimitive = (t: string) => {
+  const c = t.charCodeAt(0);
+  return c >= 97 && c <= 122;
+};
 const normaliseType = (t: string) => (t.startsWith('http://hl7.org/fhirpath/System.') ? 'string' : t);
 
 function compileConstraints(
@@ -162,6 +191,8 @@ function ruleFor(type: string): TypeRule | null {
   const rule: TypeRule = {
     elements: [],
     allowed: new Map(),
+    complexExt: new Map(),
+    required: [],
     constraints: compileConstraints(schema.constraints, basePath),
   };
   rules.set(type, rule);
@@ -171,7 +202,8 @@ function ruleFor(type: string): TypeRule | null {
     const name = choice ? key.slice(0, -3) : key;
     const props = (el.type ?? []).map((t) => {
       const code = normaliseType(t.code);
-      return { prop: choice ? name + code.charAt(0).toUpperCase() + code.slice(1) : name, type: code };
+      const prop = choice ? name + code.charAt(0).toUpperCase() + code.slice(1) : name;
+      return { prop, type: code, ext: `_${prop}` };
     });
     const binding =
       el.binding?.strength === 'required' && el.binding.valueSet
@@ -179,6 +211,7 @@ function ruleFor(type: string): TypeRule | null {
         : undefined;
     const er: ElementRule = {
       name,
+      index: rule.elements.length,
       props,
       min: el.min ?? 0,
       max:
@@ -188,14 +221,23 @@ function ruleFor(type: string): TypeRule | null {
       array: Boolean(el.isArray),
       binding,
       constraints: compileConstraints(el.constraints, el.path),
+      stamp: 0,
+      slot: 0,
     };
     rule.elements.push(er);
-    for (const p of props) {
-      rule.allowed.set(p.prop, er);
-      if (isPrimitive(p.type)) rule.allowed.set(`_${p.prop}`, 'primitive-ext');
-    }
+    if (er.min > 0) rule.required.push(er);
+    props.forEach((p, k) => {
+      claim(rule.allowed, p.prop, { el: er, prop: k, ext: false });
+      claim(isPrimitive(p.type) ? rule.allowed : rule.complexExt, p.ext, { el: er, prop: k, ext: true });
+    });
   }
   return rule;
+}
+
+/** One property, one element: validateComplex finds an element by its present properties only. */
+function claim<T>(map: Map<string, T>, key: string, value: T): void {
+  if (map.has(key)) throw new Error(`${key} belongs to two elements of one type`);
+  map.set(key, value);
 }
 
 function runConstraint(c: Constraint, node: unknown, path: string, root: Json, issues: Issues): void {
@@ -263,6 +305,40 @@ function checkBinding(b: ValueSetExpansion, type: string, v: unknown, path: stri
   }
 }
 
+/** Stamps validateComplex calls, so that a call can tell the elements it has seen without a set of its own. */
+let calls = 0;
+// The low byte of an entry of validateComplex's `present`: the position of the element's type in its props,
+// or one of these.
+const SEVERAL = 253;
+const MISSING = 254;
+
+/** Notes that key `k` of the node is present (`present` holds element index << 8 | which of its types). */
+function notePresent(present: number[], k: KeyRule, stamp: number): void {
+  const el = k.el;
+  if (el.stamp !== stamp) {
+    el.stamp = stamp;
+    el.slot = present.length;
+    present.push((el.index << 8) | k.prop);
+  } else if ((present[el.slot] & 255) !== k.prop) present[el.slot] = (el.index << 8) | SEVERAL;
+}
+
+/** The first of a choice's types present, after an issue for each other one present. */
+function firstOfSeveral(el: ElementRule, obj: Json, path: string, issues: Issues): PropRule {
+  let found: PropRule | undefined;
+  for (const p of el.props) {
+    if (obj[p.prop] === undefined && obj[p.ext] === undefined) continue;
+    if (found)
+      problem(
+        issues,
+        'structure',
+        `Only one of ${el.props.map((x) => x.prop).join(', ')} may be present`,
+        `${path}.${p.prop}`,
+      );
+    else found = p;
+  }
+  return found as PropRule;
+}
+
 function validateComplex(type: string, node: unknown, path: string, root: Json, issues: Issues): void {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) {
     problem(issues, 'structure', `Invalid JSON type: expected an object (${type})`, path);
@@ -274,22 +350,38 @@ function validateComplex(type: string, node: unknown, path: string, root: Json, 
     return;
   }
   const obj = node as Json;
+  // The node's own keys decide which elements are present (a choice has dozens of types, a type dozens of
+  // elements: looking each up cost more than the rest of the validation). The stamps and slots this writes
+  // on the type's shared element rules are read only in this loop, before any recursion.
+  const stamp = ++calls;
+  const present: number[] = [];
   let children = 0;
+  let extensionValue = false;
   for (const key of Object.keys(obj)) {
-    const allowed = rule.allowed.get(key);
-    if (!allowed) {
+    const k = rule.allowed.get(key);
+    if (k === undefined) {
       problem(issues, 'structure', `Invalid additional property "${key}"`, `${path}.${key}`);
+      // `_valueQuantity` is not allowed, but a node with it has its element (no "missing" issue for it)
+      const c = rule.complexExt.get(key);
+      if (c !== undefined && obj[key] !== undefined) notePresent(present, c, stamp);
       continue;
     }
     if (key !== 'id' && key !== 'resourceType') children++;
+    if (k === 'resourceType' || obj[key] === undefined) continue;
+    notePresent(present, k, stamp);
+    if (!k.ext && k.el.name === 'value') extensionValue = true;
+  }
+  for (const el of rule.required) if (el.stamp !== stamp) present.push((el.index << 8) | MISSING);
+  // in the order of the type's elements, as the issues always came (keys mostly come in that order)
+  for (let i = 1; i < present.length; i++) {
+    const e = present[i];
+    let j = i - 1;
+    for (; j >= 0 && present[j] > e; j--) present[j + 1] = present[j];
+    present[j + 1] = e;
   }
   if (children === 0 && type !== 'Resource' && !isKnownResourceType(type))
     problem(issues, 'structure', 'Element must have a value or children (ele-1)', path);
-  if (
-    type === 'Extension' &&
-    obj.extension !== undefined &&
-    rule.elements.some((e) => e.name === 'value' && e.props.some((p) => obj[p.prop] !== undefined))
-  ) {
+  if (type === 'Extension' && obj.extension !== undefined && extensionValue) {
     problem(
       issues,
       'structure',
@@ -297,25 +389,16 @@ function validateComplex(type: string, node: unknown, path: string, root: Json, 
       path,
     );
   }
-  for (const el of rule.elements) {
-    let found: { prop: string; type: string } | undefined;
-    for (const p of el.props) {
-      if (obj[p.prop] === undefined && obj[`_${p.prop}`] === undefined) continue;
-      if (found)
-        problem(
-          issues,
-          'structure',
-          `Only one of ${el.props.map((x) => x.prop).join(', ')} may be present`,
-          `${path}.${p.prop}`,
-        );
-      else found = p;
-    }
-    if (!found) {
-      if (el.min > 0) problem(issues, 'structure', 'Missing required property', `${path}.${el.name}`);
+  for (const e of present) {
+    const el = rule.elements[e >> 8];
+    const which = e & 255;
+    if (which === MISSING) {
+      problem(issues, 'structure', 'Missing required property', `${path}.${el.name}`);
       continue;
     }
+    const found = which === SEVERAL ? firstOfSeveral(el, obj, path, issues) : el.props[which];
     const raw = obj[found.prop];
-    const ext = obj[`_${found.prop}`];
+    const ext = obj[found.ext];
     const at = `${path}.${found.prop}`;
     if (el.array) {
       if (raw !== undefined && !Array.isArray(raw)) {

@@ -50,10 +50,10 @@ export async function openPglite(dataDir: string): Promise<Database> {
     const usual = db.serializers[oid];
     return (v: unknown) => (v instanceof Uint8Array ? v : usual ? usual(v) : String(v)) as string;
   };
-  // and so do text[] (1009), int4[] (1007) and int8[] (1016) parameters given in their binary form
-  // (store/import/binary-arrays.ts)
+  // and so do text[] (1009), int4[] (1007), int8[] (1016), boolean[] (1000) and timestamptz[] (1185)
+  // parameters given in their binary form (store/binary-arrays.ts)
   const bytes: SerializerOptions = Object.fromEntries(
-    [types.JSON, types.TEXT, 1009, 1007, 1016].map((oid) => [oid, passBytes(oid)]),
+    [types.JSON, types.TEXT, 1009, 1007, 1016, 1000, 1185].map((oid) => [oid, passBytes(oid)]),
   );
   const run = async <T>(
     q: { query: PGlite['query'] },

@@ -11,13 +11,13 @@ import { emptyBatch, extractIndex, type IndexBatch } from '../../fhir/index/extr
 import { parseJson } from '../../fhir/json.js';
 import { restrictionLabels } from '../../fhir/security-labels.js';
 import { assertResourceShape, ID_RE, validateResource } from '../../fhir/validate/validate-resource.js';
+import { int4Array, textArray } from '../binary-arrays.js';
 import { identifierCondition, issuesInEntry, parseUrl } from '../bundle/process-bundle.js';
 import { isConditionalReference, visitReferences } from '../bundle/references.js';
 import { type EncodedBatch, TABLES } from '../index-rows.js';
 import type { ParamRegistry } from '../param-registry.js';
 import type { Repository } from '../repository.js';
 import { type SsnSealer, useBlindIndex } from '../ssn-sealing.js';
-import { int4Array, textArray } from './binary-arrays.js';
 import { textSize } from './import-bundle-file.js';
 import { asEntry, asTransaction } from './import-writes.js';
 import type { ImportFile } from './read-files.js';

@@ -1,11 +1,11 @@
 // The database half of the import pipeline: writes a file prepared on a worker thread (prepare-file.ts) as
 // version 1 of new resources, with the rows applyWrites would write for them, in the caller's transaction.
 import type { Queryable } from '../../platform/db/database.js';
+import { concatArrays, int8Array, textArray } from '../binary-arrays.js';
 import { type EncodedBatch, insertIndexRows } from '../index-rows.js';
 import { setRestriction } from '../restrictions.js';
 import { textArrayLiteral } from '../sql-literals.js';
 import type { WriteResult } from '../write.js';
-import { concatArrays, int8Array, textArray } from './binary-arrays.js';
 import type { PreparedFile, PreparedResource } from './prepare-file.js';
 
 /**
