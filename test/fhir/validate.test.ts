@@ -99,6 +99,17 @@ test('errors name the element: unknown property, datatype, cardinality, choice, 
 
 // The validator finds an element by the node's own keys (it used to look up every property of every element);
 // these are the issues, and their order, as the element-by-element walk gave them.
+test('a null or non-object coding of a required-bound concept is an issue, not a crash', () => {
+  const issues = structuralIssues({
+    resourceType: 'Condition',
+    subject: { reference: 'Patient/p1' },
+    clinicalStatus: { coding: [null, 'active'] },
+  });
+  const at = (path: string) => issues.filter((i) => i.expression?.[0] === path).map((i) => i.diagnostics);
+  assert.match(String(at('Condition.clinicalStatus.coding[0]')), /Array entries must not be null/);
+  assert.match(String(at('Condition.clinicalStatus.coding[1]')), /expected an object/);
+});
+
 test('issues of choices, missing required elements, _prop extensions and unknown properties, in element order', () => {
   const issuesOf = (r: Json) => structuralIssues(r).map((i) => [i.expression?.[0], i.details?.text]);
   const valueTypes =

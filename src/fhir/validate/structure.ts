@@ -300,6 +300,7 @@ function checkBinding(b: ValueSetExpansion, type: string, v: unknown, path: stri
         ? (((v as Json).coding as Json[] | undefined) ?? [])
         : [];
   for (const c of codings) {
+    if (typeof c !== 'object' || c === null) continue; // a null or non-object entry has its own issue
     const set = b.bySystem.get(c.system as string);
     if (set && typeof c.code === 'string' && !set.has(c.code)) bad(`The code "${c.system}|${c.code}"`);
   }
