@@ -18,6 +18,13 @@ function arrayBuffer(size: number, n: number, oid: number): Buffer {
   return out;
 }
 
+/** Writes a NULL element at `at`, marks the array as holding one, and returns the position after it. */
+function writeNull(out: Buffer, at: number): number {
+  out.writeInt32BE(-1, at);
+  out.writeInt32BE(1, 4);
+  return at + 4;
+}
+
 /** A text[] of these strings (null or undefined: SQL NULL). */
 export function textArray(values: readonly (string | null | undefined)[]): Buffer {
   let size = HEADER + 4 * values.length;
@@ -26,9 +33,7 @@ export function textArray(values: readonly (string | null | undefined)[]): Buffe
   let at = HEADER;
   for (const v of values) {
     if (v == null) {
-      out.writeInt32BE(-1, at);
-      out.writeInt32BE(1, 4);
-      at += 4;
+      at = writeNull(out, at);
       continue;
     }
     // the UTF-8 bytes, as node-postgres writes a string parameter (a lone surrogate becomes U+FFFD)
@@ -48,9 +53,7 @@ export function int4Array(values: readonly (number | null | undefined)[]): Buffe
   let at = HEADER;
   for (const v of values) {
     if (v == null) {
-      out.writeInt32BE(-1, at);
-      out.writeInt32BE(1, 4);
-      at += 4;
+      at = writeNull(out, at);
       continue;
     }
     if (!Number.isInteger(v) || v < INT4_MIN || v > INT4_MAX) throw new RangeError(`${v} is not an int4`);
@@ -77,9 +80,7 @@ export function int8Array(values: readonly (string | number | null | undefined)[
   let at = HEADER;
   for (const v of values) {
     if (v == null) {
-      out.writeInt32BE(-1, at);
-      out.writeInt32BE(1, 4);
-      at += 4;
+      at = writeNull(out, at);
       continue;
     }
     out.writeInt32BE(8, at);
@@ -99,9 +100,7 @@ export function boolArray(values: readonly (boolean | null | undefined)[]): Buff
   let at = HEADER;
   for (const v of values) {
     if (v == null) {
-      out.writeInt32BE(-1, at);
-      out.writeInt32BE(1, 4);
-      at += 4;
+      at = writeNull(out, at);
       continue;
     }
     out.writeInt32BE(1, at);
@@ -181,9 +180,7 @@ export function timestamptzArray(values: readonly (string | null | undefined)[])
   let at = HEADER;
   for (const v of values) {
     if (v == null) {
-      out.writeInt32BE(-1, at);
-      out.writeInt32BE(1, 4);
-      at += 4;
+      at = writeNull(out, at);
       continue;
     }
     out.writeInt32BE(8, at);
