@@ -16,6 +16,8 @@ interface Pending {
   row: AuditRow;
   /** The journal file holding the row (none for a refusal the journal could not take). */
   segment?: JournalSegment;
+  /** A write of this row failed before: it may have committed all the same (a connection lost at COMMIT). */
+  retried?: boolean;
 }
 
 export class AuditWriter {
@@ -87,15 +89,18 @@ export class AuditWriter {
     this.flushing = this.flushing
       .then(async () => {
         if (batch.length === 0) return;
+        // A row's id is new until a write of it has failed (and may have committed): only then does the
+        // batch look for ids already stored. A first write that met one would fail on the unique index.
         await appendAudit(
           this.db,
           batch.map((p) => p.row),
-          { skipStored: true },
+          { skipStored: batch.some((p) => p.retried) },
         );
         this.journal?.stored(batch.flatMap((p) => (p.segment ? [p.segment] : [])));
       })
       .catch((err) => {
         // Never drop audit silently: put the rows back (they are still in the journal) and report.
+        for (const p of batch) p.retried = true;
         this.pending.unshift(...batch);
         this.timer ??= setTimeout(() => void this.flushBatch(false), Math.max(this.intervalMs, 1000));
         process.emitWarning(`audit write failed, will retry: ${(err as Error).message}`);

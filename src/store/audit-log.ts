@@ -2,6 +2,7 @@
 
 import type { Database, Queryable } from '../platform/db/database.js';
 import { type ChainedFields, entryHash, GENESIS } from '../security/audit/chain.js';
+import { int8Array, textArray, timestamptzArray } from './binary-arrays.js';
 import { textArrayLiteral } from './sql-literals.js';
 
 export interface AuditRow {
@@ -96,24 +97,26 @@ export async function appendAudit(
       cols.hash.push(hash);
       prev = hash;
     });
+    // Every column goes as a binary array (store/binary-arrays.ts): PostgreSQL reads them without parsing
+    // a literal or a JSON document, which was most of the statement's cost at a few hundred entries a batch.
     await tx.query(
       `INSERT INTO audit_event (seq, event_id, recorded, username, action, outcome, patients, content, prev_hash, hash)
-       SELECT u.seq, u.event_id, u.recorded::timestamptz, u.username, u.action, u.outcome, u.patients::text[], c.content, u.prev_hash, u.hash
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $7::text[], $8::text[], $9::text[], $10::text[])
-              WITH ORDINALITY u(seq, username, action, outcome, patients, prev_hash, hash, event_id, recorded, n)
-         JOIN json_array_elements_text($6::json) WITH ORDINALITY c(content, n) USING (n)`,
+       SELECT seq, event_id, recorded, username, action, outcome, patients::text[], content, prev_hash, hash
+         FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+              u(seq, event_id, recorded, username, action, outcome, patients, content, prev_hash, hash)`,
       [
-        cols.seq,
-        cols.username,
-        cols.action,
-        cols.outcome,
-        cols.patients,
-        JSON.stringify(cols.content),
-        cols.prev,
-        cols.hash,
-        cols.id,
-        cols.recorded,
+        int8Array(cols.seq),
+        textArray(cols.id),
+        timestamptzArray(cols.recorded) ?? cols.recorded,
+        textArray(cols.username),
+        textArray(cols.action),
+        textArray(cols.outcome),
+        textArray(cols.patients),
+        textArray(cols.content),
+        textArray(cols.prev),
+        textArray(cols.hash),
       ],
+      { prepare: true },
     );
   };
   if ('transaction' in db) await db.transaction(run);
