@@ -15,6 +15,8 @@ import {
   corpusDocuments,
   fmt,
   freshPgDatabase,
+  PG_ADMIN,
+  postgresMemory,
   saveResult,
   stats,
   timedImport,
@@ -34,6 +36,16 @@ async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return (performance.now() - t0) / 1000;
+}
+
+async function postgresSettings() {
+  const c = new pg.Client({ connectionString: PG_ADMIN });
+  await c.connect();
+  try {
+    return await postgresMemory(c);
+  } finally {
+    await c.end();
+  }
 }
 
 async function pgBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy'): Promise<number> {
@@ -117,6 +129,7 @@ if (which === 'both' || which === 'postgres') {
     chartroomCodesOff: [],
     peak: [],
   };
+  const settings = await postgresSettings();
   for (let i = 0; i < runs; i++) {
     // --code-check: the same import with the code check off (CHARTROOM_TERMINOLOGY=off), in turn
     if (codeCheck)
@@ -129,7 +142,7 @@ if (which === 'both' || which === 'postgres') {
     r.chartroom.push(c.rate);
     r.peak.push(c.peakMiB);
   }
-  lines.push('PostgreSQL 15:');
+  lines.push(`PostgreSQL 15 (${settings.summary}):`);
   const pg = {
     bareCopyText: show('bare COPY, content text', r.copyText),
     bareCopyJsonb: show('bare COPY, content jsonb', r.copyJsonb),
@@ -150,7 +163,7 @@ if (which === 'both' || which === 'postgres') {
   lines.push(
     `  ratio to the fastest bare insert: ${(pg.chartroom.median / best).toFixed(2)}; importer peak RSS ${pg.importerPeakRssMiB.median} MiB`,
   );
-  result.postgres = { ...pg, ratioToFastestBare: pg.chartroom.median / best };
+  result.postgres = { ...pg, settings, ratioToFastestBare: pg.chartroom.median / best };
 }
 if (which === 'both' || which === 'pglite') {
   const r: Record<string, number[]> = {

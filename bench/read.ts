@@ -20,6 +20,7 @@ import {
   fmt,
   freshPgDatabase,
   numberOption,
+  postgresMemory,
   repoRoot,
   saveResult,
   startBenchServer,
@@ -68,8 +69,7 @@ const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
 // run, and their dirty pages written out now, not by a checkpoint in the middle of the runs.
 await db.query('VACUUM ANALYZE');
 await db.query('CHECKPOINT');
-const sharedBuffers = (await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]
-  .shared_buffers;
+const postgresSettings = await postgresMemory(db);
 // --type Patient reads only that type (issue 2 names Patient reads; every Synthea Patient holds a sealed SSN).
 const onlyType = option('--type');
 const ids = (
@@ -195,7 +195,7 @@ const out = {
   loadGenerator: client,
   resourceType: onlyType ?? 'any (2,000 random resources)',
   note: `server, PostgreSQL and ${client} share the 2 cores${client === 'autocannon' ? "; p95 is autocannon's p97.5; the bare route's CPU includes autocannon's" : ''}; CPU per request from /proc (utime+stime), 10 ms ticks`,
-  postgres: { sharedBuffers },
+  postgres: postgresSettings,
   loadavgAtStart,
   loadavgAtEnd: os.loadavg(),
   chartroom: summary(c),
@@ -225,7 +225,7 @@ process.stdout.write(
     (out.pairRatios
       ? `  this build / baseline, pair by pair (median, min-max): server CPU ${ratio(out.pairRatios.serverCpu)}, PostgreSQL CPU ${ratio(out.pairRatios.postgresCpu)}, requests/s ${ratio(out.pairRatios.rps)}\n`
       : '') +
-    `  load generator ${client}, PostgreSQL shared_buffers ${sharedBuffers}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; load average ${loadavgAtStart[0].toFixed(1)} at start, ${out.loadavgAtEnd[0].toFixed(1)} at end; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
+    `  load generator ${client}, PostgreSQL ${postgresSettings.summary}; ratio ${(out.chartroom.rps.median / out.bareFastifySameSql.rps.median).toFixed(2)}; load average ${loadavgAtStart[0].toFixed(1)} at start, ${out.loadavgAtEnd[0].toFixed(1)} at end; server RSS ${mem.rssMiB} MiB (peak ${mem.hwmMiB} MiB)\n`,
 );
 process.stdout.write(`saved ${saveResult('read', out, label)}\n`);
 // The servers flush their audit records and remove their journal files before the folder goes.

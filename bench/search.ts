@@ -11,7 +11,7 @@ import {
   searchStatements,
   seqScansOnBigTables,
 } from './search-sql.js';
-import { fmt, numberOption, saveResult, stats, vm } from './support.js';
+import { fmt, numberOption, postgresMemory, saveResult, stats, vm } from './support.js';
 import { runWrk, wrkAvailable } from './wrk-load.js';
 
 const args = process.argv.slice(2);
@@ -42,8 +42,7 @@ const { server, base, token } = await startDatasetServer(dataset, 18090, 'bench-
 const fhir: Target = { base: `${base}/fhir/R4`, token };
 const pool = new pg.Pool({ connectionString: dataset.databaseUrl, max: connections });
 const registry = await ParamRegistry.load(pool);
-const sharedBuffers = (await pool.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0]
-  .shared_buffers;
+const postgresSettings = await postgresMemory(pool);
 // Fresh planner statistics, after the migrations the server applied at start.
 await pool.query('ANALYZE');
 const prewarmed = await prewarm(pool);
@@ -233,7 +232,7 @@ const verdict = (r: Row) =>
         ? 'met'
         : 'missed';
 const lines = [
-  `search over ${fmt(dataset.import.resources)} resources, ${connections} clients (${client}), ${runs} runs x ${client === 'wrk' ? `${seconds} s` : `${requests} requests`} (medians of runs; min-max of p95); PostgreSQL shared_buffers ${sharedBuffers}:`,
+  `search over ${fmt(dataset.import.resources)} resources, ${connections} clients (${client}), ${runs} runs x ${client === 'wrk' ? `${seconds} s` : `${requests} requests`} (medians of runs; min-max of p95); PostgreSQL ${postgresSettings.summary}:`,
 ];
 for (const r of rows) {
   if (!r.http) {
@@ -266,7 +265,7 @@ const file = saveResult(
     connections,
     loadGenerator: client,
     secondsPerRun: client === 'wrk' ? seconds : undefined,
-    postgres: { sharedBuffers, prewarmed },
+    postgres: { ...postgresSettings, prewarmed },
     runs,
     requestsPerRun: client === 'wrk' ? undefined : requests,
     warmupRequests: warmup,

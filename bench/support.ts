@@ -32,6 +32,33 @@ export function machine(): Record<string, unknown> {
   };
 }
 
+/**
+ * The PostgreSQL memory settings a figure depends on: shared_buffers, huge_pages, and the huge pages the
+ * kernel holds (vm.nr_hugepages; docs/configuration.md, "PostgreSQL server settings"). Without huge pages
+ * each backend maps shared buffers 4 KiB at a time, and on some machines those page faults cost more than
+ * the queries (docs/performance.md, session 7).
+ */
+export async function postgresMemory(db: {
+  query<T>(sql: string): Promise<{ rows: T[] }>;
+}): Promise<{ sharedBuffers: string; hugePages: string; kernelHugePages: number; summary: string }> {
+  const show = async (name: string) =>
+    Object.values((await db.query<Record<string, string>>(`SHOW ${name}`)).rows[0])[0];
+  const sharedBuffers = await show('shared_buffers');
+  const hugePages = await show('huge_pages');
+  let kernelHugePages = 0;
+  try {
+    kernelHugePages = Number(
+      /HugePages_Total:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0,
+    );
+  } catch {}
+  return {
+    sharedBuffers,
+    hugePages,
+    kernelHugePages,
+    summary: `shared_buffers ${sharedBuffers}, huge_pages ${hugePages} (kernel: ${kernelHugePages} huge pages)`,
+  };
+}
+
 /** Writes bench/results/NAME-DATE.json, or NAME-DATETHHMM-LABEL.json when a label is given. */
 export function saveResult(name: string, result: Record<string, unknown>, label?: string): string {
   const dir = path.join(repoRoot, 'bench/results');
