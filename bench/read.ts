@@ -4,7 +4,8 @@
 // PostgreSQL backends (from /proc), which moves far less than throughput when the machine is busy.
 // With --baseline-root DIR, a second Chartroom build (another commit's checkout, built, e.g. from
 // `git archive`) serves the same database and is measured in turn with this one (A/B alternated).
-// Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--connections 50] [--client wrk|autocannon]
+// Each server first gets --warmup seconds of the same load, not counted (JIT, connections, caches).
+// Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--warmup 5] [--connections 50] [--client wrk|autocannon]
 //   [--baseline-root DIR] [--type Patient] [--label NAME]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +34,7 @@ const args = process.argv.slice(2);
 const loadavgAtStart = os.loadavg();
 const runs = numberOption('--runs', 3);
 const seconds = numberOption('--seconds', 10);
+const warmup = numberOption('--warmup', 5);
 const connections = numberOption('--connections', 50);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const baselineRoot = option('--baseline-root');
@@ -99,7 +101,7 @@ const client = args.includes('--client')
     : 'autocannon';
 const paths = ids.map((r) => `/${r.type}/${r.id}`);
 
-async function generate(target: string, auth: boolean) {
+async function generate(target: string, auth: boolean, seconds: number) {
   if (client === 'wrk') {
     const r = await runWrk({ base: `${target}/fhir/R4`, token: auth ? token : undefined }, paths, {
       connections,
@@ -158,7 +160,7 @@ const selfCpuMs = () => {
 async function load(target: string, auth: boolean, pid: number | undefined) {
   const serverCpu = () => (pid ? cpuMsOf(pid) : selfCpuMs());
   const [s0, p0] = [serverCpu(), await postgresCpu()];
-  const r = await generate(target, auth);
+  const r = await generate(target, auth, seconds);
   const [s1, p1] = [serverCpu(), await postgresCpu()];
   return {
     ...r,
@@ -169,6 +171,13 @@ async function load(target: string, auth: boolean, pid: number | undefined) {
 }
 
 type Run = Awaited<ReturnType<typeof load>>;
+if (warmup > 0)
+  for (const [target, auth] of [
+    ['http://127.0.0.1:18081', false],
+    [base, true],
+    ...(baseline ? [[baseline.base, true]] : []),
+  ] as [string, boolean][])
+    await generate(target, auth, warmup);
 const c: Run[] = [];
 const b: Run[] = [];
 const a: Run[] = [];
@@ -192,6 +201,7 @@ const summary = (xs: Run[]) => ({
 const out = {
   connections,
   seconds,
+  warmupSeconds: warmup,
   loadGenerator: client,
   resourceType: onlyType ?? 'any (2,000 random resources)',
   note: `server, PostgreSQL and ${client} share the 2 cores${client === 'autocannon' ? "; p95 is autocannon's p97.5; the bare route's CPU includes autocannon's" : ''}; CPU per request from /proc (utime+stime), 10 ms ticks`,
