@@ -2,11 +2,13 @@
 // Fastify route running the same SELECT with no auth or audit, measured in the same run. Besides
 // requests/s and latency, each run reports the CPU time per request of the server process and of the
 // PostgreSQL backends (from /proc), which moves far less than throughput when the machine is busy.
+// With --baseline-env NAME=VALUE (repeatable), the baseline is this build (or --baseline-root's) started
+// with those variables set, e.g. another CHARTROOM_AUDIT_FLUSH_MS.
 // With --baseline-root DIR, a second Chartroom build (another commit's checkout, built, e.g. from
 // `git archive`) serves the same database and is measured in turn with this one (A/B alternated).
 // Each server first gets --warmup seconds of the same load, not counted (JIT, connections, caches).
 // Usage: node dist/bench/read.js [--runs 3] [--seconds 10] [--warmup 5] [--connections 50] [--client wrk|autocannon]
-//   [--baseline-root DIR] [--type Patient] [--label NAME]
+//   [--baseline-root DIR] [--baseline-env NAME=VALUE ...] [--type Patient] [--label NAME]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,7 +39,10 @@ const seconds = numberOption('--seconds', 10);
 const warmup = numberOption('--warmup', 5);
 const connections = numberOption('--connections', 50);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const baselineRoot = option('--baseline-root');
+const baselineEnv = Object.fromEntries(
+  args.flatMap((a, k) => (a === '--baseline-env' ? [args[k + 1].split(/=(.*)/s).slice(0, 2)] : [])),
+) as Record<string, string>;
+const baselineRoot = option('--baseline-root') ?? (Object.keys(baselineEnv).length ? repoRoot : undefined);
 const label = option('--label');
 
 const dbName = 'bench_read';
@@ -63,7 +68,7 @@ await new Promise((resolve, reject) =>
 
 const { server, base, token } = await startBenchServer(env);
 const baseline = baselineRoot
-  ? await startBenchServer({ ...env, CHARTROOM_PORT: '18082' }, path.resolve(baselineRoot))
+  ? await startBenchServer({ ...env, ...baselineEnv, CHARTROOM_PORT: '18082' }, path.resolve(baselineRoot))
   : undefined;
 
 const db = new pg.Pool({ connectionString: databaseUrl, max: 10 });
@@ -211,7 +216,7 @@ const out = {
   chartroom: summary(c),
   ...(baseline
     ? {
-        baseline: { root: path.resolve(baselineRoot as string), ...summary(a) },
+        baseline: { root: path.resolve(baselineRoot as string), env: baselineEnv, ...summary(a) },
         // Pair by pair (the two runs of one round are next to each other in time): this build / the baseline.
         pairRatios: {
           serverCpu: stats(c.map((x, k) => x.serverCpuUs / a[k].serverCpuUs)),
