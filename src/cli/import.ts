@@ -87,7 +87,7 @@ export async function importCommand(
       force: args.force,
       auditOperator: operator,
       deferIndexes: true,
-      // embedded database: threads prepare files while this one writes (CHARTROOM_IMPORT_PIPELINE=off: not)
+      // threads prepare files while this one writes (embedded database; PostgreSQL with one import thread)
       prepareThreads: prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism()),
       threadHeapMib: args.threadHeapMib,
       streamBundlesFrom: args.streamBundlesFrom,

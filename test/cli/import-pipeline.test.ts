@@ -1,18 +1,21 @@
-// The embedded database's import pipeline (threads prepare files, the main thread writes) against the
-// one-thread path (CHARTROOM_IMPORT_PIPELINE=off): the same resources, versions, index rows, compartments,
-// journal and per-file report on Synthea bundles, with a bad file and a file already loaded in the middle.
+// The import pipeline (threads prepare files, the import thread writes) against the one-thread path
+// (CHARTROOM_IMPORT_PIPELINE=off): the same resources, versions, index rows, compartments, journal and
+// per-file report on Synthea bundles, with a bad file and a file already loaded in the middle; on both
+// databases. On PostgreSQL, a shared resource created meanwhile by another writer is matched, not doubled.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
+import type { Practitioner, Resource } from '@medplum/fhirtypes';
 import type { Database } from '../../src/platform/db/database.js';
+import { identifierCondition } from '../../src/store/bundle/process-bundle.js';
 import { TABLES as INDEX_TABLES } from '../../src/store/index-rows.js';
 import { cliEnv, withDb } from '../support/cli-import.js';
 import { cliPath, corpusFiles, readBundle } from '../support/corpus.js';
-import { freshStorage, type TestStorage, testDb } from '../support/test-server.js';
+import { freshStorage, startTestServer, type TestStorage, testDb } from '../support/test-server.js';
 
 /** The index tables (the writer's own list). */
 const TABLES = INDEX_TABLES.map((t) => t.table).filter((t) => t.startsWith('sp_'));
@@ -85,7 +88,7 @@ async function snapshot(db: Database): Promise<Omit<Snapshot, 'report'>> {
   return { resources, versions, rowsPerTable, rowDigests, compartments, journal, imports };
 }
 
-describe('the embedded import pipeline', { skip: testDb !== 'pglite' && 'embedded database only' }, () => {
+describe('the import pipeline', () => {
   const stores: TestStorage[] = [];
   let dir: string;
   before(() => {
@@ -121,7 +124,8 @@ describe('the embedded import pipeline', { skip: testDb !== 'pglite' && 'embedde
       // one file at a time on the one-thread path: the pipeline writes in file order too
       const r = spawnSync(
         process.execPath,
-        [cliPath, 'import', '--workers', '1', '--report', reportFile, dir],
+        // one import thread: on PostgreSQL the pipeline runs only then (the default up to 3 cores)
+        [cliPath, 'import', '--workers', '1', '--threads', '1', '--report', reportFile, dir],
         // one key for both, so that the blind indexes of SSNs (keyed hashes) compare
         {
           env: { ...cliEnv(st), CHARTROOM_IMPORT_PIPELINE: pipeline, CHARTROOM_SECRET_KEY: 'c'.repeat(64) },
@@ -159,5 +163,86 @@ describe('the embedded import pipeline', { skip: testDb !== 'pglite' && 'embedde
     assert.deepEqual(on.resources, off.resources);
     assert.ok(on.resources.length > 1000, `${on.resources.length} resources`);
     assert.ok(on.rowsPerTable.sp_token.Observation > 1000);
+  });
+});
+
+describe('the import pipeline beside another writer', {
+  skip: testDb !== 'postgres' && 'PostgreSQL only: the embedded database has one writer',
+}, () => {
+  test('a Practitioner that another transaction is creating is matched once it commits, not created twice', async () => {
+    const s = await startTestServer({ label: 'pipeline-race' });
+    let release = () => {};
+    let other: Promise<unknown> = Promise.resolve();
+    try {
+      const file = corpusFiles('synthea-fhir-r4').find((f) => /practitionerInformation/.test(f));
+      assert.ok(file);
+      const resources = readBundle(file).entry.map((e) => e.resource as Resource);
+      const prac = resources.find((r) => r.resourceType === 'Practitioner') as Practitioner;
+      const condition = identifierCondition(prac);
+      assert.ok(condition);
+      // Another writer creates the same Practitioner (same identifier, another id) as a conditional
+      // create, and holds its transaction open.
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let created = () => {};
+      const isCreated = new Promise<void>((r) => {
+        created = r;
+      });
+      other = s.running.services.repo.transaction(async (tx) => {
+        assert.equal((await tx.matchOrLock('Practitioner', condition)).length, 0);
+        await tx.write([{ op: 'update', resource: { ...prac, id: 'other-writer' } }]);
+        created();
+        await held;
+      });
+      await isCreated;
+      const reportFile = path.join(s.storage.dataDir, 'race-report.json');
+      const child = spawn(
+        process.execPath,
+        [cliPath, 'import', '--workers', '1', '--threads', '1', '--report', reportFile, file],
+        { env: cliEnv(s.storage), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        out += d;
+      });
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      // The import must wait for that transaction: its lock on the condition is not granted meanwhile.
+      const db = s.running.services.db;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const waiting = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+              AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+          [`Practitioner?${condition}`],
+        );
+        if (waiting.rows[0].n > 0) break;
+        assert.ok(Date.now() < deadline, `the import never waited for the other writer's lock:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      release();
+      await other;
+      assert.equal(await exited, 0, out);
+      const found = await s.request('GET', `/Practitioner?${condition}`);
+      assert.deepEqual(
+        found.body.entry.map((e: { resource: Resource }) => e.resource.id),
+        ['other-writer'],
+      );
+      const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as {
+        files: { status: string; resources: number }[];
+      };
+      assert.deepEqual(
+        report.files.map((f) => [f.status, f.resources]),
+        [['imported', resources.length]],
+      );
+    } finally {
+      // a failure above must not leave the other writer's transaction open (the server could not stop)
+      release();
+      await other.catch(() => undefined);
+      await s.stop();
+    }
   });
 });

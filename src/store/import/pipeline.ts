@@ -1,6 +1,6 @@
-// The embedded database's import pipeline: the database lives in this thread, so worker threads do the
-// per-resource work that needs no database (prepare-file.ts) a few files ahead, and this thread only
-// matches shared resources and writes (write-prepared.ts). A file the threads cannot prepare, or whose
+// The import pipeline: worker threads do the per-resource work that needs no database (prepare-file.ts) a
+// few files ahead, and this thread only matches shared resources and writes (write-prepared.ts). On the
+// embedded database, which lives in this thread, and on PostgreSQL when the import runs on one thread. A file the threads cannot prepare, or whose
 // preparation the database contradicts (a shared resource found under another id, a resource that exists
 // already), goes through the one-thread path (`importFile`) as before, so results do not change.
 import path from 'node:path';
@@ -136,6 +136,8 @@ export async function writePreparedFile(
     report.status = 'skipped';
     return { report, byType, deferred: false };
   }
+  // the only writer of its database (PGlite: one connection, in this thread)
+  const alone = db.kind === 'pglite';
   const writer = opts.auditOperator
     ? repo.withBeforeCommit(importAuditHook(opts.auditOperator, f.path), { content: false })
     : repo;
@@ -145,16 +147,20 @@ export async function writePreparedFile(
   try {
     [matched, written, learned] = await withRetry(() =>
       writer.transaction(async (tx) => {
-        // The searches of planEntries in import mode, without its advisory locks (PGlite has one connection,
-        // and this thread is its only writer), and once per condition for the whole import (`matches`).
+        // The searches of planEntries in import mode. On PGlite without its advisory locks (one connection,
+        // and this thread is its only writer), and once per condition for the whole import (`matches`). On
+        // PostgreSQL others may write meanwhile: each file searches again and locks a condition that matches
+        // nothing until it commits, as planEntries does (`matchOrLock`).
         const found = new Map<number, number>();
         const learnt: [string, Match][] = [];
         for (const r of prepared.resources) {
           if (!r.condition) continue;
           const key = `${r.type}?${r.condition}`;
-          let hit = matches.get(key);
+          let hit = alone ? matches.get(key) : undefined;
           if (!hit) {
-            const hits = await tx.matchConditional(r.type, r.condition);
+            const hits = alone
+              ? await tx.matchConditional(r.type, r.condition)
+              : await tx.matchOrLock(r.type, r.condition);
             if (hits.length > 1) throw new Contradicted(`${key} matches more than one`);
             if (hits.length === 1) {
               hit = { id: hits[0].id, version: Number(hits[0].resource.meta?.versionId ?? 1) };
@@ -179,7 +185,7 @@ export async function writePreparedFile(
   const twice = new Set(
     learned.filter(([k], i) => learned.findIndex(([x]) => x === k) !== i).map(([k]) => k),
   );
-  for (const [key, hit] of learned) if (!twice.has(key)) matches.set(key, hit);
+  if (alone) for (const [key, hit] of learned) if (!twice.has(key)) matches.set(key, hit);
   // the response entries processBundle would give: counted and their warnings reported alike
   const byIndex = new Map(written.map((w) => [w.id, w]));
   const entries: BundleEntry[] = prepared.resources.map((r) => {

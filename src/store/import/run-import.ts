@@ -91,7 +91,7 @@ export function prepareThreadsOf(env: string | undefined, cores: number): number
 export interface ImportReport extends ImportProgress {
   files: FileReport[];
   seconds: number;
-  /** Embedded database: threads that prepared files, and how many files were written as they prepared them. */
+  /** The pipeline: threads that prepared files, and how many files were written as they prepared them. */
   pipeline?: { threads: number; preparedFiles: number; prepareCpuSeconds?: number };
   /** CPU seconds of the thread that ran the import (the CLI fills it in on Linux). */
   mainThreadCpuSeconds?: number;
@@ -233,9 +233,13 @@ export async function runImport(
           close: async () => undefined,
         };
   const streamFrom = opts.streamBundlesFrom ?? STREAM_BUNDLES_FROM;
-  // the threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory)
+  // The threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory). On
+  // PostgreSQL the pipeline runs when the import has one thread of its own (up to 3 cores): a second one
+  // preparing files there beat files in flight on one thread (docs/performance.md, session 7).
   const preparing =
-    db.kind === 'pglite' && (opts.prepareThreads ?? 0) > 0 && (await anyWholeBundle(files, streamFrom))
+    (db.kind === 'pglite' || threads === 1) &&
+    (opts.prepareThreads ?? 0) > 0 &&
+    (await anyWholeBundle(files, streamFrom))
       ? await PrepareThreads.start(
           opts.prepareThreads ?? 1,
           { params: repo.params.entries(), streamFrom, setup: opts.threadSetup },
