@@ -1,8 +1,9 @@
-// The import pipeline: worker threads do the per-resource work that needs no database (prepare-file.ts) a
-// few files ahead, and this thread only matches shared resources and writes (write-prepared.ts). On the
-// embedded database, which lives in this thread, and on PostgreSQL when the import runs on one thread. A file the threads cannot prepare, or whose
-// preparation the database contradicts (a shared resource found under another id, a resource that exists
-// already), goes through the one-thread path (`importFile`) as before, so results do not change.
+// The import pipeline (on the embedded database, which lives in this thread, and on PostgreSQL when the
+// import runs on one thread): worker threads do the per-resource work that needs no database
+// (prepare-file.ts) a few files ahead, and this thread only matches shared resources and writes
+// (write-prepared.ts). A file the threads cannot prepare, or whose preparation the database contradicts (a
+// shared resource found under another id, a resource that exists already), goes through the one-thread
+// path (`importFile`) as before, so results do not change.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BundleEntry } from '@medplum/fhirtypes';
@@ -108,9 +109,9 @@ export interface Match {
 }
 
 /**
- * Conditions already resolved in this import. Valid while only the pipeline writes: it creates resources and
- * never changes one, so a match stays the one match; a file of the one-thread path (which may update or
- * delete) empties it.
+ * Conditions already resolved in this import, kept on the embedded database only (on PostgreSQL others may
+ * write meanwhile). Valid while only the pipeline writes: it creates resources and never changes one, so a
+ * match stays the one match; a file of the one-thread path (which may update or delete) empties it.
  */
 export type MatchCache = Map<string, Match>;
 
