@@ -375,6 +375,53 @@ describe('sorting and paging', () => {
   });
 });
 
+describe('full text of resources written together', () => {
+  // One transaction writes its index rows in one statement per table, and sp_text parses each distinct
+  // text once: each resource must still get the words of its own narrative and content, none of another's.
+  const basic = (id: string, words: string, narrative?: string) => ({
+    fullUrl: `urn:uuid:${id}`,
+    resource: {
+      resourceType: 'Basic',
+      id,
+      ...(narrative
+        ? {
+            text: {
+              status: 'generated',
+              div: `<div xmlns="http://www.w3.org/1999/xhtml">${narrative}</div>`,
+            },
+          }
+        : {}),
+      code: { text: words },
+    },
+    request: { method: 'PUT', url: `Basic/${id}` },
+  });
+
+  before(async () => {
+    const res = await s.request('POST', '/', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        basic('t1', 'zebrafish lantern', 'quartz meadow'),
+        basic('t2', 'zebrafish lantern', 'quartz meadow'),
+        basic('t3', 'walrus', 'quartz meadow'),
+        basic('t4', 'zebrafish lantern'),
+        basic('t5', 'quartz meadow'),
+      ],
+    });
+    assert.equal(res.status, 200, res.text);
+  });
+
+  for (const [query, expected] of [
+    ['Basic?_content=zebrafish', ['t1', 't2', 't4']],
+    ['Basic?_content=walrus', ['t3']],
+    ['Basic?_content=meadow', ['t1', 't2', 't3', 't5']],
+    ['Basic?_text=quartz', ['t1', 't2', 't3']],
+    ['Basic?_text=zebrafish', []],
+    ['Basic?_text=walrus', []],
+  ] as [string, string[]][])
+    test(query, async () => assert.deepEqual(matches(await get(query)).sort(), expected));
+});
+
 describe('includes, subsetting, compartments and the system level', () => {
   const byMode = (body: { entry: Entry[] }, mode: string) =>
     body.entry
