@@ -375,53 +375,6 @@ describe('sorting and paging', () => {
   });
 });
 
-describe('full text of resources written together', () => {
-  // One transaction writes its index rows in one statement per table, and sp_text parses each distinct
-  // text once: each resource must still get the words of its own narrative and content, none of another's.
-  const basic = (id: string, words: string, narrative?: string) => ({
-    fullUrl: `urn:uuid:${id}`,
-    resource: {
-      resourceType: 'Basic',
-      id,
-      ...(narrative
-        ? {
-            text: {
-              status: 'generated',
-              div: `<div xmlns="http://www.w3.org/1999/xhtml">${narrative}</div>`,
-            },
-          }
-        : {}),
-      code: { text: words },
-    },
-    request: { method: 'PUT', url: `Basic/${id}` },
-  });
-
-  before(async () => {
-    const res = await s.request('POST', '/', {
-      resourceType: 'Bundle',
-      type: 'transaction',
-      entry: [
-        basic('t1', 'zebrafish lantern', 'quartz meadow'),
-        basic('t2', 'zebrafish lantern', 'quartz meadow'),
-        basic('t3', 'walrus', 'quartz meadow'),
-        basic('t4', 'zebrafish lantern'),
-        basic('t5', 'quartz meadow'),
-      ],
-    });
-    assert.equal(res.status, 200, res.text);
-  });
-
-  for (const [query, expected] of [
-    ['Basic?_content=zebrafish', ['t1', 't2', 't4']],
-    ['Basic?_content=walrus', ['t3']],
-    ['Basic?_content=meadow', ['t1', 't2', 't3', 't5']],
-    ['Basic?_text=quartz', ['t1', 't2', 't3']],
-    ['Basic?_text=zebrafish', []],
-    ['Basic?_text=walrus', []],
-  ] as [string, string[]][])
-    test(query, async () => assert.deepEqual(matches(await get(query)).sort(), expected));
-});
-
 describe('includes, subsetting, compartments and the system level', () => {
   const byMode = (body: { entry: Entry[] }, mode: string) =>
     body.entry
@@ -520,4 +473,82 @@ describe('bad searches are clear 400s naming the parameter', () => {
       assert.match(JSON.stringify(res.body.issue[0]), expression);
     });
   }
+});
+
+describe('code-value-date, the composite R4 writes with `as(DateTime)`', () => {
+  // R4's definition names the FHIRPath type DateTime where FHIR's dateTime is meant: Observations with a
+  // valueDateTime are indexed as for value-date, and valuePeriod ones too.
+  before(async () => {
+    for (const [id, value] of [
+      ['vd1', { valueDateTime: '2021-03-04T05:06:07Z' }],
+      ['vd2', { valuePeriod: { start: '2019-01-01', end: '2019-06-30' } }],
+    ] as const) {
+      const res = await s.request('PUT', `/Observation/${id}`, {
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        code: loinc('zz-77', 'sampling moment'),
+        ...value,
+      });
+      assert.equal(res.status, 201, res.text);
+    }
+  });
+  for (const [query, expected] of [
+    ['Observation?code-value-date=zz-77$ge2021-01-01', ['vd1']],
+    [`Observation?code-value-date=${LOINC}|zz-77$2021-03-04`, ['vd1']],
+    ['Observation?code-value-date=zz-77$lt2020', ['vd2']],
+    ['Observation?code-value-date=zz-77$2019', ['vd2']],
+    // eq: the search range must hold the whole period
+    ['Observation?code-value-date=zz-77$2019-03', []],
+    ['Observation?code-value-date=8867-4$ge2021-01-01', []],
+    ['Observation?value-date=ge2021-01-01&code=zz-77', ['vd1']],
+  ] as [string, string[]][])
+    test(query, async () => assert.deepEqual(matches(await get(query)).sort(), expected));
+});
+
+describe('full text of resources written together', () => {
+  // One transaction writes its index rows in one statement per table, and sp_text parses each distinct
+  // text once: each resource must still get the words of its own narrative and content, none of another's.
+  const basic = (id: string, words: string, narrative?: string) => ({
+    fullUrl: `urn:uuid:${id}`,
+    resource: {
+      resourceType: 'Basic',
+      id,
+      ...(narrative
+        ? {
+            text: {
+              status: 'generated',
+              div: `<div xmlns="http://www.w3.org/1999/xhtml">${narrative}</div>`,
+            },
+          }
+        : {}),
+      code: { text: words },
+    },
+    request: { method: 'PUT', url: `Basic/${id}` },
+  });
+
+  before(async () => {
+    const res = await s.request('POST', '/', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        basic('t1', 'zebrafish lantern', 'quartz meadow'),
+        basic('t2', 'zebrafish lantern', 'quartz meadow'),
+        basic('t3', 'walrus', 'quartz meadow'),
+        basic('t4', 'zebrafish lantern'),
+        basic('t5', 'quartz meadow'),
+      ],
+    });
+    assert.equal(res.status, 200, res.text);
+  });
+
+  for (const [query, expected] of [
+    ['Basic?_content=zebrafish', ['t1', 't2', 't4']],
+    ['Basic?_content=walrus', ['t3']],
+    ['Basic?_content=meadow', ['t1', 't2', 't3', 't5']],
+    ['Basic?_text=quartz', ['t1', 't2', 't3']],
+    ['Basic?_text=zebrafish', []],
+    ['Basic?_text=walrus', []],
+  ] as [string, string[]][])
+    test(query, async () => assert.deepEqual(matches(await get(query)).sort(), expected));
 });

@@ -101,18 +101,32 @@ function definitionByUrl(url: string): SearchParameter | undefined {
   return definitionsByUrl.get(url);
 }
 
+/**
+ * A component's expression (relative to the composite's value) compiled like a parameter's: each union part
+ * to a typed walker; undefined when some part is beyond the walker.
+ */
+function compileComponent(expression: string, rootType: string): Accessor | undefined {
+  const accessors: Accessor[] = [];
+  for (const part of splitUnion(expression)) {
+    const parsed = parseSimplePath(`X.${part.replace(/^\./, '')}`.replace('X.(', '('));
+    const acc = parsed && compileSteps(parsed.steps, rootType);
+    if (!acc) return undefined;
+    accessors.push(acc);
+  }
+  if (accessors.length === 1) return accessors[0];
+  return (node) => accessors.flatMap((a) => a(node));
+}
+
 function compileComponents(sp: SearchParameter, rootType: string): CompiledParam['components'] {
   const out: NonNullable<CompiledParam['components']> = [];
   for (const c of sp.component ?? []) {
     const def = definitionByUrl(c.definition ?? '');
-    const parsed = parseSimplePath(`X.${c.expression.replace(/^\./, '')}`.replace('X.(', '('));
-    let evaluate: ((node: TypedValue) => TypedValue[]) | undefined;
-    if (parsed) {
-      const acc = compileSteps(parsed.steps, rootType);
-      if (acc) evaluate = acc;
-    }
+    // R4's code-value-date writes `value.as(DateTime)`, the FHIRPath system type, where FHIR's `dateTime` is
+    // meant (as in its value-date parameter): read literally, no Observation.valueDateTime would be indexed.
+    const expression = c.expression.replace(/\bas\(DateTime\)/g, 'as(dateTime)');
+    let evaluate: ((node: TypedValue) => TypedValue[]) | undefined = compileComponent(expression, rootType);
     if (!evaluate) {
-      const fn = fallbackEvaluator(c.expression, rootType);
+      const fn = fallbackEvaluator(expression, rootType);
       evaluate = (node) => fn(node.value as object);
     }
     out.push({ code: def?.code ?? c.expression, type: (def?.type ?? 'token') as SearchParamType, evaluate });
