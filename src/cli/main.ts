@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The chartroom command: import, demo, and help. Each subcommand calls the same domain code as the API.
 import { auditCommand } from './audit.js';
-import { indexPatientKeysCommand, indexUcumCommand } from './backfill.js';
+import { indexPatientKeysCommand, indexUcumCommand, reindexCommand } from './backfill.js';
 import { demoCommand } from './demo.js';
 import { type ImportArgs, importCommand } from './import.js';
 import { importHeapMibOf, importInThread } from './import-thread.js';
@@ -24,6 +24,9 @@ const HELP = `chartroom <command>
                                  (canonical rows from their index rows), with progress; rerunnable
   index-patient-keys             give the token index rows stored before version 019 their patient, so
                                  patient searches by code use the patient index; progress; rerunnable
+  reindex [Type...]              rebuild the search index rows (and compartments) of the stored resources,
+                                 or of these types, from their current version, e.g. after an upgrade
+                                 changed what a search parameter indexes; progress; rerunnable
   demo                           start on the embedded database with sample patients loaded
   terminology load|versions      load the code sets with progress; list versions (--data DIR, --json)
   terminology install <file>     install an official release (next year's order file, tabular or index XML,
@@ -97,6 +100,10 @@ async function main(argv: string[]): Promise<number> {
       return indexPatientKeysCommand({ quiet: bool(rest, '--quiet') });
     case 'index-ucum':
       return indexUcumCommand({ quiet: bool(rest, '--quiet') });
+    case 'reindex': {
+      const quiet = bool(rest, '--quiet');
+      return reindexCommand(rest, { quiet });
+    }
     case 'demo':
       await demoCommand();
       return -1; // keeps running
