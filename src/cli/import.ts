@@ -4,13 +4,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { loadConfig } from '../platform/config.js';
 import { threadCpuSeconds } from '../platform/thread-cpu.js';
 import { auditRow } from '../security/audit/audit-event.js';
 import { openServices } from '../server.js';
 import { type AuditRow, appendAudit } from '../store/audit-log.js';
+import { PrepareThreads } from '../store/import/pipeline.js';
 import { findFiles } from '../store/import/read-files.js';
 import type { FileReport } from '../store/import/run-import.js';
-import { type ImportReport, prepareThreadsOf, runImport } from '../store/import/run-import.js';
+import {
+  type ImportReport,
+  pipelineLikely,
+  prepareThreadsOf,
+  runImport,
+} from '../store/import/run-import.js';
 import { importCodeCheckData, setupRepository } from './import-code-check.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -57,12 +64,24 @@ export async function importCommand(
   if (args.inputs.length === 0)
     throw new Error('usage: chartroom import <file or folder>... [--workers N] [--force] [--report FILE]');
   const files = findFiles(args.inputs);
-  const services = await openServices();
-  const { db, repo, config } = services;
-  const workers = args.workers ?? 3;
+  const kind = loadConfig().databaseUrl ? 'postgres' : 'pglite';
   // Threads pay for themselves from 4 cores up (each loads the definitions and warms up on its own).
   const threads =
-    args.threads ?? (db.kind === 'postgres' ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : 1);
+    args.threads ?? (kind === 'postgres' ? Math.max(1, Math.floor(os.availableParallelism() / 2)) : 1);
+  const prepareThreads = prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism());
+  // The pipeline's threads load the definitions while the database opens (~0.8 s less to wait for them).
+  const spawned = pipelineLikely(kind, threads, prepareThreads)
+    ? PrepareThreads.spawn(prepareThreads, args.threadHeapMib)
+    : undefined;
+  let services: Awaited<ReturnType<typeof openServices>>;
+  try {
+    services = await openServices();
+  } catch (err) {
+    await spawned?.close();
+    throw err;
+  }
+  const { db, repo, config } = services;
+  const workers = args.workers ?? 3;
   // coded elements are checked as on any write (docs/terminology.md), here and in each import thread
   const codeCheck = importCodeCheckData(config.dataDir);
   if (codeCheck) setupRepository(repo, codeCheck);
@@ -88,7 +107,8 @@ export async function importCommand(
       auditOperator: operator,
       deferIndexes: true,
       // threads prepare files while this one writes (embedded database; PostgreSQL with one import thread)
-      prepareThreads: prepareThreadsOf(process.env.CHARTROOM_IMPORT_PIPELINE, os.availableParallelism()),
+      prepareThreads,
+      spawnedPrepareThreads: spawned,
       threadHeapMib: args.threadHeapMib,
       streamBundlesFrom: args.streamBundlesFrom,
       signal: controller.signal,
@@ -114,6 +134,7 @@ export async function importCommand(
     report.heapLimitMiB = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   } finally {
     unlisten();
+    await spawned?.close(); // done with by now, or never used (runImport closes those it used)
     await appendAudit(db, audits).catch((err: Error) =>
       process.stderr.write(`Could not write the audit entries of this import: ${err.message}\n`),
     );

@@ -19,7 +19,11 @@ import type { PrepareWorkerData } from './prepare-worker.js';
 import type { ImportFile } from './read-files.js';
 import type { FileOutcome, FileReport } from './run-import.js';
 
-/** Worker threads preparing files, one message per file; answers come back in any order. */
+/**
+ * Worker threads preparing files, one message per file; answers come back in any order. They are spawned
+ * first (`spawn`: each loads the FHIR definitions, ~0.7 s) and given the database's search parameters once
+ * it is open (`init`), so an import can start them before it opens the database and need not wait for them.
+ */
 export class PrepareThreads {
   private seq = 0;
   private next = 0;
@@ -30,52 +34,75 @@ export class PrepareThreads {
 
   /** CPU seconds of each thread when it was ready, and at its last answer (Linux). */
   private readonly cpu: { ready?: number; last?: number }[];
+  private readonly ready: ((m: { ready?: boolean; error?: string; cpu?: number }) => void)[] = [];
+  private failed: Error | undefined;
 
-  private constructor(
-    private readonly workers: Worker[],
-    ready: (number | undefined)[],
-  ) {
-    this.cpu = ready.map((r) => ({ ready: r, last: r }));
+  private constructor(private readonly workers: Worker[]) {
+    this.cpu = workers.map(() => ({}));
     for (const [k, w] of workers.entries()) {
-      w.on('message', (m: { seq: number; prepared?: PreparedFile; error?: string; cpu?: number }) => {
-        if (m.cpu !== undefined) this.cpu[k].last = m.cpu;
-        const p = this.pending.get(m.seq);
-        if (!p) return;
-        this.pending.delete(m.seq);
-        if (m.prepared) p.resolve(m.prepared);
-        else p.reject(new Error(m.error ?? 'prepare thread failed'));
-      });
+      w.on(
+        'message',
+        (m: { seq?: number; ready?: boolean; prepared?: PreparedFile; error?: string; cpu?: number }) => {
+          if (m.seq === undefined) {
+            this.ready[k]?.(m);
+            return;
+          }
+          if (m.cpu !== undefined) this.cpu[k].last = m.cpu;
+          const p = this.pending.get(m.seq);
+          if (!p) return;
+          this.pending.delete(m.seq);
+          if (m.prepared) p.resolve(m.prepared);
+          else p.reject(new Error(m.error ?? 'prepare thread failed'));
+        },
+      );
       w.on('error', (err: Error) => {
+        this.failed ??= err;
+        this.ready[k]?.({ error: err.message });
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
       });
     }
   }
 
-  static async start(threads: number, data: PrepareWorkerData, heapMib?: number): Promise<PrepareThreads> {
-    const workers = Array.from(
-      { length: threads },
-      () =>
-        new Worker(new URL('./prepare-worker.js', import.meta.url), {
-          workerData: data,
-          ...(heapMib ? { resourceLimits: { maxOldGenerationSizeMb: heapMib } } : {}),
-        }),
+  /** Starts the threads; they load the definitions meanwhile and wait for `init`. */
+  static spawn(threads: number, heapMib?: number): PrepareThreads {
+    return new PrepareThreads(
+      Array.from(
+        { length: threads },
+        () =>
+          new Worker(new URL('./prepare-worker.js', import.meta.url), {
+            ...(heapMib ? { resourceLimits: { maxOldGenerationSizeMb: heapMib } } : {}),
+          }),
+      ),
     );
-    const ready = workers.map(
-      (w) =>
-        new Promise<number | undefined>((resolve, reject) => {
-          w.once('message', (m: { ready?: boolean; error?: string; cpu?: number }) =>
-            m.ready ? resolve(m.cpu) : reject(new Error(m.error)),
-          );
-          w.once('error', reject);
+  }
+
+  /** Gives the threads what they prepare with; resolves once each is ready (terminates them if one fails). */
+  async init(data: PrepareWorkerData): Promise<this> {
+    const ready = this.workers.map(
+      (w, k) =>
+        new Promise<void>((resolve, reject) => {
+          if (this.failed) return reject(this.failed);
+          this.ready[k] = (m) => {
+            delete this.ready[k];
+            if (!m.ready) return reject(new Error(m.error ?? 'prepare thread failed'));
+            this.cpu[k] = { ready: m.cpu, last: m.cpu };
+            resolve();
+          };
+          w.postMessage({ init: data });
         }),
     );
     try {
-      return new PrepareThreads(workers, await Promise.all(ready));
+      await Promise.all(ready);
+      return this;
     } catch (err) {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await this.close();
       throw err;
     }
+  }
+
+  static start(threads: number, data: PrepareWorkerData, heapMib?: number): Promise<PrepareThreads> {
+    return PrepareThreads.spawn(threads, heapMib).init(data);
   }
 
   /** CPU seconds the threads spent preparing files (undefined where /proc is not there). */

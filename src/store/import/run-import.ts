@@ -74,8 +74,25 @@ export interface ImportOptions {
    * (pipeline.ts). 0 imports on one thread as before; default CHARTROOM_IMPORT_PIPELINE, else cores - 1.
    */
   prepareThreads?: number;
+  /**
+   * Preparing threads spawned before the database was opened (`PrepareThreads.spawn`, as many as
+   * prepareThreads), so their start-up overlaps it: used if the pipeline runs, terminated otherwise.
+   */
+  spawnedPrepareThreads?: PrepareThreads;
   /** Heap limit (MiB) of each preparing thread (worker resourceLimits); none when undefined. */
   threadHeapMib?: number;
+}
+
+/**
+ * Whether an import would run the pipeline, as far as the configuration tells before the database is open
+ * (runImport decides: the embedded database, or PostgreSQL with one import thread; Bundle files read whole).
+ */
+export function pipelineLikely(
+  kind: 'pglite' | 'postgres',
+  threads: number,
+  prepareThreads: number,
+): boolean {
+  return prepareThreads > 0 && (kind === 'pglite' || threads === 1);
 }
 
 /** Preparing threads of the embedded import: CHARTROOM_IMPORT_PIPELINE (off, or a number), else cores - 1. */
@@ -236,16 +253,14 @@ export async function runImport(
   // The threads only prepare Bundle files read whole: none to prepare, no thread (nor its memory). On
   // PostgreSQL the pipeline runs when the import has one thread of its own (up to 3 cores): a second one
   // preparing files there beat files in flight on one thread (docs/performance.md, session 7).
-  const preparing =
-    (db.kind === 'pglite' || threads === 1) &&
-    (opts.prepareThreads ?? 0) > 0 &&
-    (await anyWholeBundle(files, streamFrom))
-      ? await PrepareThreads.start(
-          opts.prepareThreads ?? 1,
-          { params: repo.params.entries(), streamFrom, setup: opts.threadSetup },
-          opts.threadHeapMib,
-        )
-      : undefined;
+  const usePipeline =
+    pipelineLikely(db.kind, threads, opts.prepareThreads ?? 0) && (await anyWholeBundle(files, streamFrom));
+  if (!usePipeline) await opts.spawnedPrepareThreads?.close();
+  const preparing = usePipeline
+    ? await (
+        opts.spawnedPrepareThreads ?? PrepareThreads.spawn(opts.prepareThreads ?? 1, opts.threadHeapMib)
+      ).init({ params: repo.params.entries(), streamFrom, setup: opts.threadSetup })
+    : undefined;
   let preparedFiles = 0;
   const matches: MatchCache = new Map();
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
