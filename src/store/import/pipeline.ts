@@ -101,10 +101,6 @@ export class PrepareThreads {
     }
   }
 
-  static start(threads: number, data: PrepareWorkerData, heapMib?: number): Promise<PrepareThreads> {
-    return PrepareThreads.spawn(threads, heapMib).init(data);
-  }
-
   /** CPU seconds the threads spent preparing files (undefined where /proc is not there). */
   cpuSeconds(): number | undefined {
     let sum = 0;
