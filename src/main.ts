@@ -1,6 +1,7 @@
 // `npm start`: runs the Chartroom server until SIGINT/SIGTERM, then stops gracefully.
 import { startServer } from './server.js';
 import { patientKeysReady } from './store/index-patient-keys.js';
+import { pendingReindexes } from './store/reindex.js';
 
 const running = await startServer().catch((err: Error) => {
   process.stderr.write(`Chartroom could not start: ${err.message}\n`);
@@ -16,6 +17,13 @@ if (!(await patientKeysReady(running.services.db)))
     '\nThis database was written by a version before 019: patient searches by code take the slower path\n' +
       'until `chartroom index-patient-keys` has run (docs/search.md, "Upgrading": on PostgreSQL it can run\n' +
       'while the server does; the embedded database needs the server stopped).\n',
+  );
+const reindex = await pendingReindexes(running.services.db);
+if (reindex.length)
+  process.stdout.write(
+    `\nThis database was indexed by an earlier version: ${reindex.map(([t, why]) => `${t} (${why})`).join('; ')}.\n` +
+      `Searches miss those values until \`chartroom reindex ${[...new Set(reindex.map(([t]) => t))].join(' ')}\` has run\n` +
+      '(README.md, "Upgrading"; on PostgreSQL it can run while the server does, the embedded database needs the server stopped).\n',
   );
 if (firstAdmin?.generatedPassword) {
   process.stdout.write(

@@ -56,7 +56,24 @@ export async function reindexResources(
     (tx, rids) => reindexBatch(tx, params, ssn, rids),
     (p) => onProgress({ scanned: p.scanned, total, moved: p.changed }),
   );
+  // Upgrades that asked for a reindex of these types (index_backfill rows named `reindex Type: why`) are done.
+  await db.query(
+    `UPDATE index_backfill SET done_at = now()
+      WHERE done_at IS NULL AND name LIKE 'reindex %' AND ($1::text[] IS NULL OR split_part(substr(name, 9), ':', 1) = ANY($1::text[]))`,
+    [only],
+  );
   return { scanned: walked.scanned, total, moved: walked.changed };
+}
+
+/** Reindexes that an upgrade asks for and that have not run: [resource type, why]. */
+export async function pendingReindexes(q: Queryable): Promise<[string, string][]> {
+  const r = await q.query<{ name: string }>(
+    "SELECT name FROM index_backfill WHERE done_at IS NULL AND name LIKE 'reindex %' ORDER BY name",
+  );
+  return r.rows.map((x) => {
+    const [type, ...why] = x.name.slice('reindex '.length).split(':');
+    return [type, why.join(':').trim()];
+  });
 }
 
 /** Replaces the index rows of one batch; returns how many resources changed compartments. */

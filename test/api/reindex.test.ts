@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { reindexResources } from '../../src/store/reindex.js';
+import { pendingReindexes, reindexResources } from '../../src/store/reindex.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 let s: TestServer;
@@ -96,6 +96,20 @@ test('index rows lost or never written come back from the stored documents', asy
   assert.doesNotMatch(text.rows[0].content, /3456/);
   const afterwards = await s.request('GET', '/Observation/rx-o/_history');
   assert.deepEqual(afterwards.body.entry, before.body.entry);
+});
+
+test('a reindex an upgrade asks for is pending until it has run for that type', async () => {
+  const { db, repo } = s.running.services;
+  // A new database has nothing to reindex (migration 025 found no Observation dates).
+  assert.deepEqual(await pendingReindexes(db), []);
+  // One written before this version: the migration recorded the reindex as not done.
+  await db.query("UPDATE index_backfill SET done_at = NULL WHERE name LIKE 'reindex Observation:%'");
+  const pending = [['Observation', 'code-value-date indexes valueDateTime']];
+  assert.deepEqual(await pendingReindexes(db), pending);
+  await reindexResources(db, repo.params, repo.ssn, ['Patient']);
+  assert.deepEqual(await pendingReindexes(db), pending, 'another type does not count');
+  await reindexResources(db, repo.params, repo.ssn, ['Observation']);
+  assert.deepEqual(await pendingReindexes(db), []);
 });
 
 test('an unknown resource type is refused before anything is opened', () => {
