@@ -1,7 +1,7 @@
 // Rebuilds the search-index rows and patient-compartment membership of stored resources from their current
 // version: after a release changes what a search parameter indexes (e.g. code-value-date reading
 // Observation.valueDateTime), or to repair an index. Walks current resources in the order of their internal
-// key, one transaction per batch, each resource locked against a concurrent write; a batch's rows are
+// key, one transaction per batch (500 resources), each resource locked against a concurrent write; a batch's rows are
 // replaced wholesale, so the walk can be stopped at any point and run again. Nothing else changes: no new
 // version, no lastUpdated, the documents as stored.
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
@@ -23,8 +23,6 @@ export interface ReindexProgress {
   moved: number;
 }
 
-const BATCH = 500;
-
 /** Re-indexes every current resource, or those of `types` (resource type names) only. */
 export async function reindexResources(
   db: Database,
@@ -32,6 +30,7 @@ export async function reindexResources(
   ssn: SsnSealer,
   types: string[] = [],
   onProgress: (p: ReindexProgress) => void = () => {},
+  batchSize = 500,
 ): Promise<ReindexProgress> {
   const only = types.length ? types : null;
   const total = Number(
@@ -47,10 +46,12 @@ export async function reindexResources(
     async (after) =>
       (
         await db.query<{ rid: string }>(
-          `SELECT rid::text AS rid FROM resource
-            WHERE NOT deleted AND rid > $1::bigint AND ($2::text[] IS NULL OR type = ANY($2::text[]))
-            ORDER BY rid LIMIT ${BATCH}`,
-          [after, only],
+          // ordered by the bigint (`r.rid`: a bare `rid` would name the text output column, whose order
+          // puts 10 before 9 and makes the walk skip keys)
+          `SELECT r.rid::text AS rid FROM resource r
+            WHERE NOT r.deleted AND r.rid > $1::bigint AND ($2::text[] IS NULL OR r.type = ANY($2::text[]))
+            ORDER BY r.rid LIMIT $3`,
+          [after, only, batchSize],
         )
       ).rows.map((r) => r.rid),
     (tx, rids) => reindexBatch(tx, params, ssn, rids),

@@ -21,6 +21,8 @@ async function find(query: string): Promise<string[]> {
   return ids(res.body);
 }
 
+const BASIC = (k: number) => ({ resourceType: 'Basic', id: `rx-b${k}`, code: { text: `filler ${k}` } });
+
 const SEARCHES: [string, string[]][] = [
   ['Patient?name=quenby', ['rx-p']],
   [`Patient?identifier=${SSN}%7C999-12-3456`, ['rx-p']],
@@ -79,7 +81,12 @@ test('index rows lost or never written come back from the stored documents', asy
   assert.equal(all.scanned, all.total);
   assert.ok(all.total >= 2);
   for (const [q, expected] of SEARCHES) assert.deepEqual(await find(q), expected, `after: ${q}`);
-  const again = await reindexResources(db, repo.params, repo.ssn);
+  // Batches of 2 over more than 10 resources: the walk goes by the keys' numeric order (a text order
+  // would jump from key 10 to 11 past 2-9) and reaches every resource.
+  for (let k = 0; k < 12; k++) await s.request('PUT', `/Basic/rx-b${k}`, BASIC(k));
+  const again = await reindexResources(db, repo.params, repo.ssn, [], () => {}, 2);
+  assert.equal(again.scanned, again.total);
+  assert.ok(again.total >= 14, `${again.total} resources`);
   assert.equal(again.moved, 0);
   for (const [q, expected] of SEARCHES) assert.deepEqual(await find(q), expected, `again: ${q}`);
 
