@@ -1,9 +1,10 @@
 // Rebuilds the search-index rows and patient-compartment membership of stored resources from their current
-// version: after a release changes what a search parameter indexes (e.g. code-value-date reading
-// Observation.valueDateTime), or to repair an index. Walks current resources in the order of their internal
-// key, one transaction per batch (500 resources), each resource locked against a concurrent write; a batch's rows are
-// replaced wholesale, so the walk can be stopped at any point and run again. Nothing else changes: no new
-// version, no lastUpdated, the documents as stored.
+// version: after a release changes what a search parameter indexes (migration 025: Observation's combo-*
+// composites reading components, code-value-date reading valueDateTime), or to repair an index. Walks
+// current resources in the order of their internal key, one transaction per batch (500 resources), each
+// resource locked against a concurrent write; a batch's rows are replaced wholesale, so the walk can be
+// stopped at any point and run again. Nothing else changes: no new version, no lastUpdated, the documents
+// as stored.
 import { emptyBatch, extractIndex } from '../fhir/index/extract.js';
 import { parseJson } from '../fhir/json.js';
 import { forEachSsn, SSN_SYSTEM } from '../fhir/ssn.js';

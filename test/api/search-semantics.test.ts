@@ -276,6 +276,11 @@ const CASES: [string, string[]][] = [
   [`Observation?component-code-value-quantity=${LOINC}|8480-6$gt100`, ['o3']],
   ['Observation?component-code-value-quantity=8480-6$gt100', ['o3']],
   ['Observation?component-code-value-quantity=8480-6$lt100', []],
+  // combo-: the Observation's own code and value, and each component's (its roots are of two types)
+  ['Observation?combo-code-value-quantity=8480-6$gt100', ['o3']],
+  [`Observation?combo-code-value-quantity=${LOINC}|8462-4$lt90`, ['o3']],
+  ['Observation?combo-code-value-quantity=8867-4$72', ['o1']],
+  ['Observation?combo-code-value-quantity=85354-9$gt100', []],
   ['Observation?component-code-value-quantity=8462-4$80', ['o3']],
   ['Observation?code-value-quantity=8867-4$72', ['o1']],
   [`Observation?code-value-quantity=${LOINC}|8867-4$gt90`, ['o2']],

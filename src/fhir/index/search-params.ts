@@ -117,18 +117,28 @@ function compileComponent(expression: string, rootType: string): Accessor | unde
   return (node) => accessors.flatMap((a) => a(node));
 }
 
-function compileComponents(sp: SearchParameter, rootType: string): CompiledParam['components'] {
+/**
+ * The components of a composite whose values (roots) are of `rootTypes`: each compiled for every root type
+ * (combo-code-value-quantity's roots are the Observation and its components) and picked by the value's type.
+ */
+function compileComponents(sp: SearchParameter, rootTypes: string[]): CompiledParam['components'] {
   const out: NonNullable<CompiledParam['components']> = [];
   for (const c of sp.component ?? []) {
     const def = definitionByUrl(c.definition ?? '');
     // R4's code-value-date writes `value.as(DateTime)`, the FHIRPath system type, where FHIR's `dateTime` is
     // meant (as in its value-date parameter): read literally, no Observation.valueDateTime would be indexed.
     const expression = c.expression.replace(/\bas\(DateTime\)/g, 'as(dateTime)');
-    let evaluate: ((node: TypedValue) => TypedValue[]) | undefined = compileComponent(expression, rootType);
-    if (!evaluate) {
-      const fn = fallbackEvaluator(expression, rootType);
-      evaluate = (node) => fn(node.value as object);
+    const byRoot = new Map<string, (node: TypedValue) => TypedValue[]>();
+    for (const rootType of rootTypes) {
+      const compiled = compileComponent(expression, rootType);
+      if (compiled) byRoot.set(rootType, compiled);
+      else {
+        const fn = fallbackEvaluator(expression, rootType);
+        byRoot.set(rootType, (node) => fn(node.value as object));
+      }
     }
+    const only = byRoot.size === 1 ? [...byRoot.values()][0] : undefined;
+    const evaluate = only ?? ((node: TypedValue) => byRoot.get(node.type)?.(node) ?? []);
     out.push({ code: def?.code ?? c.expression, type: (def?.type ?? 'token') as SearchParamType, evaluate });
   }
   return out;
@@ -157,10 +167,14 @@ export function paramsFor(resourceType: string): CompiledParam[] {
       fallback: compiled.fallback,
     };
     if (sp.type === 'composite') {
-      // The composite root is usually the resource itself or a repeating element (e.g. component).
-      const parsed = parseSimplePath(splitUnion(sp.expression)[0]);
-      const rootTypes = parsed ? compileSteps(parsed.steps, resourceType)?.types : undefined;
-      param.components = compileComponents(sp, rootTypes?.[0] ?? resourceType);
+      // The composite's values: the resource itself, a repeating element (e.g. component), or both.
+      const rootTypes = new Set<string>();
+      for (const part of splitUnion(sp.expression)) {
+        const parsed = parseSimplePath(part);
+        if (parsed?.root !== resourceType && parsed?.root !== base) continue;
+        for (const t of compileSteps(parsed.steps, resourceType)?.types ?? []) rootTypes.add(t);
+      }
+      param.components = compileComponents(sp, rootTypes.size ? [...rootTypes] : [resourceType]);
     }
     out.push(param);
   }
