@@ -74,6 +74,13 @@ export function emptyBatch(): IndexBatch {
 
 export type ParamIds = (p: CompiledParam) => number;
 
+/**
+ * Parameters that searches, sorts and `_filter` answer from the resource's own row (`resource.id`,
+ * `resource.last_updated`: store/search/conditions.ts, compile.ts), so rows of theirs would never be read:
+ * one token and one date row less per resource (about a ninth of an import's index rows).
+ */
+const ON_RESOURCE_ROW = new Set(['_id', '_lastUpdated']);
+
 /** Appends the rows of one resource to the batch; returns the ids of the patients whose compartment holds it. */
 export function extractIndex(
   resource: { resourceType: string; id?: string },
@@ -86,7 +93,7 @@ export function extractIndex(
   const patients = new Set<string>();
   if (type === 'Patient' && resource.id) patients.add(resource.id);
   for (const p of paramsFor(type)) {
-    if (p.type === 'special') continue;
+    if (p.type === 'special' || ON_RESOURCE_ROW.has(p.code)) continue;
     const values = p.evaluate(resource);
     if (values.length === 0) continue;
     const param = ids(p);
