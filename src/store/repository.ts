@@ -220,12 +220,17 @@ export class Repository {
 
   /**
    * Writes an import file prepared on a worker thread (import/prepare-file.ts) as new resources, inside a
-   * transaction, except the positions in `matched`; undefined (nothing written) when one exists already.
+   * transaction, except the positions in `matched`; undefined when one exists already (the caller rolls
+   * back). `sole`: the transaction's connection is the database's only writer (the embedded database).
    */
-  async writePrepared(file: PreparedFile, matched: ReadonlySet<number>): Promise<WriteResult[] | undefined> {
+  async writePrepared(
+    file: PreparedFile,
+    matched: ReadonlySet<number>,
+    sole = false,
+  ): Promise<WriteResult[] | undefined> {
     if (this.db || this.visibility || this.hookReadsContent)
       throw new Error('writePrepared runs inside an import transaction whose hook reads no documents');
-    const results = await writePrepared(this.q, file, matched);
+    const results = await writePrepared(this.q, file, matched, sole);
     if (results) this.written.push(...results);
     return results;
   }

@@ -196,7 +196,7 @@ export async function writePreparedFile(
           // created now, it is what the same search finds from here on (its condition is its own identifier)
           else if (r.ownIdentifier) learnt.push([key, { id: r.id, version: 1 }]);
         }
-        const out = await tx.writePrepared(prepared, new Set(found.keys()));
+        const out = await tx.writePrepared(prepared, new Set(found.keys()), alone);
         if (!out) throw new Contradicted('a resource of the file exists already');
         return [found, out, learnt] as const;
       }),

@@ -50,34 +50,45 @@ function mergeBatches(
 
 /**
  * Writes the resources of `file` except those at the Bundle positions in `matched` (found existing by
- * their condition). Returns undefined, having written nothing, when one of them exists already: the
- * one-thread path then handles the file (updates need the current version).
+ * their condition). Returns undefined when one of them exists already: the caller then rolls its
+ * transaction back (some rows may be written) and the one-thread path handles the file (updates need the
+ * current version). `sole`: this connection is its database's only writer (the embedded database).
  */
 export async function writePrepared(
   tx: Queryable,
   file: PreparedFile,
   matched: ReadonlySet<number>,
+  sole = false,
 ): Promise<WriteResult[] | undefined> {
   const plain = file.resources.filter((r) => !r.condition);
   const extra = file.resources.filter((r) => r.condition && !matched.has(r.index));
   const rows = [...plain, ...extra];
   if (rows.length === 0) return [];
-  // The subquery per key reads the (type, id) index (see applyWrites: a join hashed the whole table).
-  const existing = await tx.query<{ n: number }>(
-    `SELECT count(k)::int AS n FROM unnest(ARRAY(SELECT (SELECT r.rid FROM resource r WHERE r.type = u.type AND r.id = u.id)
-       FROM unnest($1::text[], $2::text[]) u(type, id))) k`,
-    [rows.map((r) => r.type), rows.map((r) => r.id)],
-  );
-  if (existing.rows[0].n > 0) return undefined;
   // Internal keys in the order applyWrites hands them out: creates (POST) before updates (PUT).
   const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
-  const ids = await tx.query<{ rid: string }>(
-    "SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)",
-    [ordered.length],
-  );
   const ridOf = new Map<number, string>();
-  for (const [k, r] of ordered.entries()) ridOf.set(r.index, ids.rows[k].rid);
+  const rids = await newRids(tx, ordered.length, sole);
+  for (const [k, r] of ordered.entries()) ridOf.set(r.index, rids[k]);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
+
+  // The current rows first: a resource that exists already is a (type, id) the insert skips, and then
+  // the file is not new (one probe of the unique index per row, no separate lookup).
+  const patients = rows.map((r) => textArrayLiteral(r.patients));
+  const inserted = await tx.query(
+    `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
+     SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)
+     ON CONFLICT (type, id) DO NOTHING`,
+    [
+      rows.map(rid),
+      rows.map((r) => r.type),
+      rows.map((r) => r.id),
+      file.now,
+      patients,
+      rows.map((r, k) => (r.labels.length ? patients[k] : null)),
+    ],
+  );
+  if (inserted.rowCount !== rows.length) return undefined;
 
   // The documents as a text[] in binary form (prepare-file.ts): PGlite copies their bytes.
   const contents = extra.length
@@ -90,20 +101,6 @@ export async function writePrepared(
      SELECT u.rid, 1, u.type, u.id, $4::timestamptz, false, 'PUT', u.content
        FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[]) u(rid, type, id, content)`,
     [rows.map(rid), rows.map((r) => r.type), rows.map((r) => r.id), file.now, contents],
-  );
-  const patients = rows.map((r) => textArrayLiteral(r.patients));
-  await tx.query(
-    `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
-     SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)`,
-    [
-      rows.map(rid),
-      rows.map((r) => r.type),
-      rows.map((r) => r.id),
-      file.now,
-      patients,
-      rows.map((r, k) => (r.labels.length ? patients[k] : null)),
-    ],
   );
   // The rid columns of the prepared rows hold the resource's Bundle position.
   const batch = mergeBatches(file.batch, extra, (index) => ridOf.get(index) as string);
@@ -121,3 +118,23 @@ export async function writePrepared(
 }
 
 const rank = (r: PreparedResource) => (r.method === 'POST' ? 0 : 1);
+
+/**
+ * `n` new internal keys, in ascending order. The only writer takes them in one step (setval) instead of
+ * `n` calls of nextval; with other writers about each is its own nextval (others' keys may come between).
+ */
+async function newRids(tx: Queryable, n: number, sole: boolean): Promise<string[]> {
+  if (!sole) {
+    const ids = await tx.query<{ rid: string }>(
+      "SELECT nextval('resource_rid_seq')::text AS rid FROM generate_series(1, $1)",
+      [n],
+    );
+    return ids.rows.map((r) => r.rid);
+  }
+  const r = await tx.query<{ last: string }>(
+    "SELECT setval('resource_rid_seq', nextval('resource_rid_seq') + $1 - 1)::text AS last",
+    [n],
+  );
+  const first = BigInt(r.rows[0].last) - BigInt(n - 1);
+  return Array.from({ length: n }, (_, k) => (first + BigInt(k)).toString());
+}
