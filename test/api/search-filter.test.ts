@@ -307,6 +307,10 @@ const CASES: [string, string, string[], string?][] = [
     ['o3'],
     `component-code-value-quantity=${LOINC}|8480-6$gt100`,
   ],
+  // combo- parameters read their parts' rows (the Observation's own and its components')
+  ['Observation', 'combo-code eq 8480-6', ['o3'], 'combo-code=8480-6'],
+  ['Observation', 'combo-value-quantity gt 110', ['o3'], 'combo-value-quantity=gt110'],
+  ['Observation', 'combo-value-quantity lt 65', ['o4']],
   // special parameters
   ['Patient', '_id eq p1', ['p1'], '_id=p1'],
   ['Patient', '_id ne p1', ['p2', 'p3', 'p4']],

@@ -281,6 +281,16 @@ const CASES: [string, string[]][] = [
   [`Observation?combo-code-value-quantity=${LOINC}|8462-4$lt90`, ['o3']],
   ['Observation?combo-code-value-quantity=8867-4$72', ['o1']],
   ['Observation?combo-code-value-quantity=85354-9$gt100', []],
+  // combo- parameters are the union of the Observation's own and its components' parameters (they share
+  // their index rows): each finds what either part finds, :missing only what neither has
+  ['Observation?combo-code=8480-6', ['o3']],
+  ['Observation?combo-code=85354-9,8867-4', ['o1', 'o2', 'o3', 'o4']],
+  [`Observation?combo-code:text=heart`, ['o1', 'o2', 'o4']],
+  ['Observation?combo-value-quantity=gt110', ['o3']],
+  ['Observation?combo-value-quantity=le80', ['o1', 'o3', 'o4']],
+  [`Observation?combo-value-quantity=120|${UCUM}|mm[Hg]`, ['o3']],
+  ['Observation?combo-value-quantity:missing=true', ['o5', 'o6']],
+  ['Observation?combo-code:missing=false', ['o1', 'o2', 'o3', 'o4', 'o5', 'o6']],
   ['Observation?component-code-value-quantity=8462-4$80', ['o3']],
   ['Observation?code-value-quantity=8867-4$72', ['o1']],
   [`Observation?code-value-quantity=${LOINC}|8867-4$gt90`, ['o2']],
@@ -337,6 +347,10 @@ describe('sorting and paging', () => {
     assert.deepEqual(matches(await get('Patient?_sort=gender,-birthdate')), ['p2', 'p1', 'p3', 'p4']);
     assert.deepEqual(matches(await get('Observation?patient=p1&_sort=-date')), ['o2', 'o1', 'o3']);
     assert.deepEqual(matches(await get('Patient?_sort=_id')), ['p1', 'p2', 'p3', 'p4']);
+    // by the lowest of the Observation's own and its components' values (o3: 120 and 80), or the highest
+    const valued = 'Observation?combo-value-quantity:missing=false&_sort=';
+    assert.deepEqual(matches(await get(`${valued}combo-value-quantity`)), ['o4', 'o1', 'o3', 'o2']);
+    assert.deepEqual(matches(await get(`${valued}-combo-value-quantity`)), ['o3', 'o2', 'o1', 'o4']);
   });
 
   test('next and previous links walk the pages and stay right while records are added', async () => {

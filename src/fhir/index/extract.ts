@@ -93,7 +93,7 @@ export function extractIndex(
   const patients = new Set<string>();
   if (type === 'Patient' && resource.id) patients.add(resource.id);
   for (const p of paramsFor(type)) {
-    if (p.type === 'special' || ON_RESOURCE_ROW.has(p.code)) continue;
+    if (p.type === 'special' || p.rowsOf || ON_RESOURCE_ROW.has(p.code)) continue;
     const values = p.evaluate(resource);
     if (values.length === 0) continue;
     const param = ids(p);

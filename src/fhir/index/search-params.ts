@@ -3,7 +3,7 @@
 import type { SearchParameter } from '@medplum/fhirtypes';
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
-import { allSearchParameters, loadDefinitions } from '../definitions.js';
+import { allSearchParameters, loadDefinitions, patientCompartmentParams } from '../definitions.js';
 import {
   type Accessor,
   compilePart,
@@ -37,6 +37,19 @@ export interface CompiledParam {
   components?: { code: string; type: SearchParamType; evaluate: (node: TypedValue) => TypedValue[] }[];
   /** True when the expression runs through fhirpath.js rather than the compiled walker. */
   fallback: boolean;
+  /**
+   * Set when the expression is the union of other parameters' expressions on the same resource type
+   * (Observation's `combo-code` is `code | component-code`): the parameter has no index rows of its own,
+   * its rows are theirs (`storedParams`).
+   */
+  rowsOf?: CompiledParam[];
+  /** The union parts of the expression that apply to this resource type, normalized (see `unionRows`). */
+  parts?: string[];
+}
+
+/** The parameters whose index rows answer for `p`: itself, or those it is the union of. */
+export function storedParams(p: CompiledParam): CompiledParam[] {
+  return p.rowsOf ?? [p];
 }
 
 const byType = new Map<string, CompiledParam[]>();
@@ -63,8 +76,9 @@ function fallbackEvaluator(expression: string, base: string): (resource: object)
 function compileExpression(
   expression: string,
   resourceType: string,
-): { evaluate: (r: object) => TypedValue[]; fallback: boolean } | null {
+): { evaluate: (r: object) => TypedValue[]; fallback: boolean; parts?: string[] } | null {
   const parts = splitUnion(expression);
+  const applied: string[] = [];
   const accessors: Accessor[] = [];
   let unsupported = false;
   let applies = false;
@@ -72,6 +86,7 @@ function compileExpression(
     const acc = compilePart(part, resourceType);
     if (acc === null) continue;
     applies = true;
+    applied.push(part.replace(/\s+/g, ''));
     if (acc === undefined) {
       unsupported = true;
       break;
@@ -86,6 +101,7 @@ function compileExpression(
   if (unsupported) return { evaluate: fallbackEvaluator(expression, resourceType), fallback: true };
   return {
     fallback: false,
+    parts: applied,
     evaluate: (resource) => {
       const root: TypedValue = { type: resourceType, value: resource };
       if (accessors.length === 1) return accessors[0](root);
@@ -165,6 +181,7 @@ export function paramsFor(resourceType: string): CompiledParam[] {
       definition: sp,
       evaluate: compiled.evaluate,
       fallback: compiled.fallback,
+      parts: compiled.parts,
     };
     if (sp.type === 'composite') {
       // The composite's values: the resource itself, a repeating element (e.g. component), or both.
@@ -178,8 +195,47 @@ export function paramsFor(resourceType: string): CompiledParam[] {
     }
     out.push(param);
   }
+  unionRows(out, new Set(patientCompartmentParams(resourceType)));
   byType.set(resourceType, out);
   return out;
+}
+
+/** Parameter types whose rows a union may share; a reference's rows also decide compartment membership. */
+const SHARED_ROW_TYPES = new Set(['token', 'quantity', 'composite', 'string', 'date', 'number', 'uri']);
+
+/**
+ * Marks each parameter whose applying union parts are exactly those of other parameters of the same type
+ * (and, for composites, the same components) with `rowsOf`: the index rows of those others are its rows,
+ * value for value (each part is evaluated alike wherever it appears). Observation's six `combo-*`
+ * parameters were about an eighth of an import's index rows, each a copy of a row of `code`,
+ * `component-code`, `value-quantity`... Compartment parameters keep their own rows.
+ */
+function unionRows(params: CompiledParam[], compartment: Set<string>): void {
+  const key = (p: CompiledParam) =>
+    `${p.type} ${(p.definition.component ?? [])
+      .map((c) => `${definitionByUrl(c.definition ?? '')?.type}:${c.expression.replace(/\s+/g, '')}`)
+      .join(',')}`;
+  const eligible = params.filter(
+    (p) => SHARED_ROW_TYPES.has(p.type) && !p.fallback && p.parts?.length && !compartment.has(p.code),
+  );
+  // fewest parts first, so that a union of unions resolves to the stored ones
+  eligible.sort((a, b) => (a.parts?.length ?? 0) - (b.parts?.length ?? 0));
+  for (const p of eligible) {
+    const mine = new Set(p.parts);
+    if (mine.size < 2 || mine.size !== p.parts?.length) continue;
+    const pool = eligible
+      .filter((q) => q !== p && key(q) === key(p) && (q.parts?.length ?? 0) < mine.size)
+      .filter((q) => q.parts?.every((x) => mine.has(x)))
+      .sort((a, b) => (b.parts?.length ?? 0) - (a.parts?.length ?? 0));
+    const covered = new Set<string>();
+    const chosen: CompiledParam[] = [];
+    for (const q of pool) {
+      if (q.parts?.some((x) => covered.has(x))) continue;
+      for (const x of q.parts ?? []) covered.add(x);
+      chosen.push(q);
+    }
+    if (covered.size === mine.size) p.rowsOf = chosen.flatMap(storedParams);
+  }
 }
 
 export function findParam(resourceType: string, code: string): CompiledParam | undefined {

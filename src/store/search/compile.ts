@@ -3,7 +3,7 @@
 // the internal row key, so a page link stays correct while records are added or removed: nothing is
 // skipped or repeated that was there before and after.
 import { patientCompartmentParams } from '../../fhir/definitions.js';
-import { findParam } from '../../fhir/index/search-params.js';
+import { findParam, storedParams } from '../../fhir/index/search-params.js';
 import { badRequest } from '../../platform/errors.js';
 import type { ParamRegistry } from '../param-registry.js';
 import {
@@ -91,7 +91,11 @@ function sortColumn(ctx: ConditionContext, s: SortKey, types: string[]): SortCol
   if (s.name === '_lastUpdated')
     return { expr: 'r.last_updated', cast: 'timestamptz', descending: s.descending };
   const ids = [
-    ...new Set(types.map((t) => ctx.registry.idOf(findParam(t, s.name) as NonNullable<SortKey['param']>))),
+    ...new Set(
+      types.flatMap((t) =>
+        storedParams(findParam(t, s.name) as NonNullable<SortKey['param']>).map((p) => ctx.registry.idOf(p)),
+      ),
+    ),
   ];
   const agg = s.descending ? 'max' : 'min';
   const p = s.param as NonNullable<SortKey['param']>;

@@ -4,7 +4,7 @@
 import { codeHierarchy, HIERARCHY_SYSTEMS, prefixEnd } from '../../fhir/code-hierarchy.js';
 import { compartmentParams, typeSchema } from '../../fhir/definitions.js';
 import { splitUnion } from '../../fhir/index/compile-path.js';
-import { type CompiledParam, findParam } from '../../fhir/index/search-params.js';
+import { type CompiledParam, findParam, storedParams } from '../../fhir/index/search-params.js';
 import { dateRange, normalizeString, numberRange } from '../../fhir/index/values.js';
 import { isSealed, SSN_LIKE, SSN_SYSTEM } from '../../fhir/ssn.js';
 import { badRequest } from '../../platform/errors.js';
@@ -56,7 +56,7 @@ function paramIdList(ctx: ConditionContext, types: string[], p: CompiledParam): 
   const ids = new Set<number>();
   for (const t of types) {
     const q = findParam(t, p.code);
-    if (q) ids.add(ctx.registry.idOf(q));
+    if (q) for (const stored of storedParams(q)) ids.add(ctx.registry.idOf(stored));
   }
   return [...ids];
 }
