@@ -71,24 +71,31 @@ export async function writePrepared(
   for (const [k, r] of ordered.entries()) ridOf.set(r.index, rids[k]);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
 
-  // The current rows first: a resource that exists already is a (type, id) the insert skips, and then
-  // the file is not new (one probe of the unique index per row, no separate lookup).
+  // The current rows first: a resource that exists already is a (type, id) that the unique index refuses,
+  // and then the file is not new (one probe of the index per row, no separate lookup; a savepoint keeps
+  // the transaction usable, cheaper than ON CONFLICT's speculative insertion).
   const patients = rows.map((r) => textArrayLiteral(r.patients));
-  const inserted = await tx.query(
-    `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
-     SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
-       FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)
-     ON CONFLICT (type, id) DO NOTHING`,
-    [
-      rows.map(rid),
-      rows.map((r) => r.type),
-      rows.map((r) => r.id),
-      file.now,
-      patients,
-      rows.map((r, k) => (r.labels.length ? patients[k] : null)),
-    ],
-  );
-  if (inserted.rowCount !== rows.length) return undefined;
+  await tx.query('SAVEPOINT new_rows');
+  try {
+    await tx.query(
+      `INSERT INTO resource (rid, type, id, version, last_updated, patients, restricted_to)
+       SELECT u.rid, u.type, u.id, 1, $4::timestamptz, u.patients::text[], u.restricted_to::text[]
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $5::text[], $6::text[]) u(rid, type, id, patients, restricted_to)`,
+      [
+        rows.map(rid),
+        rows.map((r) => r.type),
+        rows.map((r) => r.id),
+        file.now,
+        patients,
+        rows.map((r, k) => (r.labels.length ? patients[k] : null)),
+      ],
+    );
+  } catch (err) {
+    if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    await tx.query('ROLLBACK TO SAVEPOINT new_rows');
+    return undefined;
+  }
+  await tx.query('RELEASE SAVEPOINT new_rows');
 
   // The documents as a text[] in binary form (prepare-file.ts): PGlite copies their bytes.
   const contents = extra.length
@@ -116,6 +123,8 @@ export async function writePrepared(
     newPatients: r.patients,
   }));
 }
+
+const UNIQUE_VIOLATION = '23505';
 
 const rank = (r: PreparedResource) => (r.method === 'POST' ? 0 : 1);
 
