@@ -18,6 +18,7 @@ import type { PreparedFile } from './prepare-file.js';
 import type { PrepareWorkerData } from './prepare-worker.js';
 import type { ImportFile } from './read-files.js';
 import type { FileOutcome, FileReport } from './run-import.js';
+import type { SoleImport } from './write-prepared.js';
 
 /**
  * Worker threads preparing files, one message per file; answers come back in any order. They are spawned
@@ -152,6 +153,7 @@ export async function writePreparedFile(
   prepared: PreparedFile,
   opts: { force?: boolean; auditOperator?: string },
   matches: MatchCache,
+  sole?: SoleImport,
 ): Promise<FileOutcome | undefined> {
   if (prepared.fallback) return undefined;
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
@@ -196,7 +198,7 @@ export async function writePreparedFile(
           // created now, it is what the same search finds from here on (its condition is its own identifier)
           else if (r.ownIdentifier) learnt.push([key, { id: r.id, version: 1 }]);
         }
-        const out = await tx.writePrepared(prepared, new Set(found.keys()), alone);
+        const out = await tx.writePrepared(prepared, new Set(found.keys()), alone ? sole : undefined);
         if (!out) throw new Contradicted('a resource of the file exists already');
         return [found, out, learnt] as const;
       }),

@@ -210,14 +210,17 @@ async function prepareText(
   return out;
 }
 
-/** The text and int columns of a batch as binary arrays; the rid (bigint) and other columns as they are. */
+/**
+ * The text and int columns of a batch as binary arrays; the rid (bigint) and other columns as they are, and
+ * sp_text's texts as strings (the embedded database's writer looks them up: import/text-vectors.ts).
+ */
 function encodeBatch(b: IndexBatch): EncodedBatch {
   const out = {} as EncodedBatch;
   for (const { key, types } of TABLES) {
     const cols: Record<string, unknown[] | Uint8Array> = {};
     for (const [k, [name, values]] of Object.entries(b[key]).entries())
       cols[name] =
-        types[k] === 'text'
+        types[k] === 'text' && key !== 'text'
           ? textArray(values as (string | null)[])
           : types[k] === 'int'
             ? int4Array(values as number[])

@@ -23,6 +23,7 @@ import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from 
 import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
+import { SoleImport } from './write-prepared.js';
 
 export interface FileReport {
   file: string;
@@ -263,6 +264,7 @@ export async function runImport(
     : undefined;
   let preparedFiles = 0;
   const matches: MatchCache = new Map();
+  const sole = db.kind === 'pglite' ? new SoleImport() : undefined;
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
   try {
     emit();
@@ -272,7 +274,7 @@ export async function runImport(
         files,
         PREPARED_AHEAD,
         opts.signal,
-        (f, p) => writePreparedFile(repo, db, f, p, opts, matches),
+        (f, p) => writePreparedFile(repo, db, f, p, opts, matches, sole),
         (f) => {
           matches.clear(); // the one-thread path may change or delete what was matched
           return runner.run(f, false, onBytes(f));

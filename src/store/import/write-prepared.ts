@@ -7,6 +7,12 @@ import { setRestriction } from '../restrictions.js';
 import { textArrayLiteral } from '../sql-literals.js';
 import type { WriteResult } from '../write.js';
 import type { PreparedFile, PreparedResource } from './prepare-file.js';
+import { TextVectors } from './text-vectors.js';
+
+/** What the only writer of a database keeps across the files of one import. */
+export class SoleImport {
+  readonly texts = new TextVectors();
+}
 
 /**
  * The prepared index rows of the main batch and of the resources in `extra`, as one batch ready to insert:
@@ -52,13 +58,14 @@ function mergeBatches(
  * Writes the resources of `file` except those at the Bundle positions in `matched` (found existing by
  * their condition). Returns undefined when one of them exists already: the caller then rolls its
  * transaction back (some rows may be written) and the one-thread path handles the file (updates need the
- * current version). `sole`: this connection is its database's only writer (the embedded database).
+ * current version). `sole`: given when this connection is its database's only writer (the embedded
+ * database), what it keeps across the import's files.
  */
 export async function writePrepared(
   tx: Queryable,
   file: PreparedFile,
   matched: ReadonlySet<number>,
-  sole = false,
+  sole?: SoleImport,
 ): Promise<WriteResult[] | undefined> {
   const plain = file.resources.filter((r) => !r.condition);
   const extra = file.resources.filter((r) => r.condition && !matched.has(r.index));
@@ -67,7 +74,7 @@ export async function writePrepared(
   // Internal keys in the order applyWrites hands them out: creates (POST) before updates (PUT).
   const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
   const ridOf = new Map<number, string>();
-  const rids = await newRids(tx, ordered.length, sole);
+  const rids = await newRids(tx, ordered.length, sole !== undefined);
   for (const [k, r] of ordered.entries()) ridOf.set(r.index, rids[k]);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
 
@@ -111,6 +118,10 @@ export async function writePrepared(
   );
   // The rid columns of the prepared rows hold the resource's Bundle position.
   const batch = mergeBatches(file.batch, extra, (index) => ridOf.get(index) as string);
+  if (sole) {
+    await sole.texts.insert(tx, batch.text as { rid: Uint8Array; narrative: string[]; content: string[] });
+    batch.text = { rid: [], narrative: [], content: [] };
+  }
   await insertIndexRows(tx, batch);
   for (const r of ordered) if (r.type === 'Patient') await setRestriction(tx, r.id, r.labels);
   return ordered.map((r) => ({
