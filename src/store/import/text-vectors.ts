@@ -1,7 +1,7 @@
 // sp_text rows for the only writer of a database (the embedded import): each distinct text's tsvector is
 // computed by the engine once per import and kept here, so a later file's rows take it as it is.
 // `to_tsvector` ran once per distinct text of each file: 13,010 times on the Synthea corpus, whose 36,492
-// resources have 2,358 distinct narratives and contents. The vectors' text form reads back exactly
+// resources have 2,362 distinct narratives and contents (the import computes that many). The vectors' text form reads back exactly
 // (tsvector's output and input functions are inverse), so the rows equal those of TEXT_INSERT
 // (store/index-rows.ts), which every other write uses.
 import type { Queryable } from '../../platform/db/database.js';
@@ -32,9 +32,10 @@ export class TextVectors {
     if (rows.narrative.length === 0) return;
     const position = new Map<string, number>();
     const at = (t: string) => {
-      let k = position.get(t);
-      if (k === undefined) position.set(t, (k = position.size + 1));
-      return k;
+      const k = position.get(t);
+      if (k !== undefined) return k;
+      position.set(t, position.size + 1);
+      return position.size;
     };
     const ni = rows.narrative.map(at);
     const ci = rows.content.map(at);
@@ -43,7 +44,7 @@ export class TextVectors {
     const fresh = new Map<string, string>();
     if (unknown.length) {
       const r = await tx.query<{ v: string }>(VECTORS, [textArray(unknown)]);
-      unknown.forEach((t, k) => fresh.set(t, r.rows[k].v));
+      for (const [k, t] of unknown.entries()) fresh.set(t, r.rows[k].v);
     }
     const vectors = texts.map((t) => fresh.get(t) ?? (this.vectors.get(t) as string));
     await tx.query(INSERT, [rows.rid, int4Array(ni), int4Array(ci), textArray(vectors)]);
