@@ -246,3 +246,80 @@ describe('the import pipeline beside another writer', {
     }
   });
 });
+
+describe('shared resources matched on their identifier across files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipeline-shared-'));
+  const stores: TestStorage[] = [];
+  const SYS = 'http://example.org/orgs';
+  const org = (id: string | undefined, value: string, name: string) => ({
+    resourceType: 'Organization',
+    ...(id ? { id } : {}),
+    identifier: [{ system: SYS, value }],
+    name,
+  });
+  const bundle = (entries: { resource: Record<string, unknown>; method: 'PUT' | 'POST' }[]) => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: entries.map(({ resource, method }, i) => ({
+      fullUrl: `urn:uuid:00000000-0000-4000-8000-00000000000${i}`,
+      resource,
+      request: { method, url: method === 'PUT' ? `Organization/${resource.id}` : 'Organization' },
+    })),
+  });
+  before(() => {
+    // 1: a plain PUT of an Organization (no condition of its own). 2: a new one, and one whose identifier
+    // differs from the first's in case only. 3: the first's identifier under another id: import mode must
+    // find the PUT one (the pipeline hands the file to the one-thread path, which matches it), not create
+    // a second. 4: after that, the new one of file 2 again.
+    const files = [
+      bundle([{ resource: org('org-put', 'ORG-1', 'Put'), method: 'PUT' }]),
+      bundle([
+        { resource: org('o2', 'ORG-2', 'Posted'), method: 'POST' },
+        { resource: org('lower', 'org-1', 'Lower case'), method: 'POST' },
+      ]),
+      bundle([{ resource: org('another', 'ORG-1', 'Another id'), method: 'POST' }]),
+      bundle([{ resource: org('o2', 'ORG-2', 'Posted again'), method: 'POST' }]),
+    ];
+    for (const [i, b] of files.entries())
+      fs.writeFileSync(path.join(dir, `f${i + 1}.json`), JSON.stringify(b));
+  });
+  after(async () => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const st of stores) await st.drop();
+  });
+
+  test('a later file finds what an earlier one created, with or without a condition of its own', async () => {
+    const outcomes: string[][] = [];
+    for (const pipeline of ['on', 'off']) {
+      const st = await freshStorage(`shared-${pipeline}`);
+      stores.push(st);
+      const reportFile = path.join(st.dataDir, 'report.json');
+      const r = spawnSync(
+        process.execPath,
+        [cliPath, 'import', '--workers', '1', '--threads', '1', '--report', reportFile, dir],
+        { env: { ...cliEnv(st), CHARTROOM_IMPORT_PIPELINE: pipeline }, encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as {
+        pipeline?: { preparedFiles: number };
+      };
+      if (pipeline === 'on')
+        assert.ok((report.pipeline?.preparedFiles ?? 0) >= 2, JSON.stringify(report.pipeline));
+      const orgs = await withDb(st, async (db) =>
+        (
+          await db.query<{ id: string; content: string }>(
+            `SELECT r.id, v.content FROM resource r JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+              WHERE r.type = 'Organization'`,
+          )
+        ).rows.map((row) => {
+          const o = JSON.parse(row.content) as { identifier: { value: string }[]; name: string };
+          return `${o.identifier[0].value} ${o.name}${row.id === 'org-put' ? ' (org-put)' : ''}`;
+        }),
+      );
+      outcomes.push(orgs.sort());
+    }
+    // the first of each identifier stays, as it was written (identifiers match case-sensitively)
+    assert.deepEqual(outcomes[0], ['ORG-1 Put (org-put)', 'ORG-2 Posted', 'org-1 Lower case']);
+    assert.deepEqual(outcomes[1], outcomes[0]);
+  });
+});

@@ -339,13 +339,25 @@ function decodePatch(binary: Binary | undefined, where: string): unknown {
   }
 }
 
+/** A type whose resources import mode matches on their identifier: outside any patient compartment. */
+export function isSharedType(type: string): boolean {
+  return type !== 'Patient' && patientCompartmentParams(type).length === 0;
+}
+
+/**
+ * The import's memory of a shared resource's identifier (store/import/write-prepared.ts, SoleImport),
+ * lower-cased: a search by a key of another case is never skipped.
+ */
+export function identifierKey(type: string, system: string, value: string): string {
+  return `${type}|${system}|${value}`.toLowerCase();
+}
+
 /**
  * Import mode: resources outside any patient compartment (Organization, Practitioner, Location...) that
  * carry an identifier are matched on it, so the copies Synthea puts in every patient bundle become one.
  */
 export function identifierCondition(resource: Resource): string | undefined {
-  if (resource.resourceType === 'Patient' || patientCompartmentParams(resource.resourceType).length)
-    return undefined;
+  if (!isSharedType(resource.resourceType)) return undefined;
   const ids = (resource as { identifier?: { system?: string; value?: string }[] }).identifier ?? [];
   const first = ids.find((i) => i.system && i.value);
   if (!first) return undefined;

@@ -184,9 +184,11 @@ export async function writePreparedFile(
           const key = `${r.type}?${r.condition}`;
           let hit = alone ? matches.get(key) : undefined;
           if (!hit) {
-            const hits = alone
-              ? await tx.matchConditional(r.type, r.condition)
-              : await tx.matchOrLock(r.type, r.condition);
+            const hits = !alone
+              ? await tx.matchOrLock(r.type, r.condition)
+              : sole?.matchesNothing(r.type, r.condition)
+                ? []
+                : await tx.matchConditional(r.type, r.condition);
             if (hits.length > 1) throw new Contradicted(`${key} matches more than one`);
             if (hits.length === 1) {
               hit = { id: hits[0].id, version: Number(hits[0].resource.meta?.versionId ?? 1) };
@@ -212,6 +214,7 @@ export async function writePreparedFile(
     learned.filter(([k], i) => learned.findIndex(([x]) => x === k) !== i).map(([k]) => k),
   );
   if (alone) for (const [key, hit] of learned) if (!twice.has(key)) matches.set(key, hit);
+  if (alone) sole?.created(prepared.resources);
   // the response entries processBundle would give: counted and their warnings reported alike
   const byIndex = new Map(written.map((w) => [w.id, w]));
   const entries: BundleEntry[] = prepared.resources.map((r) => {

@@ -12,7 +12,13 @@ import { parseJson } from '../../fhir/json.js';
 import { restrictionLabels } from '../../fhir/security-labels.js';
 import { assertResourceShape, ID_RE, validateResource } from '../../fhir/validate/validate-resource.js';
 import { int4Array, textArray } from '../binary-arrays.js';
-import { identifierCondition, issuesInEntry, parseUrl } from '../bundle/process-bundle.js';
+import {
+  identifierCondition,
+  identifierKey,
+  isSharedType,
+  issuesInEntry,
+  parseUrl,
+} from '../bundle/process-bundle.js';
 import { isConditionalReference, visitReferences } from '../bundle/references.js';
 import { type EncodedBatch, TABLES } from '../index-rows.js';
 import type { ParamRegistry } from '../param-registry.js';
@@ -42,6 +48,8 @@ export interface PreparedResource {
   patients: string[];
   /** Restricting security labels (a Patient's are recorded in restricted_patient). */
   labels: string[];
+  /** A shared resource's identifiers (identifierKey), which later files' conditions may name. */
+  sharedKeys?: string[];
   warnings?: OperationOutcomeIssue[];
 }
 
@@ -193,6 +201,12 @@ async function prepareText(
       labels: restrictionLabels(stored as { meta?: { security?: { system?: string; code?: string }[] } }),
     };
     if (codeIssues.length) prepared.warnings = codeIssues;
+    if (isSharedType(plan.type)) {
+      const ids = (resource as { identifier?: { system?: unknown; value?: unknown }[] }).identifier ?? [];
+      prepared.sharedKeys = ids.map((x) =>
+        identifierKey(plan.type, String(x.system ?? ''), String(x.value ?? '')),
+      );
+    }
     if (plan.condition)
       Object.assign(prepared, {
         condition: plan.condition,

@@ -266,6 +266,8 @@ export async function runImport(
   const matches: MatchCache = new Map();
   const sole = db.kind === 'pglite' ? new SoleImport() : undefined;
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
+  if (sole && (await db.query('SELECT NOT EXISTS (SELECT 1 FROM resource) AS empty')).rows[0]?.empty)
+    sole.startFresh();
   try {
     emit();
     if (preparing)
@@ -277,6 +279,7 @@ export async function runImport(
         (f, p) => writePreparedFile(repo, db, f, p, opts, matches, sole),
         (f) => {
           matches.clear(); // the one-thread path may change or delete what was matched
+          sole?.unknownWrites();
           return runner.run(f, false, onBytes(f));
         },
         settle,
