@@ -94,7 +94,15 @@ function encodeColumn(values: unknown[] | Uint8Array, type: string): unknown[] |
 const argOf = (type: string, k: number) =>
   type === 'numeric' ? `$${k}::text[]::numeric[]` : `$${k}::${type}[]`;
 
-export async function insertIndexRows(tx: Queryable, b: IndexBatch | EncodedBatch): Promise<void> {
+/**
+ * Inserts a batch's rows. `fresh`: every row belongs to a resource created in this transaction, so no
+ * compartment row can exist already (the import pipeline: no ON CONFLICT's speculative insertion).
+ */
+export async function insertIndexRows(
+  tx: Queryable,
+  b: IndexBatch | EncodedBatch,
+  fresh = false,
+): Promise<void> {
   // the compartment rows go twice: as rows of their own and joined with the token rows
   const compartment = [
     encodeColumn(b.compartment.patient, 'text'),
@@ -113,7 +121,7 @@ export async function insertIndexRows(tx: Queryable, b: IndexBatch | EncodedBatc
       await tx.query(TEXT_INSERT, cols);
       continue;
     }
-    const conflict = table === 'resource_compartment' ? ' ON CONFLICT DO NOTHING' : '';
+    const conflict = table === 'resource_compartment' && !fresh ? ' ON CONFLICT DO NOTHING' : '';
     await tx.query(`INSERT INTO ${table} SELECT * FROM unnest(${args})${conflict}`, cols);
   }
 }

@@ -165,7 +165,7 @@ export async function writePrepared(
     await sole.texts.insert(tx, batch.text as { rid: Uint8Array; narrative: string[]; content: string[] });
     batch.text = { rid: [], narrative: [], content: [] };
   }
-  await insertIndexRows(tx, batch);
+  await insertIndexRows(tx, batch, true);
   for (const r of ordered) if (r.type === 'Patient') await setRestriction(tx, r.id, r.labels);
   return ordered.map((r) => ({
     type: r.type,
