@@ -49,25 +49,35 @@ async function postgresSettings() {
   }
 }
 
+/** COPY's text format of one column value. */
+const copyEscape = (s: string) =>
+  s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+/** The rows of documents `from` to `to` in COPY's text format. */
+const copyRows = (from: number, to: number) =>
+  docs.slice(from, to).map((d) => `${copyEscape(d.id)}\t${copyEscape(d.type)}\t${copyEscape(d.text)}\n`);
+
+/** The bare multi-row INSERT: 500 documents a statement, as three arrays. */
+async function insertBare(query: (sql: string, params: unknown[]) => Promise<unknown>, kind: string) {
+  for (let i = 0; i < N; i += 500) {
+    const chunk = docs.slice(i, i + 500);
+    await query(`INSERT INTO bare SELECT * FROM unnest($1::text[], $2::text[], $3::${kind}[])`, [
+      chunk.map((d) => d.id),
+      chunk.map((d) => d.type),
+      chunk.map((d) => d.text),
+    ]);
+  }
+}
+
 async function pgBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy'): Promise<number> {
   const url = await freshPg('bench_bare');
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query(`CREATE TABLE bare (id text, type text, content ${kind})`);
   const secs = await timed(async () => {
-    if (method === 'insert') {
-      for (let i = 0; i < N; i += 500) {
-        const chunk = docs.slice(i, i + 500);
-        await c.query(`INSERT INTO bare SELECT * FROM unnest($1::text[], $2::text[], $3::${kind}[])`, [
-          chunk.map((d) => d.id),
-          chunk.map((d) => d.type),
-          chunk.map((d) => d.text),
-        ]);
-      }
-    } else {
+    if (method === 'insert') await insertBare((sql, params) => c.query(sql, params), kind);
+    else {
       const stream = c.query(copyFrom('COPY bare FROM STDIN'));
-      const esc = (s: string) =>
-        s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
       await new Promise<void>((resolve, reject) => {
         stream.on('finish', () => resolve());
         stream.on('error', reject);
@@ -75,8 +85,8 @@ async function pgBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy'): Pr
         const write = () => {
           let ok = true;
           while (i < N && ok) {
-            const d = docs[i++];
-            ok = stream.write(`${esc(d.id)}\t${esc(d.type)}\t${esc(d.text)}\n`);
+            ok = stream.write(copyRows(i, i + 1)[0]);
+            i++;
           }
           if (i < N) stream.once('drain', write);
           else stream.end();
@@ -89,10 +99,6 @@ async function pgBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy'): Pr
   return N / secs;
 }
 
-/** COPY's text format of one column value. */
-const copyEscape = (s: string) =>
-  s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-
 async function pgliteBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy' = 'insert'): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pglite-bare-'));
   const db = await PGlite.create(dir);
@@ -101,20 +107,9 @@ async function pgliteBaseline(kind: 'text' | 'jsonb', method: 'insert' | 'copy' 
     // COPY from a Blob (PGlite's /dev/blob), 5,000 rows a statement
     if (method === 'copy')
       for (let i = 0; i < N; i += 5000) {
-        const rows = docs
-          .slice(i, i + 5000)
-          .map((d) => `${copyEscape(d.id)}\t${copyEscape(d.type)}\t${copyEscape(d.text)}\n`);
-        await db.query(`COPY bare FROM '/dev/blob'`, [], { blob: new Blob(rows) });
+        await db.query(`COPY bare FROM '/dev/blob'`, [], { blob: new Blob(copyRows(i, i + 5000)) });
       }
-    else
-      for (let i = 0; i < N; i += 500) {
-        const chunk = docs.slice(i, i + 500);
-        await db.query(`INSERT INTO bare SELECT * FROM unnest($1::text[], $2::text[], $3::${kind}[])`, [
-          chunk.map((d) => d.id),
-          chunk.map((d) => d.type),
-          chunk.map((d) => d.text),
-        ]);
-      }
+    else await insertBare((sql, params) => db.query(sql, params), kind);
   });
   await db.close();
   fs.rmSync(dir, { recursive: true, force: true });
