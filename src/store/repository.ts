@@ -5,7 +5,7 @@ import { patientCompartmentParams } from '../fhir/definitions.js';
 import type { Database, Queryable } from '../platform/db/database.js';
 import { forbidden, gone, notFound } from '../platform/errors.js';
 import type { PreparedFile } from './import/prepare-file.js';
-import { type SoleImport, writePrepared } from './import/write-prepared.js';
+import { type ImportMemory, writePrepared } from './import/write-prepared.js';
 import type { ParamRegistry } from './param-registry.js';
 import { READ_COLUMNS, readBatcher } from './read-batch.js';
 import { hiddenByLabel, restrictedAmong, type Visibility, visibleRecordSql } from './restrictions.js';
@@ -221,17 +221,16 @@ export class Repository {
   /**
    * Writes an import file prepared on a worker thread (import/prepare-file.ts) as new resources, inside a
    * transaction, except the positions in `matched`; undefined when one exists already (the caller rolls
-   * back). `sole`: given when the transaction's connection is the database's only writer (the embedded
-   * database), what it keeps across the import's files.
+   * back). `memory`: what the import's writer keeps across its files.
    */
   async writePrepared(
     file: PreparedFile,
     matched: ReadonlySet<number>,
-    sole?: SoleImport,
+    memory?: ImportMemory,
   ): Promise<WriteResult[] | undefined> {
     if (this.db || this.visibility || this.hookReadsContent)
       throw new Error('writePrepared runs inside an import transaction whose hook reads no documents');
-    const results = await writePrepared(this.q, file, matched, sole);
+    const results = await writePrepared(this.q, file, matched, memory);
     if (results) this.written.push(...results);
     return results;
   }

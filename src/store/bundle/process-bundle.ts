@@ -345,7 +345,7 @@ export function isSharedType(type: string): boolean {
 }
 
 /**
- * The import's memory of a shared resource's identifier (store/import/write-prepared.ts, SoleImport),
+ * The import's memory of a shared resource's identifier (store/import/write-prepared.ts, ImportMemory),
  * lower-cased: a search by a key of another case is never skipped.
  */
 export function identifierKey(type: string, system: string, value: string): string {

@@ -18,7 +18,7 @@ import type { PreparedFile } from './prepare-file.js';
 import type { PrepareWorkerData } from './prepare-worker.js';
 import type { ImportFile } from './read-files.js';
 import type { FileOutcome, FileReport } from './run-import.js';
-import type { SoleImport } from './write-prepared.js';
+import type { ImportMemory } from './write-prepared.js';
 
 /**
  * Worker threads preparing files, one message per file; answers come back in any order. They are spawned
@@ -153,7 +153,7 @@ export async function writePreparedFile(
   prepared: PreparedFile,
   opts: { force?: boolean; auditOperator?: string },
   matches: MatchCache,
-  sole?: SoleImport,
+  memory?: ImportMemory,
 ): Promise<FileOutcome | undefined> {
   if (prepared.fallback) return undefined;
   const report: FileReport = { file: f.path, status: 'imported', resources: 0, errors: [] };
@@ -186,7 +186,7 @@ export async function writePreparedFile(
           if (!hit) {
             const hits = !alone
               ? await tx.matchOrLock(r.type, r.condition)
-              : sole?.matchesNothing(r.type, r.condition)
+              : memory?.matchesNothing(r.type, r.condition)
                 ? []
                 : await tx.matchConditional(r.type, r.condition);
             if (hits.length > 1) throw new Contradicted(`${key} matches more than one`);
@@ -200,7 +200,7 @@ export async function writePreparedFile(
           // created now, it is what the same search finds from here on (its condition is its own identifier)
           else if (r.ownIdentifier) learnt.push([key, { id: r.id, version: 1 }]);
         }
-        const out = await tx.writePrepared(prepared, new Set(found.keys()), alone ? sole : undefined);
+        const out = await tx.writePrepared(prepared, new Set(found.keys()), memory);
         if (!out) throw new Contradicted('a resource of the file exists already');
         return [found, out, learnt] as const;
       }),
@@ -214,7 +214,7 @@ export async function writePreparedFile(
     learned.filter(([k], i) => learned.findIndex(([x]) => x === k) !== i).map(([k]) => k),
   );
   if (alone) for (const [key, hit] of learned) if (!twice.has(key)) matches.set(key, hit);
-  if (alone) sole?.created(prepared.resources);
+  memory?.created(prepared.resources);
   // the response entries processBundle would give: counted and their warnings reported alike
   const byIndex = new Map(written.map((w) => [w.id, w]));
   const entries: BundleEntry[] = prepared.resources.map((r) => {

@@ -23,7 +23,7 @@ import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from 
 import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
-import { SoleImport } from './write-prepared.js';
+import { ImportMemory } from './write-prepared.js';
 
 export interface FileReport {
   file: string;
@@ -264,10 +264,10 @@ export async function runImport(
     : undefined;
   let preparedFiles = 0;
   const matches: MatchCache = new Map();
-  const sole = db.kind === 'pglite' ? new SoleImport() : undefined;
+  const memory = new ImportMemory(db.kind === 'pglite');
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
-  if (sole && (await db.query('SELECT NOT EXISTS (SELECT 1 FROM resource) AS empty')).rows[0]?.empty)
-    sole.startFresh();
+  if (memory.sole && (await db.query('SELECT NOT EXISTS (SELECT 1 FROM resource) AS empty')).rows[0]?.empty)
+    memory.startFresh();
   try {
     emit();
     if (preparing)
@@ -276,10 +276,10 @@ export async function runImport(
         files,
         PREPARED_AHEAD,
         opts.signal,
-        (f, p) => writePreparedFile(repo, db, f, p, opts, matches, sole),
+        (f, p) => writePreparedFile(repo, db, f, p, opts, matches, memory),
         (f) => {
           matches.clear(); // the one-thread path may change or delete what was matched
-          sole?.unknownWrites();
+          memory.unknownWrites();
           return runner.run(f, false, onBytes(f));
         },
         settle,

@@ -14,20 +14,23 @@ import { TextVectors } from './text-vectors.js';
 const MAX_IDENTIFIERS = 1_000_000;
 
 /**
- * What the only writer of a database keeps across the files of one import: the tsvectors of texts, and,
- * while the database held nothing before the import and only the pipeline has written since (`fresh`), the
- * identifiers of the shared resources it created. A condition `identifier=system|value` on a shared type
- * whose identifier is not among them can match nothing, and is not searched (on the corpus, 204 searches
- * of ~1.2 ms each). A key is lower-cased, so whatever a search could find by it is searched.
+ * What the import pipeline's writer keeps across the files of one import: the tsvectors of the texts it
+ * wrote (any database), and, when its connection is the database's only writer (`sole`: the embedded
+ * database) and that database held nothing before the import and only the pipeline has written since
+ * (`fresh`), the identifiers of the shared resources it created. A condition `identifier=system|value` on
+ * a shared type whose identifier is not among them can match nothing, and is not searched (on the corpus,
+ * 204 searches of ~1.2 ms each). A key is lower-cased, so whatever a search could find by it is searched.
  */
-export class SoleImport {
+export class ImportMemory {
   readonly texts = new TextVectors();
   private fresh = false;
   private readonly identifiers = new Set<string>();
 
-  /** The database holds no resource yet: from now on the import knows every one it writes. */
+  constructor(readonly sole: boolean) {}
+
+  /** The database holds no resource yet: from now on the only writer knows every one it writes. */
   startFresh(): void {
-    this.fresh = true;
+    this.fresh = this.sole;
   }
 
   /** Another path wrote (the one-thread path): what it created is not known here. */
@@ -101,14 +104,14 @@ function mergeBatches(
  * Writes the resources of `file` except those at the Bundle positions in `matched` (found existing by
  * their condition). Returns undefined when one of them exists already: the caller then rolls its
  * transaction back (some rows may be written) and the one-thread path handles the file (updates need the
- * current version). `sole`: given when this connection is its database's only writer (the embedded
- * database), what it keeps across the import's files.
+ * current version). `memory`: what the import's writer keeps across its files (its `sole`: this
+ * connection is the database's only writer).
  */
 export async function writePrepared(
   tx: Queryable,
   file: PreparedFile,
   matched: ReadonlySet<number>,
-  sole?: SoleImport,
+  memory?: ImportMemory,
 ): Promise<WriteResult[] | undefined> {
   const plain = file.resources.filter((r) => !r.condition);
   const extra = file.resources.filter((r) => r.condition && !matched.has(r.index));
@@ -117,7 +120,7 @@ export async function writePrepared(
   // Internal keys in the order applyWrites hands them out: creates (POST) before updates (PUT).
   const ordered = [...rows].sort((a, b) => rank(a) - rank(b) || a.index - b.index);
   const ridOf = new Map<number, string>();
-  const rids = await newRids(tx, ordered.length, sole !== undefined);
+  const rids = await newRids(tx, ordered.length, memory?.sole === true);
   for (const [k, r] of ordered.entries()) ridOf.set(r.index, rids[k]);
   const rid = (r: PreparedResource) => ridOf.get(r.index) as string;
 
@@ -161,8 +164,8 @@ export async function writePrepared(
   );
   // The rid columns of the prepared rows hold the resource's Bundle position.
   const batch = mergeBatches(file.batch, extra, (index) => ridOf.get(index) as string);
-  if (sole) {
-    await sole.texts.insert(tx, batch.text as { rid: Uint8Array; narrative: string[]; content: string[] });
+  if (memory) {
+    await memory.texts.insert(tx, batch.text as { rid: Uint8Array; narrative: string[]; content: string[] });
     batch.text = { rid: [], narrative: [], content: [] };
   }
   await insertIndexRows(tx, batch, true);
