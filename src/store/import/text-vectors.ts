@@ -18,7 +18,7 @@ const INSERT = `INSERT INTO sp_text
     JOIN d n ON n.i = u.ni JOIN d c ON c.i = u.ci`;
 
 /** Texts and vectors kept, in characters: past it the memory starts anew (a corpus of unique notes). */
-const MAX_CHARS = 32 * 1024 * 1024;
+const MAX_CHARS = 16 * 1024 * 1024;
 
 export class TextVectors {
   private readonly vectors = new Map<string, string>();
