@@ -2,6 +2,7 @@
 import type { IndexBatch } from '../fhir/index/extract.js';
 import type { Queryable } from '../platform/db/database.js';
 import { arrayLength, int4Array, int8Array, textArray, timestamptzArray } from './binary-arrays.js';
+import type { TextVectors } from './import/text-vectors.js';
 
 export async function deleteIndexRows(tx: Queryable, rids: string[]): Promise<void> {
   if (rids.length === 0) return;
@@ -97,11 +98,13 @@ const argOf = (type: string, k: number) =>
 /**
  * Inserts a batch's rows. `fresh`: every row belongs to a resource created in this transaction, so no
  * compartment row can exist already (the import pipeline: no ON CONFLICT's speculative insertion).
+ * `texts`: the import's tsvectors of texts seen before (import/text-vectors.ts), for sp_text's rows when
+ * their texts are strings; else TEXT_INSERT.
  */
 export async function insertIndexRows(
   tx: Queryable,
   b: IndexBatch | EncodedBatch,
-  fresh = false,
+  { fresh = false, texts }: { fresh?: boolean; texts?: TextVectors } = {},
 ): Promise<void> {
   // the compartment rows go twice: as rows of their own and joined with the token rows
   const compartment = [
@@ -111,6 +114,11 @@ export async function insertIndexRows(
   for (const { table, key, types } of TABLES) {
     const raw = Object.values(b[key]) as (unknown[] | Uint8Array)[];
     if ((Array.isArray(raw[0]) ? raw[0].length : arrayLength(raw[0])) === 0) continue;
+    if (table === 'sp_text' && texts && Array.isArray(raw[1]) && Array.isArray(raw[2])) {
+      const rid = encodeColumn(raw[0], 'bigint');
+      await texts.insert(tx, { rid, narrative: raw[1] as string[], content: raw[2] as string[] });
+      continue;
+    }
     const cols = key === 'compartment' ? compartment : raw.map((c, k) => encodeColumn(c, types[k]));
     const args = types.map((t, k) => argOf(t, k + 1)).join(', ');
     if (table === 'sp_token') {

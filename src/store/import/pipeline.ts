@@ -12,13 +12,13 @@ import type { Repository } from '../repository.js';
 import type { WriteResult } from '../write.js';
 import { importAuditHook } from './import-audit.js';
 import { collectOutcomes } from './import-bundle-file.js';
+import type { ImportMemory } from './import-memory.js';
 import { withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
 import type { PreparedFile } from './prepare-file.js';
 import type { PrepareWorkerData } from './prepare-worker.js';
 import type { ImportFile } from './read-files.js';
 import type { FileOutcome, FileReport } from './run-import.js';
-import type { ImportMemory } from './write-prepared.js';
 
 /**
  * Worker threads preparing files, one message per file; answers come back in any order. They are spawned

@@ -226,7 +226,7 @@ async function prepareText(
 
 /**
  * The text and int columns of a batch as binary arrays; the rid (bigint) and other columns as they are, and
- * sp_text's texts as strings (the embedded database's writer looks them up: import/text-vectors.ts).
+ * sp_text's texts as strings (the import's writer looks them up: import/text-vectors.ts).
  */
 function encodeBatch(b: IndexBatch): EncodedBatch {
   const out = {} as EncodedBatch;

@@ -17,13 +17,13 @@ import {
   STREAM_BUNDLES_FROM,
   textSize,
 } from './import-bundle-file.js';
+import { ImportMemory } from './import-memory.js';
 import { asEntry, countWritten, errorsOf, isMissingConditional, withRetry } from './import-writes.js';
 import { isImported, markImported } from './journal.js';
 import { type MatchCache, PrepareThreads, runPipeline, writePreparedFile } from './pipeline.js';
 import { type ImportFile, ndjsonBatches, sha256File } from './read-files.js';
 import type { ThreadSetup } from './thread-runner.js';
 import { ThreadRunner } from './thread-runner.js';
-import { ImportMemory } from './write-prepared.js';
 
 export interface FileReport {
   file: string;
@@ -266,7 +266,12 @@ export async function runImport(
   const matches: MatchCache = new Map();
   const memory = new ImportMemory(db.kind === 'pglite');
   const indexesDeferred = opts.deferIndexes ? await deferIndexes(db) : false;
-  if (memory.sole && (await db.query('SELECT NOT EXISTS (SELECT 1 FROM resource) AS empty')).rows[0]?.empty)
+  // deferIndexes found the embedded database empty; else ask
+  if (
+    memory.sole &&
+    (indexesDeferred ||
+      (await db.query('SELECT NOT EXISTS (SELECT 1 FROM resource) AS empty')).rows[0]?.empty)
+  )
     memory.startFresh();
   try {
     emit();

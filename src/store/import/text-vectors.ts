@@ -1,5 +1,6 @@
-// sp_text rows for the only writer of a database (the embedded import): each distinct text's tsvector is
-// computed by the engine once per import and kept here, so a later file's rows take it as it is.
+// sp_text rows for the import pipeline's writer (store/index-rows.ts hands them here): each distinct
+// text's tsvector is computed by the database once per import and kept here, so a later file's rows take it
+// as it is.
 // `to_tsvector` ran once per distinct text of each file: 13,010 times on the Synthea corpus, whose 36,492
 // resources have 2,362 distinct narratives and contents (the import computes that many). The vectors' text form reads back exactly
 // (tsvector's output and input functions are inverse), so the rows equal those of TEXT_INSERT
